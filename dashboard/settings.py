@@ -1,0 +1,84 @@
+"""Settings of one dashboard process, read from `JINGBAO_*` environment variables by the app factory and the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
+
+TILE_DATUMS = ("wgs84", "gcj02")
+LANGUAGES = ("zh", "en")
+
+
+class SettingsError(ValueError):
+    """A `JINGBAO_*` variable holds a value the dashboard cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = ""
+    cache_url: str = "simple"
+    host: str = "127.0.0.1"
+    port: int = 8050
+    default_city: str = "350600"
+    language: str = "zh"
+    tile_url: str = ""
+    tile_attribution: str = ""
+    tile_datum: str = "wgs84"
+    demo: bool = True
+    seed: int = 20191202
+    stale_after_minutes: int = 30
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{DEFAULT_DATA_DIR / 'jingbao.db'}")
+        if self.language not in LANGUAGES:
+            raise SettingsError(f"JINGBAO_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {self.language!r}")
+        if self.tile_datum not in TILE_DATUMS:
+            raise SettingsError(f"JINGBAO_TILE_DATUM must be one of {', '.join(TILE_DATUMS)}, not {self.tile_datum!r}")
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"JINGBAO_PORT must be between 1 and 65535, not {self.port}")
+
+    def with_overrides(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+# (environment variable, Settings field, converter, what it means) — the README table is generated from this list.
+ENVIRONMENT = (
+    ("JINGBAO_DATABASE_URL", "database_url", str,
+     "SQLAlchemy URL; default a SQLite file `var/jingbao.db` (WAL), built with demo data on first start"),
+    ("JINGBAO_CACHE_URL", "cache_url", str,
+     "`simple` (in-process), `null`, `filesystem:///path` or `redis://host:port/db`"),
+    ("JINGBAO_HOST", "host", str, "address `jingbao serve` binds to"),
+    ("JINGBAO_PORT", "port", int, "port `jingbao serve` listens on"),
+    ("JINGBAO_DEFAULT_CITY", "default_city", str, "adcode of the city shown when the URL names none (350600, 500000)"),
+    ("JINGBAO_LANGUAGE", "language", str, "`zh` or `en`: the language shown when the URL names none"),
+    ("JINGBAO_TILE_URL", "tile_url", str, "map tile URL template; empty: the shipped district boundaries are the base map"),
+    ("JINGBAO_TILE_ATTRIBUTION", "tile_attribution", str, "attribution shown for the tiles"),
+    ("JINGBAO_TILE_DATUM", "tile_datum", str, "`wgs84` (OSM, Tianditu) or `gcj02` (Amap): overlays are shifted to match"),
+    ("JINGBAO_DEMO", "demo", lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
+     "`1`: build demo data into an empty database and top up the gap since the last event at start"),
+    ("JINGBAO_SEED", "seed", int, "seed of the demo data (same seed, same data)"),
+    ("JINGBAO_STALE_AFTER_MINUTES", "stale_after_minutes", int, "data older than this is marked stale on screen"),
+)
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+    """Build `Settings` from the environment; a malformed value raises `SettingsError` naming the variable."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name, attr, convert, _ in ENVIRONMENT:
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[attr] = convert(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{name}={raw!r} is not valid: {exc}") from None
+    values.update(overrides)
+    return Settings(**values)

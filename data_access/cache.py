@@ -1,0 +1,79 @@
+"""Memoization of query functions on (arguments, data version), stored in a Flask-Caching backend.
+
+The backend is built from a URL so that the CLI, tests and every gunicorn worker can use it without a Flask app:
+`simple` (in-process), `null`, `filesystem:///path`, `redis://host:port/db`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlparse
+
+from flask_caching.backends import FileSystemCache, NullCache, RedisCache, SimpleCache
+
+if TYPE_CHECKING:
+    from data_access.db import Database
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT_S = 24 * 3600   # entries are keyed on the data version, so age never makes them wrong
+
+
+class CacheUrlError(ValueError):
+    pass
+
+
+class QueryCache:
+    def __init__(self, backend, url: str) -> None:
+        self.backend = backend
+        self.url = url
+
+    @classmethod
+    def from_url(cls, url: str) -> QueryCache:
+        scheme = urlparse(url).scheme or url
+        if url in ("null", "none", ""):
+            backend = NullCache()
+        elif url == "simple":
+            backend = SimpleCache(threshold=2000, default_timeout=DEFAULT_TIMEOUT_S)
+        elif scheme == "filesystem":
+            backend = FileSystemCache(urlparse(url).path, threshold=5000, default_timeout=DEFAULT_TIMEOUT_S)
+        elif scheme in ("redis", "rediss", "unix"):
+            import redis
+
+            backend = RedisCache(host=redis.Redis.from_url(url), default_timeout=DEFAULT_TIMEOUT_S,
+                                 key_prefix="jingbao:")
+        else:
+            raise CacheUrlError(f"JINGBAO_CACHE_URL {url!r}: use simple, null, filesystem:///path or redis://…")
+        return cls(backend, url)
+
+    def get(self, key: str) -> Any:
+        return self.backend.get(key)
+
+    def set(self, key: str, value: Any) -> None:
+        self.backend.set(key, value)
+
+    def clear(self) -> None:
+        self.backend.clear()
+
+
+def cached_query(func: Callable[..., T]) -> Callable[..., T]:
+    """Memoize `func(db, *args)` on its hashable arguments and the database's current data version."""
+
+    name = f"{func.__module__}.{func.__qualname__}"
+
+    @functools.wraps(func)
+    def wrapper(db: Database, *args, **kwargs) -> T:
+        version = db.data_version()
+        raw = f"{name}|{version}|{args!r}|{sorted(kwargs.items())!r}"
+        key = "q:" + hashlib.sha1(raw.encode("utf-8")).hexdigest()
+        hit = db.cache.get(key)
+        if hit is not None:
+            return hit
+        value = func(db, *args, **kwargs)
+        db.cache.set(key, value)
+        return value
+
+    wrapper.uncached = func  # type: ignore[attr-defined]
+    return wrapper

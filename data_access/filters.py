@@ -1,0 +1,179 @@
+"""The one `Filters` value every query function takes, parsed and validated once from a URL query string."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+RANGES = ("yesterday", "7d", "30d", "90d", "ytd", "12m", "all", "custom")
+COMPARISONS = ("yoy", "pop", "none")
+DEFAULT_RANGE = "30d"
+DEFAULT_COMPARISON = "yoy"
+MAX_DISTRICTS = 60
+
+
+@dataclass(frozen=True)
+class CityInfo:
+    adcode: str
+    name_zh: str
+    name_en: str
+    first_day: dt.date
+    districts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What the query string may name: the cities and their districts, as stored in the database."""
+
+    cities: tuple[CityInfo, ...]
+
+    def city(self, adcode: str) -> CityInfo | None:
+        return next((c for c in self.cities if c.adcode == adcode), None)
+
+
+@dataclass(frozen=True)
+class Filters:
+    city: str
+    start: dt.date
+    end: dt.date                       # inclusive
+    districts: tuple[str, ...] = ()    # empty: the whole city
+    comparison: str = DEFAULT_COMPARISON
+    range_key: str = "custom"
+    insurer: int | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def comparison_window(self) -> Filters | None:
+        """The window this one is compared with: the same dates a year before, or the equal window just before."""
+        if self.comparison == "yoy":
+            return replace(self, start=_year_before(self.start), end=_year_before(self.end), comparison="none")
+        if self.comparison == "pop":
+            end = self.start - dt.timedelta(days=1)
+            return replace(self, start=end - dt.timedelta(days=self.days - 1), end=end, comparison="none")
+        return None
+
+    def with_districts(self, districts: tuple[str, ...]) -> Filters:
+        return replace(self, districts=tuple(sorted(districts)))
+
+    def to_query(self, **extra: str) -> str:
+        params: dict[str, str] = {"city": self.city}
+        if self.range_key and self.range_key != "custom":
+            params["range"] = self.range_key
+        else:
+            params["start"] = self.start.isoformat()
+            params["end"] = self.end.isoformat()
+        if self.districts:
+            params["districts"] = ",".join(self.districts)
+        params["compare"] = self.comparison
+        if self.insurer is not None:
+            params["insurer"] = str(self.insurer)
+        params.update({k: v for k, v in extra.items() if v})
+        return urlencode(params)
+
+
+@dataclass(frozen=True)
+class ParsedFilters:
+    filters: Filters
+    problems: tuple[str, ...] = field(default_factory=tuple)   # message keys with arguments, for the page to show
+
+
+def _year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def resolve_range(range_key: str, today: dt.date, first_day: dt.date) -> tuple[dt.date, dt.date]:
+    """Absolute dates of a relative range; ranges end with yesterday, the last complete day, except `ytd`/`all`."""
+    yesterday = today - dt.timedelta(days=1)
+    if range_key == "yesterday":
+        return yesterday, yesterday
+    if range_key in ("7d", "30d", "90d"):
+        n = int(range_key[:-1])
+        return yesterday - dt.timedelta(days=n - 1), yesterday
+    if range_key == "ytd":
+        return dt.date(today.year, 1, 1), today
+    if range_key == "12m":
+        return yesterday - dt.timedelta(days=364), yesterday
+    if range_key == "all":
+        return first_day, today
+    raise ValueError(range_key)
+
+
+def _first(query: Mapping[str, object], key: str) -> str | None:
+    value = query.get(key)
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    if value is None:
+        return None
+    return str(value).strip()
+
+
+def parse_filters(query: Mapping[str, object], catalogue: Catalogue, today: dt.date, default_city: str) -> ParsedFilters:
+    """Validate a query string; every bad value falls back to its default and is reported, never raised."""
+    problems: list[str] = []
+    city_code = _first(query, "city") or default_city
+    city = catalogue.city(city_code)
+    if city is None:
+        if _first(query, "city"):
+            problems.append(f"bad_city:{city_code}")
+        city = catalogue.city(default_city) or catalogue.cities[0]
+
+    districts: list[str] = []
+    raw_districts = _first(query, "districts") or _first(query, "district")
+    if raw_districts:
+        for code in raw_districts.split(",")[:MAX_DISTRICTS]:
+            code = code.strip()
+            if not code:
+                continue
+            if code in city.districts:
+                districts.append(code)
+            else:
+                problems.append(f"bad_district:{code[:12]}")
+
+    comparison = (_first(query, "compare") or DEFAULT_COMPARISON).lower()
+    if comparison not in COMPARISONS:
+        problems.append(f"bad_compare:{comparison[:12]}")
+        comparison = DEFAULT_COMPARISON
+
+    range_key = (_first(query, "range") or "").lower()
+    raw_start, raw_end = _first(query, "start"), _first(query, "end")
+    start = end = None
+    if raw_start or raw_end:
+        try:
+            start = dt.date.fromisoformat(raw_start or raw_end or "")
+            end = dt.date.fromisoformat(raw_end or raw_start or "")
+            if end < start:
+                problems.append("bad_window:end_before_start")
+                start = end = None
+            elif start < dt.date(2000, 1, 1) or end > today + dt.timedelta(days=366):
+                problems.append("bad_window:out_of_range")
+                start = end = None
+            else:
+                range_key = "custom"
+        except ValueError:
+            problems.append(f"bad_date:{(raw_start or raw_end or '')[:20]}")
+            start = end = None
+    if start is None:
+        if range_key not in RANGES or range_key == "custom":
+            if range_key:
+                problems.append(f"bad_range:{range_key[:12]}")
+            range_key = DEFAULT_RANGE
+        start, end = resolve_range(range_key, today, city.first_day)
+
+    insurer = None
+    raw_insurer = _first(query, "insurer")
+    if raw_insurer:
+        if raw_insurer.isdigit() and len(raw_insurer) < 9:
+            insurer = int(raw_insurer)
+        else:
+            problems.append(f"bad_insurer:{raw_insurer[:12]}")
+
+    filters = Filters(city=city.adcode, start=start, end=end, districts=tuple(sorted(set(districts))),
+                      comparison=comparison, range_key=range_key, insurer=insurer)
+    return ParsedFilters(filters, tuple(problems))
