@@ -114,7 +114,9 @@ def _first(query: Mapping[str, object], key: str) -> str | None:
     return str(value).strip()
 
 
-def parse_filters(query: Mapping[str, object], catalogue: Catalogue, today: dt.date, default_city: str) -> ParsedFilters:
+def parse_filters(
+    query: Mapping[str, object], catalogue: Catalogue, today: dt.date, default_city: str
+) -> ParsedFilters:
     """Validate a query string; every bad value falls back to its default and is reported, never raised."""
     problems: list[str] = []
     city_code = _first(query, "city") or default_city

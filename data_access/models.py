@@ -39,7 +39,7 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     return Enum(cls, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e], length=24)
 
 
-class StationKind(str, enum.Enum):
+class StationKind(enum.StrEnum):
     POLICE_BOOTH = "police_booth"          # 交警岗亭
     CLAIM_POINT = "claim_point"            # 固定理赔点
     QUICK_CENTRE = "quick_centre"          # 快处快赔中心
@@ -50,19 +50,19 @@ class StationKind(str, enum.Enum):
     RIDER_BASE = "rider_base"              # 快骑队驻点
 
 
-class VehicleKind(str, enum.Enum):
+class VehicleKind(enum.StrEnum):
     MOTORCYCLE = "motorcycle"
     CAR = "car"
 
 
-class UnitStatus(str, enum.Enum):
+class UnitStatus(enum.StrEnum):
     PATROLLING = "patrolling"
     EN_ROUTE = "en_route"
     ON_SCENE = "on_scene"
     OFF_DUTY = "off_duty"
 
 
-class Channel(str, enum.Enum):
+class Channel(enum.StrEnum):
     """How an accident became known. Accident alerts (交通事故警情) are the police channels only."""
 
     POLICE_CALL = "police_call"   # reported to 110/122
@@ -73,39 +73,39 @@ class Channel(str, enum.Enum):
 ALERT_CHANNELS = (Channel.POLICE_CALL, Channel.PATROL)
 
 
-class HandledBy(str, enum.Enum):
+class HandledBy(enum.StrEnum):
     RIDER_TEAM = "rider_team"
     CLAIM_POINT = "claim_point"
     POLICE = "police"
     OTHER = "other"
 
 
-class StageMode(str, enum.Enum):
+class StageMode(enum.StrEnum):
     REMOTE = "remote"       # liability: remote via 12123
     ON_SITE = "on_site"
     ONLINE = "online"       # damage assessment: online / video survey
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     MINOR = "minor"         # property damage only
     INJURY = "injury"
     MAJOR = "major"         # deaths or many injured: may call a helicopter
 
 
-class MediationOutcome(str, enum.Enum):
+class MediationOutcome(enum.StrEnum):
     OPEN = "open"
     SETTLED = "settled"
     FAILED = "failed"
     LITIGATION = "litigation"
 
 
-class RescueOutcome(str, enum.Enum):
+class RescueOutcome(enum.StrEnum):
     SURVIVED = "survived"
     DIED = "died"
     UNKNOWN = "unknown"
 
 
-class PersuasionKind(str, enum.Enum):
+class PersuasionKind(enum.StrEnum):
     NO_HELMET = "no_helmet"
     OVERLOADING = "overloading"
     DRUNK_DRIVING = "drunk_driving"
@@ -114,7 +114,7 @@ class PersuasionKind(str, enum.Enum):
     HAZARD = "hazard"             # road hazard found (隐患), not a violation
 
 
-class VehicleServiceKind(str, enum.Enum):
+class VehicleServiceKind(enum.StrEnum):
     ANNUAL_CHECK = "annual_check"            # 免检车辆年检
     TEMPORARY_PLATE = "temporary_plate"      # 临时号牌
     VIOLATION_LOOKUP = "violation_lookup"    # 违法查询处理
@@ -122,7 +122,7 @@ class VehicleServiceKind(str, enum.Enum):
     LICENCE_REPLACEMENT = "licence_replacement"  # 驾驶证补换
 
 
-class DutyKind(str, enum.Enum):
+class DutyKind(enum.StrEnum):
     SPRING_FESTIVAL = "spring_festival"   # 春运
     BACK_TO_WORK = "back_to_work"         # 复工复产
     COLLEGE_EXAM = "college_exam"         # 高考

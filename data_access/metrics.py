@@ -1,0 +1,500 @@
+"""One query function per metric of DESIGN.md ("Metric definitions"); every page, the CLI and the API call these.
+
+Counts and sums come from the day × district rollup; latency percentiles from month × district sketches plus the
+raw cases of partial months at the window's edges. An insurer filter has no rollup and reads the raw cases with the
+same aggregate expressions, so both paths share one definition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import and_, func, select
+
+from data_access import sketch
+from data_access.cache import cached_query
+from data_access.db import Database
+from data_access.filters import Catalogue, CityInfo, Filters
+from data_access.models import (
+    AccidentCase,
+    City,
+    DailyStat,
+    District,
+    DutyPeriod,
+    LatencySketch,
+    MediationCase,
+    MediationOutcome,
+    RescueMission,
+    RescueOutcome,
+)
+from data_access.rollups import daily_stat_columns, latency_frame
+
+TOO_SMALL_TO_COMPARE = 30           # a comparison base below this many events is marked, not shown as a % swing
+RESCUE_GOLDEN_HOUR_S = 60 * 60
+STAT_FIELDS = tuple(col.name for col in daily_stat_columns())
+CLOSED_OUTCOMES = (MediationOutcome.SETTLED.value, MediationOutcome.FAILED.value, MediationOutcome.LITIGATION.value)
+
+
+# ----------------------------------------------------------------------------------------------- reference lookups
+@cached_query
+def catalogue(db: Database) -> Catalogue:
+    with db.session() as session:
+        cities = session.execute(select(City).order_by(City.adcode)).scalars().all()
+        infos = []
+        for city in cities:
+            districts = session.execute(
+                select(District.adcode).where(District.city_adcode == city.adcode).order_by(District.adcode)
+            ).scalars().all()
+            first = session.execute(
+                select(func.min(DailyStat.local_day)).where(DailyStat.city_adcode == city.adcode)
+            ).scalar()
+            first_day = first or city.programme_start.replace(year=city.programme_start.year - 1)
+            infos.append(CityInfo(city.adcode, city.name_zh, city.name_en, first_day, tuple(districts)))
+    return Catalogue(tuple(infos))
+
+
+@cached_query
+def district_names(db: Database, city: str) -> pd.DataFrame:
+    with db.session() as session:
+        rows = session.execute(
+            select(District.adcode, District.name_zh, District.name_en, District.main_urban)
+            .where(District.city_adcode == city).order_by(District.adcode)
+        ).all()
+    return pd.DataFrame(rows, columns=["district_adcode", "name_zh", "name_en", "main_urban"])
+
+
+@cached_query
+def district_geojson(db: Database, city: str) -> dict:
+    with db.session() as session:
+        rows = session.execute(select(District).where(District.city_adcode == city).order_by(District.adcode))
+        features = [
+            {
+                "type": "Feature",
+                "id": d.adcode,
+                "geometry": json.loads(d.boundary_geojson),
+                "properties": {"adcode": d.adcode, "name_zh": d.name_zh, "name_en": d.name_en,
+                               "center_lon": d.center_lon, "center_lat": d.center_lat, "main_urban": d.main_urban},
+            }
+            for d in rows.scalars()
+        ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def main_urban_districts(db: Database, city: str) -> tuple[str, ...]:
+    names = district_names(db, city)
+    return tuple(names.loc[names["main_urban"].astype(bool), "district_adcode"])
+
+
+@cached_query
+def data_as_of(db: Database, city: str) -> dt.datetime | None:
+    """The newest stored event of the city (naive UTC): the newest report, or a later stage of any case."""
+    with db.session() as session:
+        day = session.execute(
+            select(func.max(AccidentCase.local_day)).where(AccidentCase.city_adcode == city)
+        ).scalar()
+        if day is None:
+            return None
+        return session.execute(
+            select(func.max(AccidentCase.reported_at))
+            .where(AccidentCase.city_adcode == city, AccidentCase.local_day >= day - dt.timedelta(days=1))
+        ).scalar()
+
+
+@cached_query
+def duty_periods(db: Database, filters: Filters) -> pd.DataFrame:
+    with db.session() as session:
+        rows = session.execute(
+            select(DutyPeriod.kind, DutyPeriod.name_zh, DutyPeriod.name_en, DutyPeriod.start_day, DutyPeriod.end_day)
+            .where(DutyPeriod.city_adcode == filters.city, DutyPeriod.end_day >= filters.start,
+                   DutyPeriod.start_day <= filters.end)
+            .order_by(DutyPeriod.start_day)
+        ).all()
+    frame = pd.DataFrame(rows, columns=["kind", "name_zh", "name_en", "start_day", "end_day"])
+    frame["kind"] = frame["kind"].map(lambda k: getattr(k, "value", k))
+    return frame
+
+
+# ------------------------------------------------------------------------------------------------ rollup readers
+def _stat_where(filters: Filters, table=DailyStat.__table__):
+    conditions = [table.c.city_adcode == filters.city, table.c.local_day >= filters.start,
+                  table.c.local_day <= filters.end]
+    if filters.districts:
+        conditions.append(table.c.district_adcode.in_(filters.districts))
+    return and_(*conditions)
+
+
+def _raw_where(filters: Filters):
+    conditions = [AccidentCase.city_adcode == filters.city, AccidentCase.local_day >= filters.start,
+                  AccidentCase.local_day <= filters.end]
+    if filters.districts:
+        conditions.append(AccidentCase.district_adcode.in_(filters.districts))
+    if filters.insurer is not None:
+        conditions.append(AccidentCase.insurer_id == filters.insurer)
+    return and_(*conditions)
+
+
+@cached_query
+def case_totals(db: Database, filters: Filters) -> dict[str, float]:
+    """Sums of every daily_stat field over the window: the shared input of the count and share metrics."""
+    with db.session() as session:
+        if filters.insurer is None:
+            table = DailyStat.__table__
+            row = session.execute(
+                select(*[func.coalesce(func.sum(table.c[name]), 0) for name in STAT_FIELDS]).where(_stat_where(filters))
+            ).one()
+        else:
+            row = session.execute(select(*daily_stat_columns()).where(_raw_where(filters))).one()
+    return {name: float(value or 0) for name, value in zip(STAT_FIELDS, row, strict=True)}
+
+
+def _month_span(filters: Filters) -> tuple[dt.date, dt.date] | None:
+    """The whole calendar months inside the window, as (first month start, last month start), or None."""
+    first = filters.start if filters.start.day == 1 else (filters.start.replace(day=28) + dt.timedelta(days=4)).replace(
+        day=1)
+    after_end = filters.end + dt.timedelta(days=1)
+    last_exclusive = after_end.replace(day=1)
+    if last_exclusive <= first:
+        return None
+    last = (last_exclusive - dt.timedelta(days=1)).replace(day=1)
+    return first, last
+
+
+@cached_query
+def latency_histogram(db: Database, filters: Filters, metric: str) -> tuple[np.ndarray, float | None]:
+    """Summed sketch of one latency over the window, and the fastest value; whole months from rollups, edges raw."""
+    hist = np.zeros(sketch.N_BINS, dtype=np.int64)
+    fastest: float | None = None
+    with db.session() as session:
+        span = None if filters.insurer is not None else _month_span(filters)
+        raw_ranges: list[tuple[dt.date, dt.date]] = []
+        if span is None:
+            raw_ranges.append((filters.start, filters.end))
+        else:
+            table = LatencySketch.__table__
+            conditions = [table.c.city_adcode == filters.city, table.c.metric == metric,
+                          table.c.month >= span[0], table.c.month <= span[1]]
+            if filters.districts:
+                conditions.append(table.c.district_adcode.in_(filters.districts))
+            for blob, low in session.execute(select(table.c.bins, table.c.min_seconds).where(*conditions)):
+                hist += sketch.decode(blob)
+                fastest = low if fastest is None else min(fastest, low)
+            if filters.start < span[0]:
+                raw_ranges.append((filters.start, span[0] - dt.timedelta(days=1)))
+            month_after = (span[1].replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+            if month_after <= filters.end:
+                raw_ranges.append((month_after, filters.end))
+        for lo, hi in raw_ranges:
+            edge = Filters(city=filters.city, start=lo, end=hi, districts=filters.districts, insurer=filters.insurer)
+            values = latency_frame(session, _raw_where(edge), [metric])[metric].to_numpy()
+            values = values[~np.isnan(values)]
+            if values.size:
+                hist += sketch.histogram(values)
+                fastest = float(values.min()) if fastest is None else min(fastest, float(values.min()))
+    return hist, fastest
+
+
+# -------------------------------------------------------------------------------------------------- the metrics
+@dataclass(frozen=True)
+class LatencyStats:
+    """Percentiles of one latency in minutes (≤1% relative error), the fastest exactly, and the count."""
+
+    count: int
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    fastest: float | None
+
+
+def _latency_stats(db: Database, filters: Filters, metric: str) -> LatencyStats:
+    hist, fastest = latency_histogram(db, filters, metric)
+
+    def minutes(q: float) -> float | None:
+        value = sketch.percentile(hist, q)
+        return None if value is None else value / 60.0
+
+    return LatencyStats(int(hist.sum()), minutes(50), minutes(90), minutes(99),
+                        None if fastest is None else fastest / 60.0)
+
+
+def accident_alerts(db: Database, filters: Filters) -> int:
+    """交通事故警情: incidents reported to 110/122 or found by a patrol, in the window."""
+    return int(case_totals(db, filters)["alerts"])
+
+
+def handled_cases(db: Database, filters: Filters) -> int:
+    """Accidents handled, every channel (police alerts and insurer-only cases)."""
+    return int(case_totals(db, filters)["cases"])
+
+
+def quick_handled_cases(db: Database, filters: Filters) -> int:
+    """快处案件: alerts settled on the spot or online by the quick procedure."""
+    return int(case_totals(db, filters)["quick"])
+
+
+def rider_team_quick_handled(db: Database, filters: Filters) -> int:
+    return int(case_totals(db, filters)["quick_rider"])
+
+
+def quick_handling_rate(db: Database, filters: Filters) -> float | None:
+    """快处率 = quick-handled cases ÷ accident alerts."""
+    totals = case_totals(db, filters)
+    return totals["quick"] / totals["alerts"] if totals["alerts"] else None
+
+
+def patrol_found_share(db: Database, filters: Filters) -> float | None:
+    totals = case_totals(db, filters)
+    return totals["alerts_by_patrol"] / totals["alerts"] if totals["alerts"] else None
+
+
+def remote_liability_cases(db: Database, filters: Filters) -> int:
+    """Liability decided remotely through the 12123 platform."""
+    return int(case_totals(db, filters)["remote_liability"])
+
+
+def rider_team_remote_liability(db: Database, filters: Filters) -> int:
+    return int(case_totals(db, filters)["remote_liability_rider"])
+
+
+def remote_liability_sla_share(db: Database, filters: Filters) -> float | None:
+    """Share of remote liability decisions within 5 minutes of the report."""
+    totals = case_totals(db, filters)
+    return totals["remote_liability_in_sla"] / totals["remote_liability"] if totals["remote_liability"] else None
+
+
+def online_assessments(db: Database, filters: Filters) -> int:
+    return int(case_totals(db, filters)["online_assessed"])
+
+
+def online_share(db: Database, filters: Filters) -> float | None:
+    """Cases handled online (12123, video survey) ÷ all handled cases."""
+    totals = case_totals(db, filters)
+    return totals["handled_online"] / totals["cases"] if totals["cases"] else None
+
+
+def paid_amount_yuan(db: Database, filters: Filters) -> float:
+    return round(case_totals(db, filters)["paid_amount_yuan"], 2)
+
+
+@dataclass(frozen=True)
+class ClaimTotals:
+    cases: int
+    amount_yuan: float
+
+
+def one_click_claims(db: Database, filters: Filters) -> ClaimTotals:
+    totals = case_totals(db, filters)
+    return ClaimTotals(int(totals["one_click"]), round(totals["one_click_amount_yuan"], 2))
+
+
+def payout_latency_percentiles(db: Database, filters: Filters) -> LatencyStats:
+    """Paid time − report time: p50 / p90 / p99 and the fastest, in minutes."""
+    return _latency_stats(db, filters, "payout")
+
+
+def liability_latency(db: Database, filters: Filters, remote_only: bool = False) -> LatencyStats:
+    """Liability-determined time − report time, in minutes (remote SLA: ≤ 5 min)."""
+    return _latency_stats(db, filters, "liability_remote" if remote_only else "liability")
+
+
+def time_to_scene(db: Database, filters: Filters) -> LatencyStats:
+    """On-scene time − report time (0 when a patrol found the accident), in minutes."""
+    return _latency_stats(db, filters, "to_scene")
+
+
+def clearance_time(db: Database, filters: Filters) -> LatencyStats:
+    """Road-cleared time − on-scene time, in minutes."""
+    return _latency_stats(db, filters, "clearance")
+
+
+@dataclass(frozen=True)
+class MediationStats:
+    opened: int
+    closed: int
+    settled: int
+    pre_litigation_settled: int
+    amount_yuan: float
+    success_rate: float | None            # settled ÷ closed
+    pre_litigation_rate: float | None     # settled before a lawsuit ÷ closed
+    median_duration_days: float | None    # closed − opened
+
+
+@cached_query
+def mediation_outcomes(db: Database, filters: Filters) -> MediationStats:
+    """Mediation cases opened in the window, and the outcomes of those closed in it."""
+    m = MediationCase.__table__.c
+    where_place = [m.city_adcode == filters.city]
+    if filters.districts:
+        where_place.append(m.district_adcode.in_(filters.districts))
+    with db.session() as session:
+        opened = session.execute(
+            select(func.count()).where(*where_place, m.opened_day >= filters.start, m.opened_day <= filters.end)
+        ).scalar() or 0
+        closed_rows = session.execute(
+            select(m.outcome, m.pre_litigation, m.amount_yuan, m.opened_at, m.closed_at)
+            .where(*where_place, m.closed_day >= filters.start, m.closed_day <= filters.end,
+                   m.outcome.in_(CLOSED_OUTCOMES))
+        ).all()
+    frame = pd.DataFrame(closed_rows, columns=["outcome", "pre_litigation", "amount", "opened_at", "closed_at"])
+    closed = len(frame)
+    settled = frame[frame["outcome"] == MediationOutcome.SETTLED.value]
+    pre = int(settled["pre_litigation"].astype(bool).sum())
+    durations = (pd.to_datetime(frame["closed_at"]) - pd.to_datetime(frame["opened_at"])).dt.total_seconds() / 86400
+    return MediationStats(
+        opened=int(opened), closed=closed, settled=len(settled), pre_litigation_settled=pre,
+        amount_yuan=round(float(pd.to_numeric(settled["amount"]).fillna(0).sum()), 2),
+        success_rate=len(settled) / closed if closed else None,
+        pre_litigation_rate=pre / closed if closed else None,
+        median_duration_days=float(durations.median()) if closed else None,
+    )
+
+
+def mediation_success_rate(db: Database, filters: Filters) -> float | None:
+    """Settled ÷ closed mediation cases."""
+    return mediation_outcomes(db, filters).success_rate
+
+
+def pre_litigation_resolution_rate(db: Database, filters: Filters) -> float | None:
+    """Settled before a lawsuit ÷ closed mediation cases."""
+    return mediation_outcomes(db, filters).pre_litigation_rate
+
+
+@dataclass(frozen=True)
+class RescueStats:
+    missions: int
+    survived: int
+    hospital_within_60_min: int
+    share_within_60_min: float | None
+
+
+@cached_query
+def rescue_summary(db: Database, filters: Filters) -> RescueStats:
+    """Helicopter rescues requested in the window; the share reaching hospital within 60 min of the request."""
+    r = RescueMission.__table__.c
+    conditions = [r.city_adcode == filters.city, r.local_day >= filters.start, r.local_day <= filters.end]
+    if filters.districts:
+        conditions.append(r.district_adcode.in_(filters.districts))
+    with db.session() as session:
+        rows = session.execute(select(r.outcome, r.requested_at, r.hospital_at).where(*conditions)).all()
+    frame = pd.DataFrame(rows, columns=["outcome", "requested_at", "hospital_at"])
+    took = (pd.to_datetime(frame["hospital_at"]) - pd.to_datetime(frame["requested_at"])).dt.total_seconds()
+    within = int((took <= RESCUE_GOLDEN_HOUR_S).sum())
+    missions = len(frame)
+    return RescueStats(missions, int((frame["outcome"] == RescueOutcome.SURVIVED.value).sum()), within,
+                       within / missions if missions else None)
+
+
+# ------------------------------------------------------------------------------------------------ the overview
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    value: float | None
+    previous: float | None
+    unit: str                  # count | ratio | minutes | yuan
+    change: float | None       # relative for count/minutes/yuan, percentage points (as a fraction) for ratio
+    too_small: bool
+
+
+@dataclass(frozen=True)
+class OverviewKpis:
+    filters: Filters
+    comparison: Filters | None
+    kpis: tuple[Kpi, ...]
+
+    def get(self, key: str) -> Kpi:
+        return next(k for k in self.kpis if k.key == key)
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {k.key: k.value for k in self.kpis}
+
+
+def compare(key: str, unit: str, value: float | None, previous: float | None, base: float | None) -> Kpi:
+    """A KPI against its comparison value; a base below TOO_SMALL_TO_COMPARE events is marked instead of compared."""
+    too_small = previous is not None and (base is None or base < TOO_SMALL_TO_COMPARE)
+    change = None
+    if value is not None and previous is not None and not too_small:
+        if unit == "ratio":
+            change = value - previous
+        elif previous:
+            change = (value - previous) / previous
+    return Kpi(key, value, previous, unit, change, too_small)
+
+
+def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
+    """Each overview KPI's value and the number of events it rests on (the base of a comparison)."""
+    totals = case_totals(db, filters)
+    payout = payout_latency_percentiles(db, filters)
+    mediation = mediation_outcomes(db, filters)
+    rescues = rescue_summary(db, filters)
+    return {
+        "alerts": (accident_alerts(db, filters), totals["alerts"]),
+        "quick": (quick_handled_cases(db, filters), totals["quick"]),
+        "quick_rate": (quick_handling_rate(db, filters), totals["alerts"]),
+        "remote_liability": (remote_liability_cases(db, filters), totals["remote_liability"]),
+        "online_share": (online_share(db, filters), totals["cases"]),
+        "payout_p50": (payout.p50, payout.count),
+        "payout_p90": (payout.p90, payout.count),
+        "mediation_success_rate": (mediation.success_rate, mediation.closed),
+        "rescues": (rescues.missions, rescues.missions),
+    }
+
+
+KPI_UNITS = {
+    "alerts": "count", "quick": "count", "quick_rate": "ratio", "remote_liability": "count",
+    "online_share": "ratio", "payout_p50": "minutes", "payout_p90": "minutes", "mediation_success_rate": "ratio",
+    "rescues": "count",
+}
+
+
+@cached_query
+def overview_kpis(db: Database, filters: Filters) -> OverviewKpis:
+    current = _kpi_values(db, filters)
+    comparison = filters.comparison_window()
+    previous = _kpi_values(db, comparison) if comparison else {}
+    kpis = []
+    for key, unit in KPI_UNITS.items():
+        value, _ = current[key]
+        prev_value, base = previous.get(key, (None, None))
+        kpis.append(compare(key, unit, value, prev_value if comparison else None, base))
+    return OverviewKpis(filters, comparison, tuple(kpis))
+
+
+@cached_query
+def daily_trend(db: Database, filters: Filters) -> pd.DataFrame:
+    table = DailyStat.__table__
+    with db.session() as session:
+        rows = session.execute(
+            select(table.c.local_day, func.sum(table.c.alerts), func.sum(table.c.quick), func.sum(table.c.cases))
+            .where(_stat_where(filters)).group_by(table.c.local_day)
+        ).all()
+    frame = pd.DataFrame(rows, columns=["day", "alerts", "quick", "cases"])
+    frame["day"] = pd.to_datetime(frame["day"])
+    days = pd.DataFrame({"day": pd.date_range(filters.start, filters.end, freq="D")})
+    frame = days.merge(frame, on="day", how="left").fillna(0)
+    for column in ("alerts", "quick", "cases"):
+        frame[column] = frame[column].astype(int)
+    frame["quick_rate"] = np.where(frame["alerts"] > 0, frame["quick"] / frame["alerts"].where(frame["alerts"] > 0),
+                                   np.nan)
+    return frame[["day", "alerts", "quick", "quick_rate", "cases"]]
+
+
+@cached_query
+def district_summary(db: Database, filters: Filters) -> pd.DataFrame:
+    """Counts per district of the whole city (the district filter is ignored so every district can be compared)."""
+    table = DailyStat.__table__
+    whole_city = Filters(city=filters.city, start=filters.start, end=filters.end)
+    with db.session() as session:
+        rows = session.execute(
+            select(table.c.district_adcode, func.sum(table.c.alerts), func.sum(table.c.quick), func.sum(table.c.cases))
+            .where(_stat_where(whole_city)).group_by(table.c.district_adcode)
+        ).all()
+    counts = pd.DataFrame(rows, columns=["district_adcode", "alerts", "quick", "cases"])
+    frame = district_names(db, filters.city).merge(counts, on="district_adcode", how="left")
+    for column in ("alerts", "quick", "cases"):
+        frame[column] = frame[column].fillna(0).astype(int)
+    frame["quick_rate"] = np.where(frame["alerts"] > 0, frame["quick"] / frame["alerts"].where(frame["alerts"] > 0),
+                                   np.nan)
+    return frame[["district_adcode", "name_zh", "name_en", "alerts", "quick", "quick_rate", "cases"]]

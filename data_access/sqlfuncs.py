@@ -1,0 +1,32 @@
+"""Portable SQL expressions that SQLite and PostgreSQL spell differently."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class seconds_between(FunctionElement):  # noqa: N801 — reads like the SQL function it stands for
+    """`later - earlier` in seconds as a float; NULL when either side is NULL."""
+
+    type = Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+    def __init__(self, later: ColumnElement, earlier: ColumnElement) -> None:
+        super().__init__(later, earlier)
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element, compiler, **kw) -> str:
+    later, earlier = list(element.clauses)
+    return (f"((julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)}))"
+            " * 86400.0)")
+
+
+@compiles(seconds_between)
+def _seconds_between_default(element, compiler, **kw) -> str:
+    later, earlier = list(element.clauses)
+    return f"EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)}))"
