@@ -1,0 +1,41 @@
+"""What a running dashboard process holds: its database and settings, and the demo-data start-up step."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+
+from dashboard.settings import Settings
+from data_access.cache import QueryCache
+from data_access.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(settings.database_url, QueryCache.from_url(settings.cache_url))
+
+
+def get_db() -> Database:
+    return current_app.config["JINGBAO_DB"]
+
+
+def get_settings() -> Settings:
+    return current_app.config["JINGBAO_SETTINGS"]
+
+
+def ensure_demo_data(db: Database, settings: Settings, progress: bool = True) -> str:
+    """Build the demo database when it is empty; in demo mode top up the gap since its newest event.
+
+    Returns what was done, for the start-up log line.
+    """
+    from data_access.demo.build import build_demo, is_empty, top_up_demo
+
+    if not db.has_schema() or is_empty(db):
+        summary = build_demo(db, seed=settings.seed, progress=progress)
+        return f"built demo data: {summary.cases:,} accident cases in {summary.seconds:.0f} s"
+    if settings.demo:
+        added = top_up_demo(db, seed=settings.seed)
+        return f"demo data topped up with {added:,} rows"
+    return "using existing data"
