@@ -1,0 +1,36 @@
+"""Run every benchmark against the full demo database and print one table of results against their targets.
+
+The database is the one `make run` uses (built first if empty), so the figures are those a user sees.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from benchmarks import kpis
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--repeat", type=int, default=15, help="timed runs per row (default 15)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    rows = kpis.run(repeat=args.repeat)
+    print(render(rows))
+    print(f"\n{len(rows)} rows in {time.perf_counter() - started:.0f} s")
+    return 0 if all(row.ok is not False for row in rows) else 1
+
+
+def render(rows) -> str:
+    header = f"{'benchmark':<58}{'p50':>10}{'p95':>10}{'target':>12}  ok"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        ok = "" if row.ok is None else ("yes" if row.ok else "NO")
+        lines.append(f"{row.name:<58}{row.p50:>10}{row.p95:>10}{row.target:>12}  {ok}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""KPI query time from rollups (uncached and cached), the overview callback through Flask, and the naive baseline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from dashboard.runtime import ensure_demo_data, open_database
+from dashboard.settings import load_settings
+from data_access import metrics
+from data_access.cache import QueryCache
+from data_access.db import Database
+from data_access.filters import Filters
+from data_access.models import ALERT_CHANNELS
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    p50: str
+    p95: str
+    target: str
+    ok: bool | None
+
+
+def timed(func: Callable[[], object], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def p95(samples: list[float]) -> float:
+    return float(np.percentile(samples, 95))
+
+
+def row(name: str, samples: list[float], target_ms: float | None) -> Row:
+    p50, high = statistics.median(samples), p95(samples)
+    return Row(name, f"{p50:.1f} ms", f"{high:.1f} ms", f"< {target_ms:.0f} ms" if target_ms else "baseline",
+               None if target_ms is None else high < target_ms)
+
+
+def naive_kpis(db: Database, filters: Filters) -> dict[str, float]:
+    """The overview KPIs the way a quick dashboard would do it: read every case of the window into pandas."""
+    query = ("SELECT channel, quick_handled, liability_mode, handled_online, reported_at, paid_at "
+             "FROM accident_case WHERE city_adcode = :city AND local_day BETWEEN :start AND :end")
+    frame = pd.read_sql_query(
+        _text(query), db.engine, params={"city": filters.city, "start": filters.start, "end": filters.end}
+    )
+    alerts = frame["channel"].isin([c.value for c in ALERT_CHANNELS])
+    quick = int((alerts & frame["quick_handled"].astype(bool)).sum())
+    latency = (pd.to_datetime(frame["paid_at"]) - pd.to_datetime(frame["reported_at"])).dt.total_seconds().dropna()
+    return {
+        "alerts": int(alerts.sum()), "quick": quick, "quick_rate": quick / max(int(alerts.sum()), 1),
+        "remote": int((frame["liability_mode"] == "remote").sum()),
+        "online_share": float(frame["handled_online"].astype(bool).mean()),
+        "payout_p50": float(latency.quantile(0.5)) / 60, "payout_p90": float(latency.quantile(0.9)) / 60,
+    }
+
+
+def _text(sql: str):
+    from sqlalchemy import text
+
+    return text(sql)
+
+
+def windows(today: dt.date) -> list[tuple[str, Filters]]:
+    return [
+        ("Zhangzhou main urban, rider team's first year, yoy",
+         Filters("350600", dt.date(2019, 12, 2), dt.date(2020, 12, 1), ("350602", "350603"), "yoy")),
+        ("Chongqing, all data (~1.5 M cases), pop",
+         Filters("500000", dt.date(2017, 4, 16), today, (), "pop")),
+    ]
+
+
+def run(repeat: int = 15) -> list[Row]:
+    settings = load_settings()
+    db = open_database(settings)
+    ensure_demo_data(db, settings)
+    uncached = Database(settings.database_url, QueryCache.from_url("null"))
+    cached = Database(settings.database_url, QueryCache.from_url("simple"))
+    today = dt.date.today()
+    rows: list[Row] = []
+    for label, filters in windows(today):
+        rows.append(row(f"overview KPIs uncached · {label}",
+                        timed(partial(metrics.overview_kpis, uncached, filters), repeat), 500))
+        metrics.overview_kpis(cached, filters)
+        rows.append(row(f"overview KPIs cached · {label}",
+                        timed(partial(metrics.overview_kpis, cached, filters), repeat), 150))
+        rows.append(row(f"naive pandas over raw cases · {label}",
+                        timed(partial(naive_kpis, uncached, filters), max(3, repeat // 5)), None))
+    rows.extend(callback_rows(settings, repeat))
+    return rows
+
+
+def post_callback(client, body: str) -> None:
+    response = client.post("/_dash-update-component", data=body, content_type="application/json")
+    if response.status_code not in (200, 204):
+        raise RuntimeError(f"callback answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
+
+
+def callback_rows(settings, repeat: int) -> list[Row]:
+    """The overview page's main callback, posted through the Flask test client as a browser would."""
+    from benchmarks.callbacks import overview_callback_payloads
+    from dashboard.app import create_app
+
+    app = create_app(settings, open_database(settings))
+    client = app.server.test_client()
+    client.get("/")
+    rows = []
+    for label, payload in overview_callback_payloads(app):
+        post = partial(post_callback, client, json.dumps(payload))
+        post()
+        rows.append(row(f"overview callback cached · {label}", timed(post, repeat), 150))
+    return rows
