@@ -109,9 +109,9 @@ def _serve(args, settings) -> int:
 
 
 def _seed(args, settings) -> int:
+    from dashboard.runtime import open_database
     from data_access.demo.build import build_demo, is_empty
     from data_access.models import Base
-    from dashboard.runtime import open_database
 
     db = open_database(settings)
     if db.has_schema() and not is_empty(db):
@@ -155,9 +155,9 @@ def kpi_report(db, filters) -> dict:
 
 
 def _kpis(args, settings) -> int:
+    from dashboard.runtime import open_database
     from data_access import metrics
     from data_access.filters import Filters
-    from dashboard.runtime import open_database
 
     if args.end < args.start:
         print("jingbao kpis: error: --end is before --start", file=sys.stderr)
