@@ -450,6 +450,18 @@ class LatencySketch(Base):
     bins: Mapped[bytes] = mapped_column(LargeBinary)   # sparse: int16 bin indices then int32 counts
 
 
+class DemoBuild(Base):
+    """How a city's demo data was built, so a later start can top it up the same way."""
+
+    __tablename__ = "demo_build"
+
+    city_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    scale: Mapped[float] = mapped_column(Float)
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    built_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class DataVersion(Base):
     """A single row whose counter every write bumps; cache keys include it so new data shows at once."""
 
