@@ -24,11 +24,11 @@ def main() -> int:
 
 
 def render(rows) -> str:
-    header = f"{'benchmark':<58}{'p50':>10}{'p95':>10}{'target':>12}  ok"
+    header = f"{'benchmark':<72}{'p50':>10}{'p95':>10}{'target':>12}  ok"
     lines = [header, "-" * len(header)]
     for row in rows:
         ok = "" if row.ok is None else ("yes" if row.ok else "NO")
-        lines.append(f"{row.name:<58}{row.p50:>10}{row.p95:>10}{row.target:>12}  {ok}")
+        lines.append(f"{row.name:<72}{row.p50:>10}{row.p95:>10}{row.target:>12}  {ok}")
     return "\n".join(lines)
 
 

@@ -114,12 +114,13 @@ def callback_rows(settings, repeat: int) -> list[Row]:
     from benchmarks.callbacks import overview_callback_payloads
     from dashboard.app import create_app
 
-    app = create_app(settings, open_database(settings))
-    client = app.server.test_client()
-    client.get("/")
     rows = []
-    for label, payload in overview_callback_payloads(app):
-        post = partial(post_callback, client, json.dumps(payload))
-        post()
-        rows.append(row(f"overview callback cached · {label}", timed(post, repeat), 150))
+    for cache_url, kind, target in (("null", "uncached", 500), ("simple", "cached", 150)):
+        app = create_app(settings, Database(settings.database_url, QueryCache.from_url(cache_url)))
+        client = app.server.test_client()
+        client.get("/")
+        for label, payload in overview_callback_payloads(app):
+            post = partial(post_callback, client, json.dumps(payload))
+            post()
+            rows.append(row(f"overview callback {kind} · {label}", timed(post, repeat), target))
     return rows

@@ -37,5 +37,5 @@ def ensure_demo_data(db: Database, settings: Settings, progress: bool = True) ->
         return f"built demo data: {summary.cases:,} accident cases in {summary.seconds:.0f} s"
     if settings.demo:
         added = top_up_demo(db, seed=settings.seed)
-        return f"demo data topped up with {added:,} rows"
+        return f"demo data topped up with {added:,} accident cases"
     return "using existing data"

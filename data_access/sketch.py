@@ -41,7 +41,12 @@ def histogram(seconds: np.ndarray) -> np.ndarray:
 
 def encode(hist: np.ndarray) -> bytes:
     nonzero = np.flatnonzero(hist)
-    return nonzero.astype("<i2").tobytes() + hist[nonzero].astype("<i4").tobytes()
+    return encode_sparse(nonzero, hist[nonzero])
+
+
+def encode_sparse(indices: np.ndarray, counts: np.ndarray) -> bytes:
+    """The stored form of a histogram given as its nonzero bins (ascending) and their counts."""
+    return np.asarray(indices).astype("<i2").tobytes() + np.asarray(counts).astype("<i4").tobytes()
 
 
 def decode(blob: bytes) -> np.ndarray:

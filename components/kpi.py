@@ -1,0 +1,96 @@
+"""KPI cards: a value with its unit and its change against the comparison window, coloured good or bad."""
+
+from __future__ import annotations
+
+from dash import html
+
+from components.formatting import (
+    change_direction,
+    format_change,
+    format_count,
+    format_minutes,
+    format_ratio,
+    format_yuan,
+)
+from dashboard.i18n import t
+from data_access.metrics import KPI_UNITS, Kpi, OverviewKpis
+
+# Whether a rise is good news; None: neither (rescues follow the accidents, not the service).
+HIGHER_IS_BETTER: dict[str, bool | None] = {
+    "alerts": False, "quick": True, "quick_rate": True, "remote_liability": True, "online_share": True,
+    "payout_p50": False, "payout_p90": False, "mediation_success_rate": True, "rescues": None,
+}
+COUNT_UNITS = {"rescues": "unit.missions"}
+ARROWS = {"up": "▲", "down": "▼", "flat": "▶"}
+
+
+def kpi_value_text(kpi: Kpi, lang: str) -> tuple[str, str]:
+    """The number and the unit of a KPI value as shown on its card."""
+    if kpi.unit == "ratio":
+        return format_ratio(kpi.value), ""
+    if kpi.unit == "minutes":
+        return format_minutes(kpi.value), t("unit.minutes", lang)
+    if kpi.unit == "yuan":
+        return format_yuan(kpi.value, lang)
+    return format_count(kpi.value), t(COUNT_UNITS.get(kpi.key, "unit.cases"), lang)
+
+
+def kpi_tone(kpi: Kpi) -> str:
+    """good, bad or neutral: the colour of the change."""
+    if kpi.change is None:
+        return "neutral"
+    direction = change_direction(kpi.change)
+    better = HIGHER_IS_BETTER.get(kpi.key)
+    if direction == "flat" or better is None:
+        return "neutral"
+    return "good" if (direction == "up") == better else "bad"
+
+
+def _change_line(kpi: Kpi, comparison_kind: str | None, lang: str) -> html.Div:
+    if comparison_kind is None:
+        return html.Div("\u00a0", className="kpi-change kpi-change-none")
+    basis = html.Span(t(f"compare.{comparison_kind}", lang), className="kpi-basis")
+    if kpi.too_small:
+        return html.Div([basis, html.Span(t("kpi.too_small", lang), className="kpi-delta")],
+                        className="kpi-change kpi-change-neutral")
+    if kpi.change is None:
+        return html.Div([basis, html.Span(t("kpi.no_previous", lang), className="kpi-delta")],
+                        className="kpi-change kpi-change-neutral")
+    direction = change_direction(kpi.change)
+    delta = format_change(kpi.change, kpi.unit, lang)
+    spoken = f"{t(f'compare.{comparison_kind}.long', lang)} {t(f'kpi.change_{direction}', lang)} {delta}"
+    return html.Div(
+        [basis, html.Span(ARROWS[direction], className="kpi-arrow", **{"aria-hidden": "true"}),
+         html.Span(delta, className="kpi-delta")],
+        className=f"kpi-change kpi-change-{kpi_tone(kpi)}", title=spoken, **{"aria-label": spoken},
+    )
+
+
+def kpi_card(kpi: Kpi, lang: str, comparison_kind: str | None) -> html.Section:
+    """One KPI; `comparison_kind` is yoy or pop, or None when nothing is compared."""
+    number, unit = kpi_value_text(kpi, lang)
+    previous = None
+    if comparison_kind is not None and kpi.previous is not None:
+        previous_kpi = Kpi(kpi.key, kpi.previous, None, kpi.unit, None, False)
+        previous = t("kpi.previous", lang, value=" ".join(p for p in kpi_value_text(previous_kpi, lang) if p))
+    return html.Section(
+        [
+            html.H3(t(f"kpi.{kpi.key}", lang), className="kpi-name"),
+            html.P([html.Span(number, className="kpi-number"),
+                    html.Span(unit, className="kpi-unit") if unit else None], className="kpi-value"),
+            _change_line(kpi, comparison_kind, lang),
+        ],
+        className="kpi-card",
+        title=previous,
+        **{"data-kpi": kpi.key},
+    )
+
+
+def kpi_grid(overview: OverviewKpis, lang: str) -> list[html.Section]:
+    kind = overview.filters.comparison if overview.comparison is not None else None
+    return [kpi_card(kpi, lang, kind) for kpi in overview.kpis]
+
+
+def kpi_placeholders(lang: str) -> list[html.Section]:
+    """Cards without values, holding the grid's place while the database is away."""
+    return [kpi_card(Kpi(key, None, None, unit, None, False), lang, None) for key, unit in KPI_UNITS.items()]

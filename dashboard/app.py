@@ -1,0 +1,292 @@
+"""The app factory: a multi-page Dash app around one database, with the shell that keeps URL and controls in step."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+from dash import ALL, Dash, Input, Output, State, ctx, no_update
+from flask import jsonify, request
+from flask_compress import Compress
+
+from components import ids
+from components.formatting import format_clock
+from components.layout import (
+    NavPage,
+    app_shell,
+    city_options,
+    compare_options,
+    language_options,
+    nav_links,
+    nav_pages,
+    range_options,
+)
+from components.urlstate import parse_search, to_search
+from dashboard.i18n import CATALOGUE, HTML_LANG, normalize_language, t
+from dashboard.settings import PROJECT_ROOT, Settings, load_settings
+from data_access.db import Database, DatabaseUnavailable
+from data_access.filters import parse_filters
+from data_access.timeutil import local_today, to_local, utcnow
+
+REFRESH_MS = 60_000
+NOT_FOUND_TITLE = "404"
+
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="zh-CN">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+# Sets <html lang> and the tab title in the URL's language; runs after Dash's own title update of a page change.
+DOCUMENT_LANGUAGE_JS = """
+function(search, pagesStore, titles) {
+    const params = new URLSearchParams(search || "");
+    const lang = (params.get("lang") || "").toLowerCase().startsWith("en") ? "en" : "zh";
+    document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
+    const entry = (titles || {})[window.location.pathname] || (titles || {})["404"];
+    if (entry) { setTimeout(function() { document.title = entry[lang]; }, 0); }
+    return lang;
+}
+"""
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None, *, refresh_ms: int = REFRESH_MS) -> Dash:
+    """Build the dashboard; `settings` default to the environment, `db` to the database the settings name."""
+    from dashboard.runtime import open_database
+
+    settings = settings or load_settings()
+    db = db or open_database(settings)
+    app = Dash(
+        "wsgi",
+        use_pages=True,
+        pages_folder=str(PROJECT_ROOT / "pages"),
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+        title=t("app.name", "zh"),
+        update_title=None,
+        meta_tags=[
+            {"name": "viewport", "content": "width=device-width, initial-scale=1"},
+            {"name": "description", "content": t("app.name", "zh") + " · " + t("app.subtitle", "zh")},
+        ],
+    )
+    app.index_string = INDEX_STRING
+    app.server.config["JINGBAO_DB"] = db
+    app.server.config["JINGBAO_SETTINGS"] = settings
+    app.server.config["COMPRESS_MIMETYPES"] = [
+        "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+    ]
+    Compress(app.server)
+
+    pages = nav_pages(dash.page_registry)
+    titles = {page.path: {lang: f"{t(page.title_key, lang)} · {t('app.name', lang)}" for lang in ("zh", "en")}
+              for page in pages}
+    titles[NOT_FOUND_TITLE] = {lang: f"{t('page.not_found.title', lang)} · {t('app.name', lang)}"
+                               for lang in ("zh", "en")}
+    app.layout = app_shell(dash.page_container, settings.language, refresh_ms, titles)
+    _register_shell_callbacks(app, pages)
+    _reject_malformed_callback_requests(app)
+    _answer_unknown_paths_with_404(app, {page.path for page in pages})
+    return app
+
+
+SERVER_PREFIXES = ("/_dash", "/assets/", "/_favicon", "/_reload", "/api/")
+
+
+def _answer_unknown_paths_with_404(app: Dash, known: set[str]) -> None:
+    """The app draws its 404 page for any unknown address; the HTTP status says 404 too (for crawlers, scripts
+    and monitoring), while the page itself still loads."""
+
+    @app.server.after_request
+    def _status_of_unknown_paths(response):
+        path = request.path.rstrip("/") or "/"
+        if (request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html"
+                and path not in known and not path.startswith(SERVER_PREFIXES)):
+            response.status_code = 404
+        return response
+
+
+def callback_request_problem(body: object, callback_map: dict) -> str | None:
+    """Why a POST to /_dash-update-component is not a callback request of this app, or None when it is."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    output = body.get("output")
+    if not isinstance(output, str) or output not in callback_map:
+        return "unknown callback output"
+    spec = callback_map[output]
+    for key in ("inputs", "state"):
+        sent = body.get(key, [])
+        expected = spec.get(key, [])
+        if not isinstance(sent, list) or len(sent) != len(expected):
+            return f"{key} must be a list of {len(expected)} items"
+        for item, wanted in zip(sent, expected, strict=True):
+            if isinstance(wanted.get("id"), str) and (
+                    not isinstance(item, dict) or item.get("id") != wanted["id"]
+                    or item.get("property") != wanted["property"]):
+                return f"{key} do not match the callback"
+    outputs = body.get("outputs")
+    expected_outputs = output[2:-2].split("...") if output.startswith("..") else [output]
+    if len(expected_outputs) > 1 or output.startswith(".."):
+        if not isinstance(outputs, list) or len(outputs) != len(expected_outputs):
+            return f"outputs must be a list of {len(expected_outputs)} items"
+    elif not isinstance(outputs, dict):
+        return "outputs must be an object"
+    if not isinstance(body.get("changedPropIds", []), list):
+        return "changedPropIds must be a list"
+    return None
+
+
+def _reject_malformed_callback_requests(app: Dash) -> None:
+    """A malformed callback request is the client's mistake: a 400 with the reason, never a 500 and a traceback."""
+
+    @app.server.before_request
+    def _check_callback_request():
+        if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
+            return None
+        problem = callback_request_problem(request.get_json(silent=True), app.callback_map)
+        if problem is None:
+            return None
+        return jsonify(error=f"bad callback request: {problem}"), 400
+
+
+def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
+    from dashboard.runtime import get_db, get_settings
+    from data_access import metrics
+
+    known_paths = {page.path for page in pages}
+
+    @app.callback(
+        output=dict(
+            search=Output(ids.URL, "search"),
+            city=Output(ids.CITY, "value"), city_options=Output(ids.CITY, "options"),
+            range=Output(ids.RANGE, "value"), range_options=Output(ids.RANGE, "options"),
+            start=Output(ids.DATES, "start_date"), end=Output(ids.DATES, "end_date"),
+            max_date=Output(ids.DATES, "max_date_allowed"),
+            compare=Output(ids.COMPARE, "value"), compare_options=Output(ids.COMPARE, "options"),
+            lang=Output(ids.LANGUAGE, "value"), lang_options=Output(ids.LANGUAGE, "options"),
+            nav=Output(ids.NAV, "children"), brand=Output(ids.BRAND, "href"),
+            brand_name=Output(ids.BRAND_NAME, "children"),
+            labels=[Output(label, "children") for label in _LABELS],
+            bar_hidden=Output(ids.FILTER_BAR, "hidden"),
+        ),
+        inputs=dict(
+            pathname=Input(ids.URL, "pathname"), search=Input(ids.URL, "search"),
+            city=Input(ids.CITY, "value"), range_key=Input(ids.RANGE, "value"),
+            start=Input(ids.DATES, "start_date"), end=Input(ids.DATES, "end_date"),
+            compare=Input(ids.COMPARE, "value"), lang=Input(ids.LANGUAGE, "value"),
+        ),
+    )
+    def sync_shell(pathname, search, city, range_key, start, end, compare, lang):
+        """URL -> controls when the URL changed; controls -> URL when a control did. One callback, so no cycle."""
+        settings = get_settings()
+        search = search or ""
+        trigger = ctx.triggered_id
+        new_search = no_update
+        if trigger in (ids.CITY, ids.RANGE, ids.DATES, ids.COMPARE, ids.LANGUAGE):
+            params = dict(parse_search(search))
+            if trigger == ids.CITY and city != params.get("city"):
+                params.pop("districts", None)
+                params.pop("district", None)
+                params["city"] = city
+            elif trigger == ids.RANGE:
+                params.pop("start", None)
+                params.pop("end", None)
+                params["range"] = range_key
+                if range_key == "custom":
+                    params.pop("range")
+                    params.update(start=start, end=end)
+            elif trigger == ids.DATES:
+                params.pop("range", None)
+                params.update(start=start, end=end)
+            elif trigger == ids.COMPARE:
+                params["compare"] = compare
+            elif trigger == ids.LANGUAGE:
+                params["lang"] = lang
+            new_search = to_search({k: v for k, v in params.items() if v})
+            search = new_search if new_search != search else search
+            if new_search == (ctx.inputs.get(f"{ids.URL}.search") or ""):
+                new_search = no_update
+        query = parse_search(search)
+        lang = normalize_language(query.get("lang"), settings.language)
+        catalogue = None
+        try:
+            catalogue = metrics.catalogue(get_db())
+        except DatabaseUnavailable:
+            pass
+        values = dict(city=query.get("city") or settings.default_city, range="30d", start=None, end=None,
+                      compare=query.get("compare") or "yoy")
+        if catalogue is not None and catalogue.cities:
+            filters = parse_filters(query, catalogue, local_today(), settings.default_city).filters
+            values = dict(city=filters.city, range=filters.range_key, start=filters.start.isoformat(),
+                          end=filters.end.isoformat(), compare=filters.comparison)
+        nav_search = to_search(query)
+        return dict(
+            search=new_search,
+            city=values["city"], city_options=city_options(catalogue, lang),
+            range=values["range"], range_options=range_options(lang),
+            start=values["start"], end=values["end"], max_date=(local_today() + dt.timedelta(days=1)).isoformat(),
+            compare=values["compare"], compare_options=compare_options(lang),
+            lang=lang, lang_options=language_options(),
+            nav=nav_links(pages, lang, pathname, nav_search), brand="/" + nav_search,
+            brand_name=t("app.name", lang),
+            labels=[t(key, lang) for key in _LABELS.values()],
+            bar_hidden=(pathname or "/") not in known_paths,
+        )
+
+    @app.callback(
+        Output(ids.AS_OF, "children"), Output(ids.AS_OF, "className"), Output(ids.AS_OF_STORE, "data"),
+        Input(ids.URL, "search"), Input(ids.REFRESH, "n_intervals"), State(ids.AS_OF_STORE, "data"),
+    )
+    def show_data_as_of(search, _tick, last_good):
+        """"数据截至 HH:MM" in the header; red "数据延迟" when the database does not answer or the data is old."""
+        settings = get_settings()
+        query = parse_search(search)
+        lang = normalize_language(query.get("lang"), settings.language)
+        city = query.get("city") or settings.default_city
+        today = local_today()
+        try:
+            db = get_db()
+            if metrics.catalogue(db).city(city) is None:
+                city = settings.default_city
+            newest = metrics.data_as_of(db, city)
+        except DatabaseUnavailable:
+            since = (last_good or {}).get("shown")
+            text = t("status.db_down", lang, time=since) if since else t("status.db_down_no_time", lang)
+            return text, "as-of as-of-down", last_good
+        if newest is None:
+            return t("status.no_data_yet", lang), "as-of", last_good
+        shown = format_clock(to_local(newest).replace(tzinfo=None), today)
+        age_minutes = (utcnow() - newest).total_seconds() / 60
+        if age_minutes > settings.stale_after_minutes:
+            return t("status.stale", lang, time=shown), "as-of as-of-stale", {"shown": shown}
+        return t("status.as_of", lang, time=shown), "as-of", {"shown": shown}
+
+    app.clientside_callback(
+        DOCUMENT_LANGUAGE_JS,
+        Output(ids.DOCUMENT_SINK, "data"),
+        Input(ids.URL, "search"), Input("_pages_store", "data"), State(ids.PAGE_TITLES, "data"),
+    )
+
+
+_LABELS = {
+    ids.CITY_LABEL: "filters.city",
+    ids.RANGE_LABEL: "filters.range",
+    ids.START_LABEL: "filters.start",
+    ids.END_LABEL: "filters.end",
+    ids.COMPARE_LABEL: "filters.compare",
+}
+
+assert all(key in CATALOGUE for key in _LABELS.values())
+_ = (ALL, HTML_LANG)

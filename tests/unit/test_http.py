@@ -1,0 +1,72 @@
+"""The HTTP surface with Flask's test client: pages, the 404 status, and 4xx (never 500) for bad requests."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.settings import load_settings
+from tests.unit import handmade
+
+
+@pytest.fixture
+def client(tmp_path):
+    db = handmade.empty_city(tmp_path)
+    app = create_app(load_settings({}, database_url=db.url, demo=False), db)
+    client = app.server.test_client()
+    client.app = app
+    assert client.get("/").status_code == 200      # first request registers the page callbacks
+    return client
+
+
+def overview_key(app) -> str:
+    return next(key for key in app.callback_map if "overview-kpis.children" in key)
+
+
+def callback_body(app, search) -> dict:
+    key = overview_key(app)
+    outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key[2:-2].split("...")]
+    return {"output": key, "outputs": outputs, "changedPropIds": ["app-url.search"],
+            "inputs": [{"id": "app-url", "property": "search", "value": search},
+                       {"id": "app-refresh", "property": "n_intervals", "value": None}]}
+
+
+@pytest.mark.parametrize("path", ["/", "/?city=%ZZ", "/?city=999999&range=banana", "/?districts=" + "x," * 3000])
+def test_pages_answer_200_whatever_the_query(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert b'<html lang="zh-CN">' in response.data
+
+
+def test_unknown_path_draws_the_app_with_status_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert b"_dash-renderer" in response.data or b"dash_renderer" in response.data
+
+
+@pytest.mark.parametrize("body", [b"garbage", b"[1, 2]", b"{}", json.dumps({"output": "x.y", "inputs": []}).encode()])
+def test_malformed_callback_requests_get_400(client, body):
+    response = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "bad callback request" in response.get_json()["error"]
+
+
+def test_callback_with_wrong_inputs_gets_400(client):
+    body = callback_body(client.app, "?city=350600")
+    body["inputs"] = body["inputs"][:1]
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 400
+
+
+def test_callback_with_bad_values_reports_them_in_the_page(client):
+    response = client.post("/_dash-update-component", json=callback_body(client.app, "?city=999999&compare=x"))
+    assert response.status_code == 200
+    text = json.dumps(response.get_json(), ensure_ascii=False)
+    assert "999999" in text and "problems-message" in text
+
+
+def test_callback_with_a_non_string_search_still_answers(client):
+    response = client.post("/_dash-update-component", json=callback_body(client.app, 12))
+    assert response.status_code == 200
