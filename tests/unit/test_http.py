@@ -70,3 +70,10 @@ def test_callback_with_bad_values_reports_them_in_the_page(client):
 def test_callback_with_a_non_string_search_still_answers(client):
     response = client.post("/_dash-update-component", json=callback_body(client.app, 12))
     assert response.status_code == 200
+
+
+def test_a_window_without_data_says_so_in_place(client):
+    response = client.post("/_dash-update-component", json=callback_body(client.app, "?start=2020-06-01&end=2020-06-07"))
+    assert response.status_code == 200
+    text = json.dumps(response.get_json(), ensure_ascii=False)
+    assert "empty-message" in text
