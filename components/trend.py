@@ -54,13 +54,18 @@ def trend_figure(frame: pd.DataFrame, duty: pd.DataFrame, lang: str, window: str
 
 def _shade_duty_periods(figure: go.Figure, duty: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
                         lang: str) -> None:
+    # Shapes and labels set in one update: add_vrect per period re-validates the whole layout each time.
     name_column = "name_zh" if lang == "zh" else "name_en"
+    shapes, labels = [], []
     for row in duty.itertuples(index=False):
         start = max(pd.Timestamp(row.start_day), first) - pd.Timedelta(hours=12)
         end = min(pd.Timestamp(row.end_day), last) + pd.Timedelta(hours=12)
         if end < start:
             continue
-        figure.add_vrect(x0=start, x1=end, fillcolor=theme.DUTY, line_width=0, layer="below",
-                         annotation_text=getattr(row, name_column), annotation_position="top left",
-                         annotation_font=dict(size=11, color=theme.RATE))
+        shapes.append(dict(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1,
+                           fillcolor=theme.DUTY, line_width=0, layer="below"))
+        labels.append(dict(x=start, y=1, xref="x", yref="paper", text=getattr(row, name_column), showarrow=False,
+                           xanchor="left", yanchor="top", font=dict(size=11, color=theme.RATE)))
+    if shapes:
+        figure.update_layout(shapes=shapes, annotations=labels)
 

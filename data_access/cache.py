@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
@@ -25,10 +27,23 @@ class CacheUrlError(ValueError):
     pass
 
 
+LOCAL_ENTRIES = 256
+
+
 class QueryCache:
-    def __init__(self, backend, url: str) -> None:
+    """A shared backend, and in front of it a small in-process LRU of live objects.
+
+    The backend (SimpleCache included) pickles every value; unpickling a city's boundaries or a figure costs tens
+    of milliseconds per hit, so each process keeps its most recent hits unpickled. Keys carry the data version, so
+    both layers are always right. Cached values are shared: callers treat them as read-only.
+    """
+
+    def __init__(self, backend, url: str, local_entries: int = LOCAL_ENTRIES) -> None:
         self.backend = backend
         self.url = url
+        self.local_entries = 0 if isinstance(backend, NullCache) else local_entries
+        self._local: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str) -> QueryCache:
@@ -49,12 +64,31 @@ class QueryCache:
         return cls(backend, url)
 
     def get(self, key: str) -> Any:
-        return self.backend.get(key)
+        with self._lock:
+            if key in self._local:
+                self._local.move_to_end(key)
+                return self._local[key]
+        value = self.backend.get(key)
+        if value is not None:
+            self._remember(key, value)
+        return value
 
     def set(self, key: str, value: Any) -> None:
         self.backend.set(key, value)
+        self._remember(key, value)
+
+    def _remember(self, key: str, value: Any) -> None:
+        if not self.local_entries:
+            return
+        with self._lock:
+            self._local[key] = value
+            self._local.move_to_end(key)
+            while len(self._local) > self.local_entries:
+                self._local.popitem(last=False)
 
     def clear(self) -> None:
+        with self._lock:
+            self._local.clear()
         self.backend.clear()
 
 

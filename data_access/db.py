@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import create_engine, event, inspect, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -91,6 +92,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def rows_frame(rows, columns: list[str]) -> pd.DataFrame:
+    """A DataFrame of SQLAlchemy result rows. Rows go in as plain tuples: pandas probes each Row for attributes,
+    and a Row answers a missing attribute by raising an exception, which costs 10 µs a row."""
+    return pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
 
 
 def bump_data_version(session: Session) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, select
 
 from data_access import sketch
 from data_access.cache import cached_query
-from data_access.db import Database
+from data_access.db import Database, rows_frame
 from data_access.filters import Catalogue, CityInfo, Filters
 from data_access.models import (
     AccidentCase,
@@ -64,7 +64,7 @@ def district_names(db: Database, city: str) -> pd.DataFrame:
             select(District.adcode, District.name_zh, District.name_en, District.main_urban)
             .where(District.city_adcode == city).order_by(District.adcode)
         ).all()
-    return pd.DataFrame(rows, columns=["district_adcode", "name_zh", "name_en", "main_urban"])
+    return rows_frame(rows, ["district_adcode", "name_zh", "name_en", "main_urban"])
 
 
 @cached_query
@@ -113,7 +113,7 @@ def duty_periods(db: Database, filters: Filters) -> pd.DataFrame:
                    DutyPeriod.start_day <= filters.end)
             .order_by(DutyPeriod.start_day)
         ).all()
-    frame = pd.DataFrame(rows, columns=["kind", "name_zh", "name_en", "start_day", "end_day"])
+    frame = rows_frame(rows, ["kind", "name_zh", "name_en", "start_day", "end_day"])
     frame["kind"] = frame["kind"].map(lambda k: getattr(k, "value", k))
     return frame
 
@@ -179,9 +179,10 @@ def latency_histogram(db: Database, filters: Filters, metric: str) -> tuple[np.n
                           table.c.month >= span[0], table.c.month <= span[1]]
             if filters.districts:
                 conditions.append(table.c.district_adcode.in_(filters.districts))
-            for blob, low in session.execute(select(table.c.bins, table.c.min_seconds).where(*conditions)):
-                hist += sketch.decode(blob)
-                fastest = low if fastest is None else min(fastest, low)
+            stored = session.execute(select(table.c.bins, table.c.min_seconds).where(*conditions)).all()
+            hist += sketch.decode_many([blob for blob, _ in stored])
+            if stored:
+                fastest = min(low for _, low in stored)
             if filters.start < span[0]:
                 raw_ranges.append((filters.start, span[0] - dt.timedelta(days=1)))
             month_after = (span[1].replace(day=28) + dt.timedelta(days=4)).replace(day=1)
@@ -338,7 +339,7 @@ def mediation_outcomes(db: Database, filters: Filters) -> MediationStats:
             .where(*where_place, m.closed_day >= filters.start, m.closed_day <= filters.end,
                    m.outcome.in_(CLOSED_OUTCOMES))
         ).all()
-    frame = pd.DataFrame(closed_rows, columns=["outcome", "pre_litigation", "amount", "opened_at", "closed_at"])
+    frame = rows_frame(closed_rows, ["outcome", "pre_litigation", "amount", "opened_at", "closed_at"])
     closed = len(frame)
     settled = frame[frame["outcome"] == MediationOutcome.SETTLED.value]
     pre = int(settled["pre_litigation"].astype(bool).sum())
@@ -379,7 +380,7 @@ def rescue_summary(db: Database, filters: Filters) -> RescueStats:
         conditions.append(r.district_adcode.in_(filters.districts))
     with db.session() as session:
         rows = session.execute(select(r.outcome, r.requested_at, r.hospital_at).where(*conditions)).all()
-    frame = pd.DataFrame(rows, columns=["outcome", "requested_at", "hospital_at"])
+    frame = rows_frame(rows, ["outcome", "requested_at", "hospital_at"])
     took = (pd.to_datetime(frame["hospital_at"]) - pd.to_datetime(frame["requested_at"])).dt.total_seconds()
     within = int((took <= RESCUE_GOLDEN_HOUR_S).sum())
     missions = len(frame)
@@ -470,7 +471,7 @@ def daily_trend(db: Database, filters: Filters) -> pd.DataFrame:
             select(table.c.local_day, func.sum(table.c.alerts), func.sum(table.c.quick), func.sum(table.c.cases))
             .where(_stat_where(filters)).group_by(table.c.local_day)
         ).all()
-    frame = pd.DataFrame(rows, columns=["day", "alerts", "quick", "cases"])
+    frame = rows_frame(rows, ["day", "alerts", "quick", "cases"])
     frame["day"] = pd.to_datetime(frame["day"])
     days = pd.DataFrame({"day": pd.date_range(filters.start, filters.end, freq="D")})
     frame = days.merge(frame, on="day", how="left").fillna(0)
@@ -491,7 +492,7 @@ def district_summary(db: Database, filters: Filters) -> pd.DataFrame:
             select(table.c.district_adcode, func.sum(table.c.alerts), func.sum(table.c.quick), func.sum(table.c.cases))
             .where(_stat_where(whole_city)).group_by(table.c.district_adcode)
         ).all()
-    counts = pd.DataFrame(rows, columns=["district_adcode", "alerts", "quick", "cases"])
+    counts = rows_frame(rows, ["district_adcode", "alerts", "quick", "cases"])
     frame = district_names(db, filters.city).merge(counts, on="district_adcode", how="left")
     for column in ("alerts", "quick", "cases"):
         frame[column] = frame[column].fillna(0).astype(int)

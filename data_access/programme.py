@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 
 from data_access.cache import cached_query
-from data_access.db import Database
+from data_access.db import Database, rows_frame
 from data_access.filters import Filters
 from data_access.models import (
     EbikeRegistration,
@@ -94,7 +94,7 @@ def stations_by_district(db: Database, city: str, kind: str) -> pd.DataFrame:
             select(Station.district_adcode, func.count(), func.coalesce(func.sum(Station.staff), 0))
             .where(Station.city_adcode == city, Station.kind == kind).group_by(Station.district_adcode)
         ).all()
-    return pd.DataFrame(rows, columns=["district_adcode", "stations", "staff"])
+    return rows_frame(rows, ["district_adcode", "stations", "staff"])
 
 
 @cached_query

@@ -58,6 +58,20 @@ def decode(blob: bytes) -> np.ndarray:
     return hist
 
 
+def decode_many(blobs: list[bytes]) -> np.ndarray:
+    """The sum of many stored histograms, in one pass."""
+    hist = np.zeros(N_BINS, dtype=np.int64)
+    if not blobs:
+        return hist
+    indices, counts = [], []
+    for blob in blobs:
+        n = len(blob) // 6
+        indices.append(np.frombuffer(blob[: 2 * n], dtype="<i2"))
+        counts.append(np.frombuffer(blob[2 * n:], dtype="<i4"))
+    return np.bincount(np.concatenate(indices).astype(np.int64), weights=np.concatenate(counts),
+                       minlength=N_BINS).astype(np.int64)
+
+
 def percentile(hist: np.ndarray, q: float) -> float | None:
     """The q-th percentile (0–100) by the inverted-CDF rule, as numpy's method='inverted_cdf'."""
     total = int(hist.sum())

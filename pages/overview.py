@@ -21,8 +21,9 @@ from components.urlstate import parse_search, toggle_district, with_params
 from dashboard.i18n import normalize_language, t
 from dashboard.runtime import get_db, get_settings
 from data_access import metrics
-from data_access.db import DatabaseUnavailable
-from data_access.filters import parse_filters
+from data_access.cache import cached_query
+from data_access.db import Database, DatabaseUnavailable
+from data_access.filters import Filters, parse_filters
 from data_access.timeutil import local_today
 
 dash.register_page(__name__, path="/", title="总览 · 警保联动", name="overview", title_key="nav.overview", order=0)
@@ -84,9 +85,7 @@ def show_overview(search, _tick):
         filters = parsed.filters
         overview = metrics.overview_kpis(db, filters)
         trend = metrics.daily_trend(db, filters)
-        duty = metrics.duty_periods(db, filters)
         summary = metrics.district_summary(db, filters)
-        geojson = metrics.district_geojson(db, filters.city)
     except DatabaseUnavailable:
         return (database_unavailable_message(lang), t("nav.overview", lang), "", None, kpi_placeholders(lang),
                 no_update, no_update, hint)
@@ -107,16 +106,33 @@ def show_overview(search, _tick):
     crumbs = None
     if filters.districts:
         crumbs = district_breadcrumb(city_name, chosen, lang, "/" + with_params(search, districts=None, district=None))
+    try:
+        trend_dict, map_dict = overview_figures(db, filters, lang, place, window)
+    except DatabaseUnavailable:
+        return (database_unavailable_message(lang), t("nav.overview", lang), "", None, kpi_placeholders(lang),
+                no_update, no_update, hint)
     return (
         [m for m in messages if m is not None] or None,
         f"{t('nav.overview', lang)} · {place}",
         window_text,
         crumbs,
         kpi_grid(overview, lang),
-        trend_figure(trend, duty, lang, f"{place} · {window}"),
-        district_map_figure(summary, geojson, lang, window, tuple(filters.districts)),
+        trend_dict,
+        map_dict,
         hint,
     )
+
+
+@cached_query
+def overview_figures(db: Database, filters: Filters, lang: str, place: str, window: str) -> tuple[dict, dict]:
+    """The trend and the map as plain figure dicts, memoized like the queries: building a figure around a city's
+    boundaries costs more than every query of the page."""
+    trend = trend_figure(metrics.daily_trend(db, filters), metrics.duty_periods(db, filters), lang,
+                         f"{place} · {window}")
+    district_map = district_map_figure(metrics.district_summary(db, filters),
+                                       metrics.district_geojson(db, filters.city), lang, window,
+                                       tuple(filters.districts))
+    return trend.to_dict(), district_map.to_dict()
 
 
 @callback(

@@ -73,7 +73,8 @@ def test_callback_with_a_non_string_search_still_answers(client):
 
 
 def test_a_window_without_data_says_so_in_place(client):
-    response = client.post("/_dash-update-component", json=callback_body(client.app, "?start=2020-06-01&end=2020-06-07"))
+    body = callback_body(client.app, "?start=2020-06-01&end=2020-06-07")
+    response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200
     text = json.dumps(response.get_json(), ensure_ascii=False)
     assert "empty-message" in text

@@ -35,3 +35,11 @@ def test_encode_decode_round_trip_and_empty():
 
 def test_nan_values_are_ignored():
     assert sketch.histogram(np.array([np.nan, 60.0])).sum() == 1
+
+
+def test_decode_many_equals_the_sum_of_decodes():
+    rng = np.random.default_rng(3)
+    hists = [sketch.histogram(rng.lognormal(6, 1.5, size=n)) for n in (1, 50, 5000)]
+    blobs = [sketch.encode(h) for h in hists]
+    assert np.array_equal(sketch.decode_many(blobs), sum(sketch.decode(b) for b in blobs))
+    assert sketch.decode_many([]).sum() == 0
