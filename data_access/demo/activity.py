@@ -224,6 +224,17 @@ def _open_mask(stations: pd.DataFrame, days: pd.DatetimeIndex) -> np.ndarray:
     return (days.to_numpy()[:, None] >= opened[None, :]).astype(float)
 
 
+def _station_days(stations: pd.DataFrame, days: pd.DatetimeIndex, counts: np.ndarray, city: str) -> pd.DataFrame:
+    """Rows of the nonzero cells of a days × stations count grid (flattened day-major)."""
+    hit = np.flatnonzero(counts)
+    station = hit % len(stations)
+    return pd.DataFrame({
+        "station_id": stations["id"].to_numpy()[station], "city_adcode": city,
+        "district_adcode": stations["district_adcode"].to_numpy()[station],
+        "local_day": days.date[hit // len(stations)], "count": counts[hit],
+    })
+
+
 def persuasion_records(world: World, k: int, seed: int, scale: float = 1.0) -> pd.DataFrame:
     """What the rural persuasion stations stopped each day, by kind (stations open only from their opening day)."""
     city = world.prog.city
@@ -247,15 +258,8 @@ def persuasion_records(world: World, k: int, seed: int, scale: float = 1.0) -> p
     frames = []
     for kind, total in totals.items():
         counts = _cells(rng, int(total), weights)
-        hit = np.flatnonzero(counts)
-        frames.append(pd.DataFrame({
-            "station_id": stations["id"].to_numpy()[hit % len(stations)],
-            "district_adcode": stations["district_adcode"].to_numpy()[hit % len(stations)],
-            "local_day": days.date[hit // len(stations)], "kind": kind.value, "count": counts[hit],
-        }))
-    frame = pd.concat(frames, ignore_index=True)
-    frame.insert(1, "city_adcode", city)
-    return frame
+        frames.append(_station_days(stations, days, counts, city).assign(kind=kind.value))
+    return pd.concat(frames, ignore_index=True)
 
 
 # ------------------------------------------------------------------------ vehicle-administration services
@@ -318,17 +322,10 @@ def vehicle_services(world: World, k: int, seed: int, scale: float = 1.0) -> pd.
         weights = (_open_mask(stations, days) * day_w[:, None]).ravel()
         for kind, total in totals.items():
             counts = _cells(rng, _n(total, scale), weights)
-            hit = np.flatnonzero(counts)
-            frames.append(pd.DataFrame({
-                "station_id": stations["id"].to_numpy()[hit % len(stations)],
-                "district_adcode": stations["district_adcode"].to_numpy()[hit % len(stations)],
-                "local_day": days.date[hit // len(stations)], "kind": kind.value, "count": counts[hit],
-            }))
+            frames.append(_station_days(stations, days, counts, city).assign(kind=kind.value))
     if not frames:
         return pd.DataFrame()
-    frame = pd.concat(frames, ignore_index=True)
-    frame.insert(1, "city_adcode", city)
-    return frame
+    return pd.concat(frames, ignore_index=True)
 
 
 def ebike_registrations(world: World, k: int, seed: int, scale: float = 1.0) -> pd.DataFrame:
@@ -346,12 +343,7 @@ def ebike_registrations(world: World, k: int, seed: int, scale: float = 1.0) -> 
     day_w = seasons.WEEKDAY[days.day_of_week] * np.where(days.day_of_week >= 5, 0.4, 1.0)
     weights = (_open_mask(stations, days) * day_w[:, None]).ravel()
     counts = _cells(rng, _n(total, scale), weights)
-    hit = np.flatnonzero(counts)
-    return pd.DataFrame({
-        "station_id": stations["id"].to_numpy()[hit % len(stations)], "city_adcode": city,
-        "district_adcode": stations["district_adcode"].to_numpy()[hit % len(stations)],
-        "local_day": days.date[hit // len(stations)], "count": counts[hit],
-    })
+    return _station_days(stations, days, counts, city)
 
 
 # ------------------------------------------------------------------------------------------------ anti-fraud
