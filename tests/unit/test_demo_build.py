@@ -12,8 +12,10 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import select
 
+from data_access import metrics
 from data_access.db import Database
 from data_access.demo.build import build_demo, is_empty, top_up_demo
+from data_access.filters import Filters
 from data_access.models import AccidentCase, DailyStat, District, Insurer, MediationCase, RiderUnit
 
 ZZ = "350600"
@@ -51,6 +53,19 @@ def test_same_seed_same_data_and_another_seed_other_data(tmp_path, built):
     pd.testing.assert_frame_equal(frame(built, AccidentCase, "external_id"), frame(again, AccidentCase, "external_id"))
     other = small(tmp_path, "c.db", seed=8)
     assert not frame(built, AccidentCase, "external_id").equals(frame(other, AccidentCase, "external_id"))
+
+
+def test_postgresql_gets_the_same_data_and_figures(postgres, built):
+    db = Database(postgres.create_database())
+    build_demo(db, seed=7, scale=0.1, cities=(ZZ,), start=START, end=T2)
+    pd.testing.assert_frame_equal(frame(db, AccidentCase, "external_id"), frame(built, AccidentCase, "external_id"),
+                                  check_dtype=False)
+    pd.testing.assert_frame_equal(frame(db, DailyStat, "local_day").sort_values(["local_day", "district_adcode"])
+                                  .reset_index(drop=True),
+                                  frame(built, DailyStat, "local_day").sort_values(["local_day", "district_adcode"])
+                                  .reset_index(drop=True), check_dtype=False)
+    window = Filters(ZZ, START, dt.date(2021, 4, 23), (), "none")
+    assert metrics.overview_kpis(db, window).as_dict() == pytest.approx(metrics.overview_kpis(built, window).as_dict())
 
 
 def test_top_up_writes_exactly_what_a_full_build_would(tmp_path, built):

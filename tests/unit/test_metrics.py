@@ -31,8 +31,8 @@ JUNE_1 = dt.date(2020, 6, 1)
 
 
 @pytest.fixture()
-def db(tmp_path):
-    db = empty_city(tmp_path)
+def db(database_url):
+    db = empty_city(database_url)
     with db.transaction() as s:
         s.add_all([
             # four alerts in D1 on 1 June: three phoned in, one found by a patrol
@@ -176,8 +176,8 @@ def test_insurer_filter_reads_raw_cases_with_the_same_definitions(db, tmp_path):
     assert metrics.quick_handling_rate(db, june(insurer=1)) is None
 
 
-def test_percentiles_across_months_and_edges_match_numpy(tmp_path):
-    db = empty_city(tmp_path)
+def test_percentiles_across_months_and_edges_match_numpy(database_url):
+    db = empty_city(database_url)
     rng = np.random.default_rng(7)
     start = dt.date(2020, 3, 17)
     payouts = rng.lognormal(np.log(90), 1.0, size=3000)
@@ -196,8 +196,8 @@ def test_percentiles_across_months_and_edges_match_numpy(tmp_path):
     assert stats.fastest == pytest.approx(payouts[inside].min(), abs=1 / 60)   # SQLite julianday: sub-ms
 
 
-def test_cached_queries_see_new_data_at_once(tmp_path):
-    db = empty_city(tmp_path)
+def test_cached_queries_see_new_data_at_once(database_url):
+    db = empty_city(database_url)
     db.cache = QueryCache.from_url("simple")
     assert metrics.accident_alerts(db, june()) == 0
     with db.transaction() as s:
