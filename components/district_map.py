@@ -43,7 +43,9 @@ def district_map_figure(summary: pd.DataFrame, geojson: dict, lang: str, window:
     figure.add_trace(go.Scattergeo(
         lon=[p["center_lon"] for p in label_rows], lat=[p["center_lat"] for p in label_rows],
         text=[p[name_column] for p in label_rows], customdata=[customdata[i] for i in label_at], mode="text",
-        textfont=dict(size=11, color=theme.INK, family=theme.FONT_FAMILY), hovertemplate=hover, showlegend=False,
+        textfont=dict(size=11, color=_label_colours(frame["alerts"], label_at), family=theme.FONT_FAMILY,
+                      shadow="auto"),
+        hovertemplate=hover, showlegend=False,
     ))
     layout = theme.base_layout(title, window, MAP_HEIGHT)
     layout["margin"] = dict(l=8, r=8, t=72, b=8)
@@ -66,6 +68,12 @@ def _packed(geojson: dict) -> dict:
         return geometry
 
     return {**geojson, "features": [{**f, "geometry": pack(f["geometry"])} for f in geojson.get("features", [])]}
+
+
+def _label_colours(alerts: pd.Series, rows: list[int], dark_from: float = 0.6) -> list[str]:
+    """White names on the dark end of the colour scale, ink on the light end, so every name stays legible."""
+    top = float(alerts.max()) if len(alerts) else 0.0
+    return ["#ffffff" if top > 0 and float(alerts.iloc[i]) / top >= dark_from else theme.INK for i in rows]
 
 
 def _roomy(features: list[dict], min_share: float = 0.015) -> set[str]:

@@ -15,7 +15,7 @@ from components.formatting import format_window, format_window_compared
 from components.kpi import kpi_grid, kpi_placeholders
 from components.layout import district_breadcrumb
 from components.messages import database_unavailable_message, empty_message, problems_alert
-from components.theme import GRAPH_CONFIG, map_config
+from components.theme import GRAPH_CONFIG, map_config, message_figure
 from components.trend import TREND_HEIGHT, trend_figure
 from components.urlstate import parse_search, toggle_district, with_params
 from dashboard.i18n import normalize_language, t
@@ -38,26 +38,31 @@ MAP = "overview-map"
 MAP_HINT = "overview-map-hint"
 
 
-def layout(**_query) -> html.Div:
-    """A static skeleton; `show_overview` fills it from the URL."""
-    lang = get_settings().language
+def layout(**query) -> html.Div:
+    """A static skeleton in the link's language; `show_overview` fills it from the URL."""
+    lang = normalize_language(query.get("lang"), get_settings().language)
+    figures = html.Div(
+        [
+            html.Section(dcc.Graph(id=TREND, config=GRAPH_CONFIG, className="chart", responsive=True,
+                                   style={"height": f"{TREND_HEIGHT}px"}),
+                         className="panel panel-trend"),
+            html.Section([dcc.Graph(id=MAP, config=map_config(), className="chart", responsive=True,
+                                    style={"height": f"{MAP_HEIGHT}px"}),
+                          html.P(id=MAP_HINT, className="figure-hint")], className="panel panel-map"),
+        ],
+        className="overview-figures",
+    )
     return html.Div(
         [
             html.Div(id=PROBLEMS),
-            html.Div([html.H1(id=HEADING, className="page-title"), html.P(id=WINDOW, className="page-window"),
-                      html.Div(id=CRUMBS)], className="page-head"),
-            html.Section(kpi_placeholders(lang), id=KPIS, className="kpi-grid",
-                         **{"aria-label": t("kpi.section", lang)}),
-            html.Div(
-                [
-                    html.Section(dcc.Graph(id=TREND, config=GRAPH_CONFIG, className="chart", responsive=True,
-                                           style={"height": f"{TREND_HEIGHT}px"}),
-                                 className="panel panel-trend"),
-                    html.Section([dcc.Graph(id=MAP, config=map_config(), className="chart", responsive=True,
-                                            style={"height": f"{MAP_HEIGHT}px"}),
-                                  html.P(id=MAP_HINT, className="figure-hint")], className="panel panel-map"),
-                ],
-                className="overview-figures",
+            html.Div([html.H1(t("nav.overview", lang), id=HEADING, className="page-title"),
+                      html.P(id=WINDOW, className="page-window"), html.Div(id=CRUMBS)], className="page-head"),
+            # The last figures stay visible, dimmed, while a slow refresh runs (fast ones never show it).
+            dcc.Loading(
+                [html.Section(kpi_placeholders(lang), id=KPIS, className="kpi-grid",
+                              **{"aria-label": t("kpi.section", lang)}), figures],
+                delay_show=400, overlay_style={"visibility": "visible", "opacity": 0.6}, type="dot",
+                color="#1f5fa8", parent_className="overview-body",
             ),
         ],
         className="page page-overview",
@@ -80,15 +85,17 @@ def show_overview(search, _tick):
         catalogue = metrics.catalogue(db)
         if not catalogue.cities:
             empty = empty_message(lang)
-            return empty, t("nav.overview", lang), "", None, kpi_placeholders(lang), no_update, no_update, hint
+            nothing = t("message.empty", lang)
+            return (empty, t("nav.overview", lang), "", None, kpi_placeholders(lang),
+                    message_figure(t("trend.title", lang), "", nothing, TREND_HEIGHT),
+                    message_figure(t("map.title", lang), "", nothing, MAP_HEIGHT), hint)
         parsed = parse_filters(query, catalogue, local_today(), settings.default_city)
         filters = parsed.filters
         overview = metrics.overview_kpis(db, filters)
         trend = metrics.daily_trend(db, filters)
         summary = metrics.district_summary(db, filters)
     except DatabaseUnavailable:
-        return (database_unavailable_message(lang), t("nav.overview", lang), "", None, kpi_placeholders(lang),
-                no_update, no_update, hint)
+        return database_away(lang)
 
     city = catalogue.city(filters.city)
     city_name = city.name_zh if lang == "zh" else city.name_en
@@ -109,8 +116,7 @@ def show_overview(search, _tick):
     try:
         trend_dict, map_dict = overview_figures(db, filters, lang, place, window)
     except DatabaseUnavailable:
-        return (database_unavailable_message(lang), t("nav.overview", lang), "", None, kpi_placeholders(lang),
-                no_update, no_update, hint)
+        return database_away(lang)
     return (
         [m for m in messages if m is not None] or None,
         f"{t('nav.overview', lang)} · {place}",
@@ -121,6 +127,13 @@ def show_overview(search, _tick):
         map_dict,
         hint,
     )
+
+
+def database_away(lang: str) -> tuple:
+    """The database is unreachable: say so, and leave the last good heading, KPIs and figures where they are
+    (the header marks them stale); on a first load the skeleton's empty cards hold their places."""
+    return (database_unavailable_message(lang), no_update, no_update, no_update, no_update, no_update, no_update,
+            t("map.hint", lang))
 
 
 @cached_query

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from components.formatting import format_count
 from data_access import metrics
@@ -40,7 +42,40 @@ def test_overview_shows_kpis_trend_and_map(dash_duo, dashboard_app, dashboard_db
     assert len(dash_duo.find_elements("#overview-map .choroplethlayer path")) == 11
     assert "漳州市" in dash_duo.find_element("#overview-heading").text
     screenshot(dash_duo, "overview_zh")
+
+    for name, width, height in (("overview_laptop", 1366, 768), ("overview_wall", 1920, 1080)):
+        dash_duo.driver.set_window_size(width, height)
+        # Plotly redraws responsive graphs a moment after a resize: wait until they fill their panels again.
+        try:
+            WebDriverWait(dash_duo.driver, 5, poll_frequency=0.25).until(lambda _: graphs_fit(dash_duo))
+        except TimeoutException:
+            pass
+        assert overflowing(dash_duo) == [], f"{name}: content wider than its box"
+        screenshot(dash_duo, name)
     assert console_errors(dash_duo) == []
+
+
+def graphs_fit(dash_duo) -> bool:
+    return dash_duo.driver.execute_script("""
+        return [...document.querySelectorAll(".panel .js-plotly-plot")].every(graph => {
+            const svg = graph.querySelector(".main-svg");
+            return svg && Math.abs(svg.getBoundingClientRect().width - graph.getBoundingClientRect().width) < 2;
+        });
+    """)
+
+
+def overflowing(dash_duo) -> list[str]:
+    """Elements of the header, the KPI cards and the panels whose content spills out of them, and the page itself
+    when it scrolls sideways."""
+    return dash_duo.driver.execute_script("""
+        const spilled = [];
+        const root = document.documentElement;
+        if (root.scrollWidth > root.clientWidth + 1) { spilled.push("page"); }
+        for (const el of document.querySelectorAll(".app-topbar, .filter-bar, .kpi-card, .kpi-value, .panel")) {
+            if (el.scrollWidth > el.clientWidth + 1) { spilled.push(el.className + " " + el.textContent); }
+        }
+        return spilled;
+    """)
 
 
 def test_clicking_a_district_focuses_the_page_and_a_second_click_returns(dash_duo, dashboard_app, dashboard_db):

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from components.district_map import clicked_district, district_map_figure
+from components import theme
+from components.district_map import _label_colours, clicked_district, district_map_figure
 from components.formatting import change_direction, format_change, format_count, format_ratio, format_yuan
 from components.kpi import kpi_card, kpi_tone
 from components.trend import trend_figure
@@ -75,6 +76,12 @@ def test_figures_carry_title_window_and_units(tmp_path):
     assert figure.layout.title.text == "Accident alerts by district"
     assert list(figure.data[0].z) == [1, 1]
     assert list(figure.data[0].marker.line.width) == [3, 1]
+
+
+def test_district_names_stay_legible_on_dark_districts():
+    alerts = pd.Series([100, 59, 0])
+    assert _label_colours(alerts, [0, 1, 2]) == ["#ffffff", theme.INK, theme.INK]
+    assert _label_colours(pd.Series([0, 0]), [0, 1]) == [theme.INK, theme.INK]
 
 
 def test_trend_without_data_says_so():
