@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk poppler-utils
+# System packages the tests need: the browser for dash_duo, CJK fonts, Redis for the multi-worker tests.
+TEST_PACKAGES := chromium chromium-driver fonts-noto-cjk poppler-utils redis-server
 
-.PHONY: run test bench lint browser clean
+.PHONY: run test bench lint system-packages clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,18 +17,19 @@ $(INSTALLED): pyproject.toml
 run: $(INSTALLED)
 	$(BIN)/jingbao serve
 
-# Chromium, its driver and CJK fonts for the browser tests: installed with apt when missing and running as root.
-browser:
+# Installed with apt when missing and running as root. PostgreSQL's server binaries (initdb, pg_ctl) come with
+# the machine; tests that need a missing server skip (and fail under CI=true).
+system-packages:
 	@if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 \
-	    || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	    || ! command -v redis-server >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_PACKAGES) >/dev/null; \
 	  else \
-	    echo "browser tests need: apt-get install $(BROWSER_PACKAGES) (run as root, or install them yourself)"; \
+	    echo "the tests need: apt-get install $(TEST_PACKAGES) (run as root, or install them yourself)"; \
 	  fi; \
 	fi
 
-test: $(INSTALLED) browser
+test: $(INSTALLED) system-packages
 	$(BIN)/python -m pytest --headless
 
 bench: $(INSTALLED)

@@ -1,6 +1,5 @@
-"""WSGI entry point for gunicorn: `gunicorn wsgi:server`."""
+"""WSGI entry point for gunicorn run from the repository: `gunicorn wsgi:server`."""
 
-from dashboard.app import create_app
+from dashboard.wsgi import app, server
 
-app = create_app()
-server = app.server
+__all__ = ["app", "server"]

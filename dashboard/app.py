@@ -22,6 +22,7 @@ from components.layout import (
     range_options,
 )
 from components.urlstate import parse_search, to_search
+from dashboard.api import register_api
 from dashboard.i18n import CATALOGUE, HTML_LANG, normalize_language, t
 from dashboard.settings import PROJECT_ROOT, Settings, load_settings
 from data_access.db import Database, DatabaseUnavailable
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     _register_shell_callbacks(app, pages)
     _reject_malformed_callback_requests(app)
     _answer_unknown_paths_with_404(app, {page.path for page in pages})
+    register_api(app.server)
     return app
 
 

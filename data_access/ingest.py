@@ -1,0 +1,409 @@
+"""Ingest: the one contract by which the 12123 platform, insurers, police dispatch and the rider teams feed the
+database, shared by the REST API and the CSV import.
+
+Rows are validated one by one (unknown district, coordinates outside the city, stage times out of order, bad
+enums, bad numbers); the good ones are upserted on (source, id) in one transaction, the bad ones reported with
+their index, field and reason. Sending a row again changes nothing; sending it with more stages filled updates
+the record. Every write refreshes the rollups of the days it touched and bumps the data version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from data_access.db import Database
+from data_access.models import (
+    AccidentCase,
+    Channel,
+    District,
+    HandledBy,
+    Insurer,
+    MediationCase,
+    MediationOutcome,
+    RescueMission,
+    RescueOutcome,
+    Severity,
+    StageMode,
+)
+from data_access.rollups import refresh_days
+from data_access.timeutil import local_day, local_hour
+
+MAX_ROWS_PER_REQUEST = 5_000
+CITY_MARGIN_DEG = 0.02       # about 2 km of slack around the city's outline for GPS error at its edge
+KINDS = ("cases", "mediations", "rescues")
+
+
+class IngestError(ValueError):
+    """The request as a whole cannot be taken (not rows: a wrong kind, an empty body, too many rows)."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    index: int          # 0-based position in the request (the CSV import reports the file line instead)
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "field": self.field, "reason": self.reason}
+
+
+@dataclass
+class IngestResult:
+    received: int
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def stored(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+    @property
+    def rejected_rows(self) -> int:
+        return len({p.index for p in self.problems})
+
+    def as_dict(self) -> dict:
+        return {"received": self.received, "stored": self.stored, "inserted": self.inserted,
+                "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected_rows,
+                "problems": [p.as_dict() for p in self.problems]}
+
+
+# ----------------------------------------------------------------------------------------------- field parsers
+class Bad(ValueError):
+    pass
+
+
+def _text(value) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def parse_time(value) -> dt.datetime | None:
+    """ISO 8601 with an offset ("2020-06-01T08:30:00+08:00") as naive UTC; empty is None."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise Bad(f"{text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise Bad(f"{text!r} has no UTC offset (write e.g. +08:00)")
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def parse_bool(value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = _text(value)
+    if text is None:
+        return None
+    lowered = text.lower()
+    if lowered in ("true", "1", "yes", "y", "t", "是"):
+        return True
+    if lowered in ("false", "0", "no", "n", "f", "否"):
+        return False
+    raise Bad(f"{text!r} is not true or false")
+
+
+def parse_number(value, low: float | None = None, high: float | None = None) -> float | None:
+    if isinstance(value, bool):
+        raise Bad("a number is expected")
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise Bad(f"{text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise Bad(f"{text!r} is not a finite number")
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise Bad(f"{number:g} is outside {low:g}…{high:g}" if high is not None else f"{number:g} is below {low:g}")
+    return number
+
+
+def parse_choice(choices: Iterable[str]) -> Callable:
+    allowed = tuple(choices)
+
+    def parse(value) -> str | None:
+        text = _text(value)
+        if text is None:
+            return None
+        if text.lower() not in allowed:
+            raise Bad(f"{text!r} is not one of {', '.join(allowed)}")
+        return text.lower()
+
+    return parse
+
+
+def parse_id(value) -> str | None:
+    text = _text(value)
+    if text is not None and len(text) > 64:
+        raise Bad("longer than 64 characters")
+    return text
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    parse: Callable
+    required: bool = False
+
+
+def _amount(value):
+    return parse_number(value, 0, 1e10)
+
+
+CASE_FIELDS = (
+    Field("case_id", parse_id, True), Field("city", parse_id, True), Field("district", parse_id, True),
+    Field("reported_at", parse_time, True), Field("found_by_patrol", parse_bool),
+    Field("handled_by", parse_choice(h.value for h in HandledBy)),
+    Field("lon", lambda v: parse_number(v, -180, 180)), Field("lat", lambda v: parse_number(v, -90, 90)),
+    Field("on_scene_at", parse_time), Field("cleared_at", parse_time), Field("quick_handled", parse_bool),
+    Field("liability_at", parse_time), Field("liability_mode", parse_choice(("remote", "on_site"))),
+    Field("assessed_at", parse_time), Field("assessment_mode", parse_choice(("online", "on_site"))),
+    Field("handled_online", parse_bool), Field("insurer", parse_id), Field("paid_at", parse_time),
+    Field("paid_amount_yuan", _amount),
+    # optional beyond the contract's minimum
+    Field("channel", parse_choice(c.value for c in Channel)),
+    Field("severity", parse_choice(s.value for s in Severity)),
+    Field("one_click_claim", parse_bool),
+)
+MEDIATION_FIELDS = (
+    Field("mediation_id", parse_id, True), Field("city", parse_id, True), Field("district", parse_id, True),
+    Field("opened_at", parse_time, True), Field("closed_at", parse_time),
+    Field("outcome", parse_choice(o.value for o in MediationOutcome), True), Field("pre_litigation", parse_bool),
+    Field("amount_yuan", _amount),
+)
+RESCUE_FIELDS = (
+    Field("mission_id", parse_id, True), Field("city", parse_id, True), Field("district", parse_id, True),
+    Field("requested_at", parse_time, True), Field("takeoff_at", parse_time), Field("on_scene_at", parse_time),
+    Field("hospital_at", parse_time), Field("outcome", parse_choice(o.value for o in RescueOutcome)),
+)
+FIELDS = {"cases": CASE_FIELDS, "mediations": MEDIATION_FIELDS, "rescues": RESCUE_FIELDS}
+ORDERS = {   # stage chains that must not go back in time
+    "cases": (("reported_at", "on_scene_at", "cleared_at"),
+              ("reported_at", "liability_at", "assessed_at", "paid_at")),
+    "mediations": (("opened_at", "closed_at"),),
+    "rescues": (("requested_at", "takeoff_at", "on_scene_at", "hospital_at"),),
+}
+
+
+# ---------------------------------------------------------------------------------------------- reference data
+@dataclass
+class Places:
+    """What rows are checked against: districts of each city, each city's outline, insurers by code."""
+
+    districts: dict[str, str]                     # district adcode -> city adcode
+    outlines: dict[str, object]                   # city adcode -> prepared shapely geometry (with margin)
+    insurers: dict[tuple[str, str], int]          # (city, code or name) -> insurer id
+
+    @classmethod
+    def load(cls, db: Database) -> Places:
+        with db.session() as session:
+            rows = session.execute(select(District.adcode, District.city_adcode, District.boundary_geojson)).all()
+            insurers = session.execute(select(Insurer.id, Insurer.city_adcode, Insurer.code, Insurer.name_zh,
+                                              Insurer.name_en)).all()
+        shapes: dict[str, list] = {}
+        for _adcode, city, boundary in rows:
+            shapes.setdefault(city, []).append(shape(json.loads(boundary)))
+        outlines = {}
+        for city, parts in shapes.items():
+            outline = shapely.union_all(parts).buffer(CITY_MARGIN_DEG)
+            shapely.prepare(outline)
+            outlines[city] = outline
+        by_code = {}
+        for insurer_id, city, *names in insurers:
+            for name in names:
+                by_code[(city, name)] = insurer_id
+            by_code[(city, str(insurer_id))] = insurer_id
+        return cls({adcode: city for adcode, city, _ in rows}, outlines, by_code)
+
+
+# -------------------------------------------------------------------------------------------------- validation
+def validate(kind: str, rows: list[Mapping], places: Places) -> tuple[list[tuple[int, dict]], list[RowProblem]]:
+    """The rows that pass every rule, parsed (with their index), and a problem per failed rule of the others."""
+    if kind not in FIELDS:
+        raise IngestError(f"unknown kind {kind!r}: use {', '.join(KINDS)}")
+    good, problems = [], []
+    for index, raw in enumerate(rows):
+        if not isinstance(raw, Mapping):
+            problems.append(RowProblem(index, "", "a row must be an object of field: value"))
+            continue
+        row, row_problems = _validate_row(kind, raw, places, index)
+        if row_problems:
+            problems.extend(row_problems)
+        else:
+            good.append((index, row))
+    return good, problems
+
+
+def _validate_row(kind: str, raw: Mapping, places: Places, index: int) -> tuple[dict, list[RowProblem]]:
+    row: dict = {}
+    problems: list[RowProblem] = []
+    known = {f.name for f in FIELDS[kind]}
+    for name in raw:
+        if name not in known:
+            problems.append(RowProblem(index, str(name), "unknown field"))
+    for spec in FIELDS[kind]:
+        try:
+            value = spec.parse(raw.get(spec.name))
+        except Bad as exc:
+            problems.append(RowProblem(index, spec.name, str(exc)))
+            continue
+        if value is None and spec.required:
+            problems.append(RowProblem(index, spec.name, "required"))
+        row[spec.name] = value
+    if problems:
+        return row, problems
+    city, district = row["city"], row["district"]
+    if city not in places.outlines:
+        problems.append(RowProblem(index, "city", f"unknown city {city}"))
+    elif places.districts.get(district) != city:
+        problems.append(RowProblem(index, "district", f"{district} is not a district of {city}"))
+    for chain in ORDERS[kind]:
+        reached = [(name, row[name]) for name in chain if row.get(name) is not None]
+        for (earlier, at_earlier), (later, at_later) in zip(reached, reached[1:], strict=False):
+            if at_later < at_earlier:
+                problems.append(RowProblem(index, later, f"{later} is before {earlier}"))
+    if kind == "cases":
+        problems += _case_rules(row, places, index)
+    if kind == "mediations" and row["outcome"] != MediationOutcome.OPEN.value and row["closed_at"] is None:
+        problems.append(RowProblem(index, "closed_at", f"required when the outcome is {row['outcome']}"))
+    return row, problems
+
+
+def _case_rules(row: dict, places: Places, index: int) -> list[RowProblem]:
+    problems = []
+    if (row["lon"] is None) != (row["lat"] is None):
+        problems.append(RowProblem(index, "lat" if row["lat"] is None else "lon", "lon and lat come together"))
+    elif row["lon"] is not None and row["city"] in places.outlines:
+        if not shapely.contains_xy(places.outlines[row["city"]], row["lon"], row["lat"]):
+            problems.append(RowProblem(index, "lon", f"({row['lon']}, {row['lat']}) is outside city {row['city']}"))
+    for mode, stage in (("liability_mode", "liability_at"), ("assessment_mode", "assessed_at")):
+        if row[mode] is not None and row[stage] is None:
+            problems.append(RowProblem(index, mode, f"given without {stage}"))
+    if row["paid_amount_yuan"] is not None and row["paid_at"] is None:
+        problems.append(RowProblem(index, "paid_amount_yuan", "given without paid_at"))
+    if (row["insurer"] is not None and row["city"] in places.outlines
+            and (row["city"], row["insurer"]) not in places.insurers):
+        problems.append(RowProblem(index, "insurer", f"unknown insurer {row['insurer']!r} in city {row['city']}"))
+    return problems
+
+
+# ------------------------------------------------------------------------------------------------------ storing
+def _case_record(row: dict, source: str, places: Places) -> dict:
+    reported = row["reported_at"]
+    found = bool(row["found_by_patrol"])
+    channel = row["channel"] or (Channel.PATROL.value if found else Channel.POLICE_CALL.value)
+    online = row["handled_online"]
+    if online is None:
+        online = row["liability_mode"] == StageMode.REMOTE.value or row["assessment_mode"] == StageMode.ONLINE.value
+    return {
+        "source": source, "external_id": row["case_id"], "city_adcode": row["city"],
+        "district_adcode": row["district"], "channel": channel, "severity": row["severity"] or Severity.MINOR.value,
+        "handled_by": row["handled_by"], "lon": row["lon"], "lat": row["lat"], "reported_at": reported,
+        "local_day": local_day(reported), "local_hour": local_hour(reported), "found_by_patrol": found,
+        "on_scene_at": row["on_scene_at"], "cleared_at": row["cleared_at"],
+        "quick_handled": bool(row["quick_handled"]), "liability_at": row["liability_at"],
+        "liability_mode": row["liability_mode"], "assessed_at": row["assessed_at"],
+        "assessment_mode": row["assessment_mode"], "handled_online": bool(online),
+        "one_click_claim": bool(row["one_click_claim"]),
+        "insurer_id": places.insurers.get((row["city"], row["insurer"])) if row["insurer"] else None,
+        "paid_at": row["paid_at"], "paid_amount_yuan": row["paid_amount_yuan"],
+    }
+
+
+def _mediation_record(row: dict, source: str, _places: Places) -> dict:
+    closed = row["closed_at"]
+    return {
+        "source": source, "external_id": row["mediation_id"], "city_adcode": row["city"],
+        "district_adcode": row["district"], "opened_at": row["opened_at"], "opened_day": local_day(row["opened_at"]),
+        "closed_at": closed, "closed_day": local_day(closed) if closed else None, "outcome": row["outcome"],
+        "pre_litigation": bool(row["pre_litigation"]), "amount_yuan": row["amount_yuan"],
+    }
+
+
+def _rescue_record(row: dict, source: str, _places: Places) -> dict:
+    return {
+        "source": source, "external_id": row["mission_id"], "city_adcode": row["city"],
+        "district_adcode": row["district"], "requested_at": row["requested_at"],
+        "local_day": local_day(row["requested_at"]), "takeoff_at": row["takeoff_at"],
+        "on_scene_at": row["on_scene_at"], "hospital_at": row["hospital_at"],
+        "outcome": row["outcome"] or RescueOutcome.UNKNOWN.value,
+    }
+
+
+TABLES = {"cases": (AccidentCase, _case_record, "local_day"),
+          "mediations": (MediationCase, _mediation_record, "opened_day"),
+          "rescues": (RescueMission, _rescue_record, "local_day")}
+
+
+def store(db: Database, kind: str, source: str, rows: list[Mapping], places: Places | None = None,
+          dry_run: bool = False) -> IngestResult:
+    """Validate `rows` and upsert the good ones for `source` in one transaction; rollups follow."""
+    if not source or len(source) > 40:
+        raise IngestError("a source name of 1 to 40 characters is needed")
+    places = places or Places.load(db)
+    good, problems = validate(kind, rows, places)
+    result = IngestResult(received=len(rows), problems=problems)
+    if not good or dry_run:
+        result.inserted = len(good) if dry_run else 0
+        return result
+    model, make, day_column = TABLES[kind]
+    records = {}
+    for _index, row in good:
+        record = make(row, source, places)
+        records[record["external_id"]] = record          # the last of repeated ids in one request wins
+    table = model.__table__
+    key_columns = ("source", "external_id")
+    with db.transaction() as session:
+        existing = {}
+        ids = list(records)
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            for stored in session.execute(select(table).where(table.c.source == source,
+                                                              table.c.external_id.in_(chunk))).mappings():
+                existing[stored["external_id"]] = dict(stored)
+        touched = set()
+        for external_id, record in records.items():
+            before = existing.get(external_id)
+            if before is None:
+                result.inserted += 1
+            elif all(_same(before.get(k), v) for k, v in record.items()):
+                result.unchanged += 1
+                continue
+            else:
+                result.updated += 1
+                touched.add((before["city_adcode"], before[day_column]))
+            touched.add((record["city_adcode"], record[day_column]))
+        changed = [r for r in records.values() if r["external_id"] not in existing
+                   or not all(_same(existing[r["external_id"]].get(k), v) for k, v in r.items())]
+        dialect = postgresql if db.dialect == "postgresql" else sqlite
+        for start in range(0, len(changed), 1000):
+            statement = dialect.insert(table).values(changed[start:start + 1000])
+            updates = {c: statement.excluded[c] for c in changed[0] if c not in key_columns}
+            session.execute(statement.on_conflict_do_update(index_elements=list(key_columns), set_=updates))
+    if kind == "cases" and touched:
+        refresh_days(db, touched)
+    return result
+
+
+def _same(stored, new) -> bool:
+    if isinstance(stored, float) or isinstance(new, float):
+        return stored is not None and new is not None and np.isclose(float(stored), float(new))
+    return getattr(stored, "value", stored) == getattr(new, "value", new)
