@@ -9,7 +9,7 @@ import argparse
 import sys
 import time
 
-from benchmarks import kpis
+from benchmarks import ingest, kpis
 
 
 def main() -> int:
@@ -18,6 +18,9 @@ def main() -> int:
     args = parser.parse_args()
     started = time.perf_counter()
     rows = kpis.run(repeat=args.repeat)
+    for backend, rate, note in ingest.run():
+        rows.append(kpis.Row(f"ingest · {ingest.ROWS:,} case rows via ingest.store · {backend}",
+                             "—" if rate is None else f"{rate:,.0f} rows/s", "", note or "throughput", None))
     print(render(rows))
     print(f"\n{len(rows)} rows in {time.perf_counter() - started:.0f} s")
     return 0 if all(row.ok is not False for row in rows) else 1

@@ -393,11 +393,11 @@ def store(db: Database, kind: str, source: str, rows: list[Mapping], places: Pla
             touched.add((record["city_adcode"], record[day_column]))
         changed = [r for r in records.values() if r["external_id"] not in existing
                    or not all(_same(existing[r["external_id"]].get(k), v) for k, v in r.items())]
-        dialect = postgresql if db.dialect == "postgresql" else sqlite
-        for start in range(0, len(changed), 1000):
-            statement = dialect.insert(table).values(changed[start:start + 1000])
+        if changed:
+            # One statement compiled once, run executemany: compiling multi-row VALUES costs more than storing.
+            statement = (postgresql if db.dialect == "postgresql" else sqlite).insert(table)
             updates = {c: statement.excluded[c] for c in changed[0] if c not in key_columns}
-            session.execute(statement.on_conflict_do_update(index_elements=list(key_columns), set_=updates))
+            session.execute(statement.on_conflict_do_update(index_elements=list(key_columns), set_=updates), changed)
     if kind == "cases" and touched:
         refresh_days(db, touched)
     return result
