@@ -29,8 +29,10 @@ system-packages:
 	  fi; \
 	fi
 
+# The whole suite twice: on SQLite, then on a PostgreSQL the tests start themselves.
 test: $(INSTALLED) system-packages
 	$(BIN)/python -m pytest --headless
+	JINGBAO_TEST_BACKEND=postgresql $(BIN)/python -m pytest --headless
 
 bench: $(INSTALLED)
 	$(BIN)/python -m benchmarks

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.servers import PostgresServer, RedisServer
+from tests.servers import RedisServer, shared_postgres
 
 BACKENDS = ("sqlite", "postgresql")
 
 
 @pytest.fixture(scope="session")
 def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
+    return shared_postgres()
 
 
 @pytest.fixture(scope="session")

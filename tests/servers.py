@@ -140,3 +140,34 @@ class RedisServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------- the backend the suite runs on
+BACKEND_VARIABLE = "JINGBAO_TEST_BACKEND"
+_shared_postgres: PostgresServer | None = None
+
+
+def shared_postgres() -> PostgresServer:
+    """One PostgreSQL for the whole test session, started on first use and stopped at exit."""
+    global _shared_postgres
+    if _shared_postgres is None:
+        import atexit
+
+        _shared_postgres = PostgresServer().start()
+        atexit.register(_shared_postgres.stop)
+    return _shared_postgres
+
+
+def test_backend() -> str:
+    backend = os.environ.get(BACKEND_VARIABLE, "sqlite").lower()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"{BACKEND_VARIABLE}={backend!r}: use sqlite or postgresql")
+    return backend
+
+
+def fresh_database_url(folder: Path, name: str = "test.db") -> str:
+    """An empty database for one test: a SQLite file in `folder`, or a new PostgreSQL database when the suite
+    runs with JINGBAO_TEST_BACKEND=postgresql (`make test` runs it both ways)."""
+    if test_backend() == "postgresql":
+        return shared_postgres().create_database()
+    return f"sqlite:///{Path(folder) / name}"

@@ -15,6 +15,7 @@ from data_access.cache import QueryCache
 from data_access.db import Database
 from data_access.demo.build import build_demo
 from data_access.timeutil import local_today, utcnow
+from tests.servers import fresh_database_url
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 CHROMIUM = os.environ.get("JINGBAO_TEST_BROWSER", "/usr/bin/chromium")
@@ -34,8 +35,7 @@ def pytest_setup_options():
 @pytest.fixture(scope="session")
 def dashboard_db(tmp_path_factory) -> Database:
     """Both demo cities for the last 400 days at a tenth of the volume: every page has data, built in seconds."""
-    path = tmp_path_factory.mktemp("browser") / "demo.db"
-    db = Database(f"sqlite:///{path}", QueryCache.from_url("simple"))
+    db = Database(fresh_database_url(tmp_path_factory.mktemp("browser"), "demo.db"), QueryCache.from_url("simple"))
     build_demo(db, scale=0.1, start=local_today() - dt.timedelta(days=400), end=utcnow())
     return db
 

@@ -20,6 +20,7 @@ from data_access.models import (
     StageMode,
 )
 from data_access.timeutil import LOCAL_OFFSET, local_day, local_hour
+from tests.servers import fresh_database_url
 
 CITY = "350600"
 D1, D2 = "350602", "350603"
@@ -33,7 +34,7 @@ def square(lon: float, lat: float, size: float = 0.05) -> str:
 
 def empty_city(where) -> Database:
     """The two-district city with no cases; `where` is a tmp_path (SQLite) or a database URL."""
-    url = where if isinstance(where, str) else f"sqlite:///{where / 'handmade.db'}"
+    url = where if isinstance(where, str) else fresh_database_url(where, "handmade.db")
     db = Database(url)
     db.create_schema()
     with db.transaction() as session:

@@ -13,6 +13,7 @@ from data_access import metrics, programme
 from data_access.db import Database
 from data_access.demo.build import build_demo
 from data_access.filters import Filters
+from tests.servers import fresh_database_url
 
 pytestmark = pytest.mark.calibration
 
@@ -31,7 +32,7 @@ def utc_midnight(day: dt.date) -> dt.datetime:
 def db(tmp_path_factory) -> Database:
     """Both published windows (and the year before Zhangzhou's), built ten days past their end so that every
     case reported in them has reached its last stage."""
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('calibration') / 'demo.db'}")
+    db = Database(fresh_database_url(tmp_path_factory.mktemp("calibration"), "demo.db"))
     build_demo(db, cities=(ZZ,), start=dt.date(2018, 12, 2), end=utc_midnight(dt.date(2020, 12, 12)))
     build_demo(db, cities=(CQ,), start=dt.date(2018, 4, 16), end=utc_midnight(dt.date(2020, 4, 26)))
     return db

@@ -17,6 +17,7 @@ from data_access.db import Database
 from data_access.demo.build import build_demo, is_empty, top_up_demo
 from data_access.filters import Filters
 from data_access.models import AccidentCase, DailyStat, District, Insurer, MediationCase, RiderUnit
+from tests.servers import fresh_database_url
 
 ZZ = "350600"
 START = dt.date(2021, 3, 1)
@@ -25,7 +26,7 @@ T2 = dt.datetime(2021, 4, 24, 9, 15)
 
 
 def small(tmp_path, name: str, seed: int = 7, end: dt.datetime = T2) -> Database:
-    db = Database(f"sqlite:///{tmp_path / name}")
+    db = Database(fresh_database_url(tmp_path, name))
     build_demo(db, seed=seed, scale=0.1, cities=(ZZ,), start=START, end=end)
     return db
 
@@ -43,7 +44,7 @@ def built(tmp_path_factory) -> Database:
 
 
 def test_is_empty_until_built(tmp_path, built):
-    db = Database(f"sqlite:///{tmp_path / 'empty.db'}")
+    db = Database(fresh_database_url(tmp_path, "empty.db"))
     assert is_empty(db)
     assert not is_empty(built)
 

@@ -7,6 +7,7 @@ import json
 from dashboard.app import create_app
 from dashboard.settings import load_settings
 from data_access.db import Database
+from tests.servers import fresh_database_url
 from tests.unit import handmade
 from tests.unit.test_http import callback_body
 
@@ -30,7 +31,7 @@ def test_unreachable_database_says_so_and_keeps_the_last_figures(tmp_path):
 
 
 def test_database_without_cities_shows_a_message_not_empty_charts(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'bare.db'}")
+    db = Database(fresh_database_url(tmp_path, "bare.db"))
     db.create_schema()
     status, response = overview_response(db, "")
     assert status == 200

@@ -10,6 +10,7 @@ from dashboard.cli import main
 from data_access.db import Database
 from data_access.models import Base
 from data_access.schema import current_revision, drop_everything, head_revision, upgrade
+from tests.servers import fresh_database_url
 
 
 def schema_differences(db: Database) -> list:
@@ -26,7 +27,7 @@ def test_migrations_produce_exactly_the_models_schema(database_url):
 
 
 def test_create_schema_runs_the_migrations_and_is_idempotent(tmp_path):
-    db = Database(f"sqlite:///{tmp_path / 'c.db'}")
+    db = Database(fresh_database_url(tmp_path, "c.db"))
     db.create_schema()
     db.create_schema()
     assert current_revision(db.engine) == head_revision()
@@ -36,7 +37,7 @@ def test_create_schema_runs_the_migrations_and_is_idempotent(tmp_path):
 
 
 def test_cli_db_upgrade_and_current(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("JINGBAO_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("JINGBAO_DATABASE_URL", fresh_database_url(tmp_path, "cli.db"))
     assert main(["db", "upgrade"]) == 0
     assert f"revision {head_revision()}" in capsys.readouterr().out
     assert main(["db", "current"]) == 0
