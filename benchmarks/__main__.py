@@ -15,9 +15,16 @@ from benchmarks import ingest, kpis
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per row (default 15)")
+    parser.add_argument("--skip-10m", action="store_true",
+                        help="skip the 10-million-case PostgreSQL run (its first run builds the data: ~15 min)")
     args = parser.parse_args()
     started = time.perf_counter()
     rows = kpis.run(repeat=args.repeat)
+    if not args.skip_10m:
+        from benchmarks import pg_scale
+
+        for name, p50, detail, ok in pg_scale.run():
+            rows.append(kpis.Row(name, p50, detail, "< 300 ms" if ok is not None else "once", ok))
     for backend, rate, note in ingest.run():
         rows.append(kpis.Row(f"ingest · {ingest.ROWS:,} case rows via ingest.store · {backend}",
                              "—" if rate is None else f"{rate:,.0f} rows/s", "", note or "throughput", None))

@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args, settings) -> int:
     from dashboard.app import create_app
-    from dashboard.runtime import ensure_demo_data, open_database
+    from dashboard.runtime import ensure_demo_data, open_database, start_demo_feed
 
     settings = settings.with_overrides(
         host=args.host or settings.host, port=args.port or settings.port, demo=settings.demo and not args.no_demo
@@ -152,6 +152,8 @@ def _serve(args, settings) -> int:
     if args.workers > 1:
         return _serve_with_gunicorn(settings, args.workers)
     app = create_app(settings, db)
+    if settings.demo:
+        start_demo_feed(db, settings)
     print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
     app.run(host=settings.host, port=settings.port, debug=args.debug)
     return 0

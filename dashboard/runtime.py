@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from flask import current_app
 
@@ -25,6 +27,28 @@ def get_settings() -> Settings:
     return current_app.config["JINGBAO_SETTINGS"]
 
 
+DEMO_FEED_SECONDS = 300
+
+
+def start_demo_feed(db: Database, settings: Settings, every_s: float = DEMO_FEED_SECONDS) -> threading.Thread:
+    """In demo mode keep the data current while serving: top up every few minutes in a background thread, so a
+    wall display left running shows new cases instead of turning stale."""
+    from data_access.demo.build import top_up_demo
+
+    def feed() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                added = top_up_demo(db)   # the seed and scale the data was built with
+                log.info("demo feed: %d accident cases added", added)
+            except Exception:   # a feed failure must never take the server down; the next round retries
+                log.exception("demo feed failed")
+
+    thread = threading.Thread(target=feed, name="demo-feed", daemon=True)
+    thread.start()
+    return thread
+
+
 def ensure_demo_data(db: Database, settings: Settings, progress: bool = True) -> str:
     """Build the demo database when it is empty; in demo mode top up the gap since its newest event.
 
@@ -36,6 +60,6 @@ def ensure_demo_data(db: Database, settings: Settings, progress: bool = True) ->
         summary = build_demo(db, seed=settings.seed, progress=progress)
         return f"built demo data: {summary.cases:,} accident cases in {summary.seconds:.0f} s"
     if settings.demo:
-        added = top_up_demo(db, seed=settings.seed)
+        added = top_up_demo(db)   # the seed and scale the data was built with
         return f"demo data topped up with {added:,} accident cases"
     return "using existing data"
