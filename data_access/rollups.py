@@ -88,16 +88,22 @@ def _month_end(day: dt.date) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
-def rebuild_daily_stats(session: Session, city: str | None, start: dt.date | None, end: dt.date | None) -> None:
-    stat = DailyStat.__table__
+def _delete_span(session: Session, table, day_column: str, city: str | None, start: dt.date | None,
+                 end: dt.date | None) -> None:
+    """Delete a rollup's rows of `city` (all when None) from `start` to `end` (open when None)."""
     where = []
     if city:
-        where.append(stat.c.city_adcode == city)
+        where.append(table.c.city_adcode == city)
     if start:
-        where.append(stat.c.local_day >= start)
+        where.append(table.c[day_column] >= start)
     if end:
-        where.append(stat.c.local_day <= end)
-    session.execute(delete(stat).where(*where))
+        where.append(table.c[day_column] <= end)
+    session.execute(delete(table).where(*where))
+
+
+def rebuild_daily_stats(session: Session, city: str | None, start: dt.date | None, end: dt.date | None) -> None:
+    stat = DailyStat.__table__
+    _delete_span(session, stat, "local_day", city, start, end)
     query = (
         select(C.city_adcode, C.district_adcode, C.local_day, *daily_stat_columns())
         .where(_window_condition(city, start, end))
@@ -131,14 +137,7 @@ def rebuild_latency_sketches(session: Session, city: str | None, start: dt.date 
     start = _month_start(start) if start else None
     end = _month_end(end) if end else None
     table = LatencySketch.__table__
-    where = []
-    if city:
-        where.append(table.c.city_adcode == city)
-    if start:
-        where.append(table.c.month >= start)
-    if end:
-        where.append(table.c.month <= end)
-    session.execute(delete(table).where(*where))
+    _delete_span(session, table, "month", city, start, end)
     frame = latency_frame(session, _window_condition(city, start, end))
     if frame.empty:
         return

@@ -224,6 +224,10 @@ def _open_mask(stations: pd.DataFrame, days: pd.DatetimeIndex) -> np.ndarray:
     return (days.to_numpy()[:, None] >= opened[None, :]).astype(float)
 
 
+def _stations(world: World, kind: StationKind) -> pd.DataFrame:
+    return world.stations[world.stations["kind"] == kind.value].reset_index(drop=True)
+
+
 def _station_days(stations: pd.DataFrame, days: pd.DatetimeIndex, counts: np.ndarray, city: str) -> pd.DataFrame:
     """Rows of the nonzero cells of a days × stations count grid (flattened day-major)."""
     hit = np.flatnonzero(counts)
@@ -238,7 +242,7 @@ def _station_days(stations: pd.DataFrame, days: pd.DatetimeIndex, counts: np.nda
 def persuasion_records(world: World, k: int, seed: int, scale: float = 1.0) -> pd.DataFrame:
     """What the rural persuasion stations stopped each day, by kind (stations open only from their opening day)."""
     city = world.prog.city
-    stations = world.stations[world.stations["kind"] == StationKind.PERSUASION.value].reset_index(drop=True)
+    stations = _stations(world, StationKind.PERSUASION)
     if k < 0 or stations.empty:
         return pd.DataFrame()
     rng = _rng(seed, city, "persuasion", k)
@@ -312,7 +316,7 @@ def _service_segments(world: World, k: int) -> list[tuple[pd.DatetimeIndex, dict
 
 def vehicle_services(world: World, k: int, seed: int, scale: float = 1.0) -> pd.DataFrame:
     city = world.prog.city
-    stations = world.stations[world.stations["kind"] == StationKind.VEHICLE_ADMIN.value].reset_index(drop=True)
+    stations = _stations(world, StationKind.VEHICLE_ADMIN)
     if stations.empty:
         return pd.DataFrame()
     rng = _rng(seed, city, "services", k)
@@ -331,7 +335,7 @@ def vehicle_services(world: World, k: int, seed: int, scale: float = 1.0) -> pd.
 def ebike_registrations(world: World, k: int, seed: int, scale: float = 1.0) -> pd.DataFrame:
     """E-bikes registered at the vehicle-administration stations: 867,000 in Chongqing's two published years."""
     city = world.prog.city
-    stations = world.stations[world.stations["kind"] == StationKind.VEHICLE_ADMIN.value].reset_index(drop=True)
+    stations = _stations(world, StationKind.VEHICLE_ADMIN)
     if k < 0 or stations.empty:
         return pd.DataFrame()
     rng = _rng(seed, city, "ebikes", k)
