@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from data_access import sketch
 from data_access.cache import cached_query
@@ -31,7 +31,8 @@ from data_access.models import (
     RescueMission,
     RescueOutcome,
 )
-from data_access.rollups import daily_stat_columns, latency_frame
+from data_access.rollups import WHOLE_CITY, daily_stat_columns, latency_values
+from data_access.sqlfuncs import seconds_between
 
 TOO_SMALL_TO_COMPARE = 30           # a comparison base below this many events is marked, not shown as a % swing
 RESCUE_GOLDEN_HOUR_S = 60 * 60
@@ -164,12 +165,37 @@ def _month_span(filters: Filters) -> tuple[dt.date, dt.date] | None:
 
 
 @cached_query
+def data_days(db: Database, city: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last local day with any case of the city."""
+    with db.session() as session:
+        first, last = session.execute(
+            select(func.min(DailyStat.local_day), func.max(DailyStat.local_day)).where(DailyStat.city_adcode == city)
+        ).one()
+    return None if first is None else (first, last)
+
+
+def _widened_to_data(db: Database, filters: Filters) -> Filters:
+    """The window with an edge that reaches past the data moved to its month's edge: the month sketch there holds
+    only days inside the window, so no raw cases need reading (an all-time window reads none)."""
+    days = data_days(db, filters.city)
+    if days is None:
+        return filters
+    start, end = filters.start, filters.end
+    if start <= days[0]:
+        start = days[0].replace(day=1)
+    if end >= days[1]:
+        end = (days[1].replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return Filters(filters.city, start, end, filters.districts, filters.comparison, filters.range_key,
+                   filters.insurer)
+
+
+@cached_query
 def latency_histogram(db: Database, filters: Filters, metric: str) -> tuple[np.ndarray, float | None]:
     """Summed sketch of one latency over the window, and the fastest value; whole months from rollups, edges raw."""
     hist = np.zeros(sketch.N_BINS, dtype=np.int64)
     fastest: float | None = None
     with db.session() as session:
-        span = None if filters.insurer is not None else _month_span(filters)
+        span = None if filters.insurer is not None else _month_span(_widened_to_data(db, filters))
         raw_ranges: list[tuple[dt.date, dt.date]] = []
         if span is None:
             raw_ranges.append((filters.start, filters.end))
@@ -177,8 +203,8 @@ def latency_histogram(db: Database, filters: Filters, metric: str) -> tuple[np.n
             table = LatencySketch.__table__
             conditions = [table.c.city_adcode == filters.city, table.c.metric == metric,
                           table.c.month >= span[0], table.c.month <= span[1]]
-            if filters.districts:
-                conditions.append(table.c.district_adcode.in_(filters.districts))
+            conditions.append(table.c.district_adcode.in_(filters.districts) if filters.districts
+                              else table.c.district_adcode == WHOLE_CITY)
             stored = session.execute(select(table.c.bins, table.c.min_seconds).where(*conditions)).all()
             hist += sketch.decode_many([blob for blob, _ in stored])
             if stored:
@@ -190,7 +216,7 @@ def latency_histogram(db: Database, filters: Filters, metric: str) -> tuple[np.n
                 raw_ranges.append((month_after, filters.end))
         for lo, hi in raw_ranges:
             edge = Filters(city=filters.city, start=lo, end=hi, districts=filters.districts, insurer=filters.insurer)
-            values = latency_frame(session, _raw_where(edge), [metric])[metric].to_numpy()
+            values = latency_values(session, _raw_where(edge), metric)
             values = values[~np.isnan(values)]
             if values.size:
                 hist += sketch.histogram(values)
@@ -320,7 +346,6 @@ class MediationStats:
     amount_yuan: float
     success_rate: float | None            # settled ÷ closed
     pre_litigation_rate: float | None     # settled before a lawsuit ÷ closed
-    median_duration_days: float | None    # closed − opened
 
 
 @cached_query
@@ -334,23 +359,40 @@ def mediation_outcomes(db: Database, filters: Filters) -> MediationStats:
         opened = session.execute(
             select(func.count()).where(*where_place, m.opened_day >= filters.start, m.opened_day <= filters.end)
         ).scalar() or 0
-        closed_rows = session.execute(
-            select(m.outcome, m.pre_litigation, m.amount_yuan, m.opened_at, m.closed_at)
-            .where(*where_place, m.closed_day >= filters.start, m.closed_day <= filters.end,
-                   m.outcome.in_(CLOSED_OUTCOMES))
-        ).all()
-    frame = rows_frame(closed_rows, ["outcome", "pre_litigation", "amount", "opened_at", "closed_at"])
-    closed = len(frame)
-    settled = frame[frame["outcome"] == MediationOutcome.SETTLED.value]
-    pre = int(settled["pre_litigation"].astype(bool).sum())
-    durations = (pd.to_datetime(frame["closed_at"]) - pd.to_datetime(frame["opened_at"])).dt.total_seconds() / 86400
+        closed_where = _mediations_closed(filters)
+        is_settled = m.outcome == MediationOutcome.SETTLED.value
+        closed, settled, pre, amount = session.execute(
+            select(func.count(), func.coalesce(func.sum(case((is_settled, 1), else_=0)), 0),
+                   func.coalesce(func.sum(case((and_(is_settled, m.pre_litigation), 1), else_=0)), 0),
+                   func.coalesce(func.sum(case((is_settled, m.amount_yuan), else_=0)), 0))
+            .where(*closed_where)
+        ).one()
+    closed, settled, pre = int(closed), int(settled), int(pre)
     return MediationStats(
-        opened=int(opened), closed=closed, settled=len(settled), pre_litigation_settled=pre,
-        amount_yuan=round(float(pd.to_numeric(settled["amount"]).fillna(0).sum()), 2),
-        success_rate=len(settled) / closed if closed else None,
+        opened=int(opened), closed=closed, settled=settled, pre_litigation_settled=pre,
+        amount_yuan=round(float(amount), 2),
+        success_rate=settled / closed if closed else None,
         pre_litigation_rate=pre / closed if closed else None,
-        median_duration_days=float(durations.median()) if closed else None,
     )
+
+
+def _mediations_closed(filters: Filters) -> list:
+    m = MediationCase.__table__.c
+    conditions = [m.city_adcode == filters.city, m.closed_day >= filters.start, m.closed_day <= filters.end,
+                  m.outcome.in_(CLOSED_OUTCOMES)]
+    if filters.districts:
+        conditions.append(m.district_adcode.in_(filters.districts))
+    return conditions
+
+
+@cached_query
+def mediation_duration_days(db: Database, filters: Filters) -> float | None:
+    """Median of closed − opened, in days, of the mediation cases closed in the window."""
+    m = MediationCase.__table__.c
+    with db.session() as session:
+        rows = session.execute(select(seconds_between(m.closed_at, m.opened_at))
+                               .where(*_mediations_closed(filters))).cursor.fetchall()
+    return float(np.median([row[0] for row in rows])) / 86400 if rows else None
 
 
 def mediation_success_rate(db: Database, filters: Filters) -> float | None:

@@ -27,6 +27,9 @@ from data_access.models import (
 from data_access.sqlfuncs import seconds_between
 
 REMOTE_LIABILITY_SLA_S = 5 * 60
+# Latency sketches are also kept summed over the whole city under this district code: a city-wide window then
+# reads one sketch a month instead of one per district.
+WHOLE_CITY = "*"
 
 # latency name -> (later stage, earlier stage, extra condition); one definition used by rollups and raw edges alike
 C = AccidentCase.__table__.c
@@ -132,6 +135,17 @@ def latency_frame(session: Session, condition, names: Iterable[str] = LATENCIES)
     return frame
 
 
+def latency_values(session: Session, condition, name: str) -> np.ndarray:
+    """The known values (seconds) of one latency over the cases matching `condition`, as a float array."""
+    later, earlier, extra = LATENCIES[name]
+    expr = seconds_between(later, earlier)
+    where = [condition, later.is_not(None), earlier.is_not(None)]
+    if extra is not None:
+        where.append(extra)
+    rows = session.execute(select(expr).where(*where)).cursor.fetchall()
+    return np.fromiter((row[0] for row in rows), dtype=float, count=len(rows))
+
+
 def rebuild_latency_sketches(session: Session, city: str | None, start: dt.date | None, end: dt.date | None) -> None:
     # Sketches are per month, so a partial range is widened to whole months.
     start = _month_start(start) if start else None
@@ -142,7 +156,14 @@ def rebuild_latency_sketches(session: Session, city: str | None, start: dt.date 
     if frame.empty:
         return
     frame["month"] = pd.to_datetime(frame["local_day"]).dt.to_period("M").dt.start_time.dt.date
-    # One pass per latency over all groups at once: (group, bin) pairs counted with np.unique.
+    rows = _sketch_rows(frame) + _sketch_rows(frame.assign(district_adcode=WHOLE_CITY))
+    if rows:
+        session.execute(insert(table), rows)
+
+
+def _sketch_rows(frame: pd.DataFrame) -> list[dict]:
+    """One sketch row per (city, district, month, latency), all groups at once: (group, bin) pairs counted with
+    np.unique."""
     keys = ["city_adcode", "district_adcode", "month"]
     group_id = frame.groupby(keys, sort=False).ngroup().to_numpy()
     groups = frame[keys].assign(g=group_id).drop_duplicates("g").sort_values("g")[keys].to_numpy()
@@ -167,8 +188,7 @@ def rebuild_latency_sketches(session: Session, city: str | None, start: dt.date 
                 "count": int(counts[lo:hi].sum()), "min_seconds": float(lowest[g]),
                 "bins": sketch.encode_sparse(pair_bin[lo:hi], counts[lo:hi]),
             })
-    if rows:
-        session.execute(insert(table), rows)
+    return rows
 
 
 def rebuild_rollups(db: Database, city: str | None = None, start: dt.date | None = None,

@@ -131,7 +131,7 @@ def test_mediation_success_and_pre_litigation_rates(db):
     assert stats.success_rate == pytest.approx(0.75)
     assert stats.pre_litigation_rate == pytest.approx(0.5)
     assert stats.amount_yuan == 35_000
-    assert stats.median_duration_days == pytest.approx(3.0)   # durations 8 h, 2 d, 4 d, 6 d
+    assert metrics.mediation_duration_days(db, june()) == pytest.approx(3.0)   # durations 8 h, 2 d, 4 d, 6 d
 
 
 def test_rescue_share_reaching_hospital_within_sixty_minutes(db):
