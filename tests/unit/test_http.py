@@ -78,3 +78,13 @@ def test_a_window_without_data_says_so_in_place(client):
     assert response.status_code == 200
     text = json.dumps(response.get_json(), ensure_ascii=False)
     assert "empty-message" in text
+
+
+def test_pattern_matching_callback_ids_are_not_refused():
+    from dashboard.app import callback_request_problem
+
+    pattern = '{"index":["MATCH"],"type":"download"}'
+    callback_map = {f"{pattern}.data": {"inputs": [{"id": pattern, "property": "n_clicks"}], "state": []}}
+    body = {"output": f"{pattern}.data", "outputs": {"id": {"index": 2, "type": "download"}, "property": "data"},
+            "inputs": [{"id": {"index": 2, "type": "download"}, "property": "n_clicks", "value": 1}]}
+    assert callback_request_problem(body, callback_map) is None

@@ -1,0 +1,134 @@
+"""Figures of the payouts page (快赔): stage clocks, shares paid within a time, and payouts by insurer and district.
+
+Every figure is composed from the metric functions of `metrics`, so the page, the wall and the API cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+from sqlalchemy import select
+
+from data_access import metrics, sketch
+from data_access.cache import cached_query
+from data_access.db import Database, rows_frame
+from data_access.filters import Filters
+from data_access.metrics import LatencyStats, OverviewKpis
+from data_access.models import Insurer
+
+STAGES = ("to_scene", "clearance", "liability", "payout")
+PAID_WITHIN_S = {"15m": 15 * 60, "1h": 3600, "1d": 86400}
+STAT_COLUMNS = ["count", "p50", "p90", "p99", "fastest"]
+PAYOUT_KPI_UNITS = {
+    "paid": "count", "payout_p50": "minutes", "payout_p90": "minutes", "payout_fastest": "minutes",
+    "remote_sla_share": "ratio", "online_share": "ratio", "one_click": "count", "one_click_amount": "yuan",
+    "paid_amount": "yuan",
+}
+
+
+def _stage_stats(db: Database, filters: Filters, stage: str) -> LatencyStats:
+    if stage == "to_scene":
+        return metrics.time_to_scene(db, filters)
+    if stage == "clearance":
+        return metrics.clearance_time(db, filters)
+    if stage == "liability":
+        return metrics.liability_latency(db, filters)
+    return metrics.payout_latency_percentiles(db, filters)
+
+
+@cached_query
+def stage_clocks(db: Database, filters: Filters) -> pd.DataFrame:
+    """Each stage's clock in minutes, as p50 / p90 / p99 / fastest and the number of cases that reached it:
+    to_scene (on scene − report), clearance (cleared − on scene), liability (liability − report),
+    payout (paid − report)."""
+    rows = []
+    for stage in STAGES:
+        stats = _stage_stats(db, filters, stage)
+        rows.append((stage, stats.count, stats.p50, stats.p90, stats.p99, stats.fastest))
+    frame = pd.DataFrame.from_records(rows, columns=["stage", *STAT_COLUMNS])
+    frame["count"] = frame["count"].astype(int)
+    return frame
+
+
+@cached_query
+def payout_within(db: Database, filters: Filters) -> dict[str, float | None]:
+    """Share of the paid cases of the window paid within 15 minutes, 1 hour and 1 day of the report
+    (keys 15m, 1h, 1d; None when nothing was paid), read from the payout latency histogram."""
+    hist, _ = metrics.latency_histogram(db, filters, "payout")
+    return {key: sketch.share_at_most(hist, seconds) for key, seconds in PAID_WITHIN_S.items()}
+
+
+def _payout_row(db: Database, filters: Filters) -> tuple[int, float, float | None, float | None]:
+    totals = metrics.case_totals(db, filters)
+    payout = metrics.payout_latency_percentiles(db, filters)
+    return int(totals["paid"]), metrics.paid_amount_yuan(db, filters), payout.p50, payout.p90
+
+
+@cached_query
+def insurer_payouts(db: Database, filters: Filters) -> pd.DataFrame:
+    """One row per insurer of the city: cases paid and amount paid (yuan) in the window, payout latency p50 / p90
+    (minutes, paid − report) and the remote-liability SLA share (≤ 5 min); ranked by p90, fastest first, insurers
+    without payouts last. The district filter applies; an insurer filter in `filters` is replaced by each insurer."""
+    with db.session() as session:
+        rows = session.execute(
+            select(Insurer.id, Insurer.code, Insurer.name_zh, Insurer.name_en)
+            .where(Insurer.city_adcode == filters.city).order_by(Insurer.code, Insurer.id)
+        ).all()
+    insurers = rows_frame(rows, ["insurer_id", "code", "name_zh", "name_en"])
+    figures = []
+    for insurer_id in insurers["insurer_id"]:
+        one = replace(filters, insurer=int(insurer_id))
+        figures.append((*_payout_row(db, one), metrics.remote_liability_sla_share(db, one)))
+    stats = pd.DataFrame.from_records(
+        figures, columns=["paid", "amount_yuan", "p50", "p90", "remote_sla_share"], index=insurers.index)
+    frame = pd.concat([insurers, stats], axis=1)
+    frame["paid"] = frame["paid"].astype(int)
+    for column in ("amount_yuan", "p50", "p90", "remote_sla_share"):
+        frame[column] = frame[column].astype(float)
+    return frame.sort_values(["p90", "code"], na_position="last", kind="stable").reset_index(drop=True)
+
+
+@cached_query
+def payouts_by_district(db: Database, filters: Filters) -> pd.DataFrame:
+    """One row per district of the whole city (the district filter is ignored so districts can be compared; an
+    insurer filter applies): cases paid and amount paid (yuan) in the window, payout latency p50 / p90 (minutes)."""
+    names = metrics.district_names(db, filters.city)
+    figures = [_payout_row(db, replace(filters, districts=(code,))) for code in names["district_adcode"]]
+    stats = pd.DataFrame.from_records(figures, columns=["paid", "amount_yuan", "p50", "p90"], index=names.index)
+    frame = pd.concat([names[["district_adcode", "name_zh", "name_en"]], stats], axis=1)
+    frame["paid"] = frame["paid"].astype(int)
+    for column in ("amount_yuan", "p50", "p90"):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
+    """Each payouts KPI's value and the number of events it rests on (the base of a comparison)."""
+    totals = metrics.case_totals(db, filters)
+    payout = metrics.payout_latency_percentiles(db, filters)
+    one_click = metrics.one_click_claims(db, filters)
+    return {
+        "paid": (totals["paid"], totals["paid"]),
+        "payout_p50": (payout.p50, payout.count),
+        "payout_p90": (payout.p90, payout.count),
+        "payout_fastest": (payout.fastest, payout.count),
+        "remote_sla_share": (metrics.remote_liability_sla_share(db, filters), totals["remote_liability"]),
+        "online_share": (metrics.online_share(db, filters), totals["cases"]),
+        "one_click": (one_click.cases, one_click.cases),
+        "one_click_amount": (one_click.amount_yuan, one_click.cases),
+        "paid_amount": (metrics.paid_amount_yuan(db, filters), totals["paid"]),
+    }
+
+
+@cached_query
+def payout_kpis(db: Database, filters: Filters) -> OverviewKpis:
+    """The KPIs of the payouts page against the comparison window, in the shape of the overview's KPIs."""
+    current = _kpi_values(db, filters)
+    comparison = filters.comparison_window()
+    previous = _kpi_values(db, comparison) if comparison else {}
+    kpis = []
+    for key, unit in PAYOUT_KPI_UNITS.items():
+        prev_value, base = previous.get(key, (None, None))
+        kpis.append(metrics.compare(key, unit, current[key][0], prev_value, base))
+    return OverviewKpis(filters, comparison, tuple(kpis))
