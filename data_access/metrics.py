@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -492,17 +493,23 @@ KPI_UNITS = {
 }
 
 
+def kpis_against_comparison(db: Database, filters: Filters, units: dict[str, str],
+                            values: Callable[[Database, Filters], dict[str, tuple[float | None, float]]]
+                            ) -> OverviewKpis:
+    """Each KPI of `units` in the window against the comparison window; `values` gives (value, base) per key."""
+    current = values(db, filters)
+    comparison = filters.comparison_window()
+    previous = values(db, comparison) if comparison else {}
+    kpis = []
+    for key, unit in units.items():
+        prev_value, base = previous.get(key, (None, None))
+        kpis.append(compare(key, unit, current[key][0], prev_value, base))
+    return OverviewKpis(filters, comparison, tuple(kpis))
+
+
 @cached_query
 def overview_kpis(db: Database, filters: Filters) -> OverviewKpis:
-    current = _kpi_values(db, filters)
-    comparison = filters.comparison_window()
-    previous = _kpi_values(db, comparison) if comparison else {}
-    kpis = []
-    for key, unit in KPI_UNITS.items():
-        value, _ = current[key]
-        prev_value, base = previous.get(key, (None, None))
-        kpis.append(compare(key, unit, value, prev_value if comparison else None, base))
-    return OverviewKpis(filters, comparison, tuple(kpis))
+    return kpis_against_comparison(db, filters, KPI_UNITS, _kpi_values)
 
 
 @cached_query

@@ -124,11 +124,4 @@ def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None,
 @cached_query
 def payout_kpis(db: Database, filters: Filters) -> OverviewKpis:
     """The KPIs of the payouts page against the comparison window, in the shape of the overview's KPIs."""
-    current = _kpi_values(db, filters)
-    comparison = filters.comparison_window()
-    previous = _kpi_values(db, comparison) if comparison else {}
-    kpis = []
-    for key, unit in PAYOUT_KPI_UNITS.items():
-        prev_value, base = previous.get(key, (None, None))
-        kpis.append(metrics.compare(key, unit, current[key][0], prev_value, base))
-    return OverviewKpis(filters, comparison, tuple(kpis))
+    return metrics.kpis_against_comparison(db, filters, PAYOUT_KPI_UNITS, _kpi_values)

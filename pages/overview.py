@@ -11,20 +11,18 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids
 from components.district_map import MAP_HEIGHT, clicked_district, district_map_figure
-from components.formatting import format_window, format_window_compared
 from components.kpi import kpi_grid, kpi_placeholders
-from components.layout import district_breadcrumb
-from components.messages import database_unavailable_message, empty_message, problems_alert
+from components.messages import database_unavailable_message, empty_message
 from components.theme import GRAPH_CONFIG, map_config, message_figure
 from components.trend import TREND_HEIGHT, trend_figure
-from components.urlstate import parse_search, toggle_district, with_params
+from components.urlstate import parse_search, toggle_district
+from components.view import open_view
 from dashboard.i18n import normalize_language, t
-from dashboard.runtime import get_db, get_settings
+from dashboard.runtime import get_settings
 from data_access import metrics
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
-from data_access.filters import Filters, parse_filters
-from data_access.timeutil import local_today
+from data_access.filters import Filters
 
 dash.register_page(__name__, path="/", title="总览 · 警保联动", name="overview", title_key="nav.overview", order=0)
 
@@ -76,52 +74,30 @@ def layout(**query) -> html.Div:
     Input(ids.URL, "search"), Input(ids.REFRESH, "n_intervals"),
 )
 def show_overview(search, _tick):
-    settings = get_settings()
-    query = parse_search(search)
-    lang = normalize_language(query.get("lang"), settings.language)
-    hint = t("map.hint", lang)
     try:
-        db = get_db()
-        catalogue = metrics.catalogue(db)
-        if not catalogue.cities:
-            empty = empty_message(lang)
+        view = open_view(search)
+        lang = view.lang
+        hint = t("map.hint", lang)
+        if view.filters is None:
             nothing = t("message.empty", lang)
-            return (empty, t("nav.overview", lang), "", None, kpi_placeholders(lang),
+            return (empty_message(lang), t("nav.overview", lang), "", None, kpi_placeholders(lang),
                     message_figure(t("trend.title", lang), "", nothing, TREND_HEIGHT),
                     message_figure(t("map.title", lang), "", nothing, MAP_HEIGHT), hint)
-        parsed = parse_filters(query, catalogue, local_today(), settings.default_city)
-        filters = parsed.filters
+        db, filters = view.db, view.filters
         overview = metrics.overview_kpis(db, filters)
         trend = metrics.daily_trend(db, filters)
-        summary = metrics.district_summary(db, filters)
+        trend_dict, map_dict = overview_figures(db, filters, lang, view.place, view.window)
     except DatabaseUnavailable:
-        return database_away(lang)
+        return database_away(normalize_language(parse_search(search).get("lang"), get_settings().language))
 
-    city = catalogue.city(filters.city)
-    city_name = city.name_zh if lang == "zh" else city.name_en
-    names = summary.set_index("district_adcode")["name_zh" if lang == "zh" else "name_en"]
-    chosen = [names.get(code, code) for code in filters.districts]
-    place = city_name + (" · " + ("、" if lang == "zh" else ", ").join(chosen) if chosen else "")
-    comparison = overview.comparison
-    window_text = format_window_compared(
-        filters.start, filters.end, (comparison.start, comparison.end) if comparison else None, lang)
-    window = format_window(filters.start, filters.end, lang)
-
-    messages = [problems_alert(parsed.problems, lang)]
+    messages = [view.problems_alert()]
     if overview.get("alerts").value == 0 and int(trend["cases"].sum()) == 0:
         messages.append(empty_message(lang))
-    crumbs = None
-    if filters.districts:
-        crumbs = district_breadcrumb(city_name, chosen, lang, "/" + with_params(search, districts=None, district=None))
-    try:
-        trend_dict, map_dict = overview_figures(db, filters, lang, place, window)
-    except DatabaseUnavailable:
-        return database_away(lang)
     return (
         [m for m in messages if m is not None] or None,
-        f"{t('nav.overview', lang)} · {place}",
-        window_text,
-        crumbs,
+        f"{t('nav.overview', lang)} · {view.place}",
+        view.window_compared(overview.comparison),
+        view.breadcrumb("/"),
         kpi_grid(overview, lang),
         trend_dict,
         map_dict,

@@ -13,12 +13,11 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from components import ids, theme
-from components.formatting import format_window, format_window_compared
 from components.kpi import kpi_card, kpi_grid
-from components.layout import district_breadcrumb
-from components.messages import database_unavailable_message, empty_message, problems_alert
+from components.messages import database_unavailable_message, empty_message
 from components.theme import GRAPH_CONFIG, message_figure
-from components.urlstate import parse_search, toggle_district, with_params
+from components.urlstate import parse_search, toggle_district
+from components.view import open_view
 from dashboard.i18n import normalize_language, t
 from dashboard.runtime import get_db, get_settings
 from data_access import metrics, payouts
@@ -265,54 +264,33 @@ def layout(**query) -> html.Div:
     Input(ids.URL, "search"), Input(ids.REFRESH, "n_intervals"),
 )
 def show_payouts(search, _tick):
-    settings = get_settings()
-    query = parse_search(search)
-    lang = normalize_language(query.get("lang"), settings.language)
-    hint = t("payouts.district.hint", lang)
     try:
-        db = get_db()
-        catalogue = metrics.catalogue(db)
-        if not catalogue.cities:
+        view = open_view(search)
+        lang = view.lang
+        hint = t("payouts.district.hint", lang)
+        if view.filters is None:
             nothing = t("message.empty", lang)
             return (empty_message(lang), t("nav.payouts", lang), "", None, kpi_skeleton(lang),
                     message_figure(t(CHART_TITLES["stages"], lang), "", nothing, STAGES_HEIGHT),
                     message_figure(t(CHART_TITLES["within"], lang), "", nothing, WITHIN_HEIGHT),
                     message_figure(t(CHART_TITLES["districts"], lang), "", nothing, DISTRICTS_HEIGHT),
                     hint, [], insurer_columns(lang), t(CHART_TITLES["insurers"], lang), "")
-        parsed = parse_filters(query, catalogue, local_today(), settings.default_city)
-        filters = parsed.filters
+        db, filters = view.db, view.filters
         kpis = payouts.payout_kpis(db, filters)
-        names = metrics.district_names(db, filters.city)
         insurers = chart_data(db, filters, "insurers")
-    except DatabaseUnavailable:
-        return database_away(lang)
-
-    city = catalogue.city(filters.city)
-    city_name = city.name_zh if lang == "zh" else city.name_en
-    by_code = names.set_index("district_adcode")["name_zh" if lang == "zh" else "name_en"]
-    chosen = [by_code.get(code, code) for code in filters.districts]
-    place = city_name + (" · " + ("、" if lang == "zh" else ", ").join(chosen) if chosen else "")
-    comparison = kpis.comparison
-    window_text = format_window_compared(
-        filters.start, filters.end, (comparison.start, comparison.end) if comparison else None, lang)
-    subtitle = f"{place} · {format_window(filters.start, filters.end, lang)}"
-
-    messages = [problems_alert(parsed.problems, lang)]
-    if not kpis.get("paid").value:
-        messages.append(empty_message(lang))
-    crumbs = None
-    if filters.districts:
-        crumbs = district_breadcrumb(city_name, chosen, lang,
-                                     "/payouts" + with_params(search, districts=None, district=None))
-    try:
+        subtitle = f"{view.place} · {view.window}"
         stages, within, districts = payout_figures(db, filters, lang, subtitle)
     except DatabaseUnavailable:
-        return database_away(lang)
+        return database_away(normalize_language(parse_search(search).get("lang"), get_settings().language))
+
+    messages = [view.problems_alert()]
+    if not kpis.get("paid").value:
+        messages.append(empty_message(lang))
     return (
         [m for m in messages if m is not None] or None,
-        f"{t('nav.payouts', lang)} · {place}",
-        window_text,
-        crumbs,
+        f"{t('nav.payouts', lang)} · {view.place}",
+        view.window_compared(kpis.comparison),
+        view.breadcrumb("/payouts"),
         kpi_grid(kpis, lang),
         stages, within, districts, hint,
         grid_rows(insurers), insurer_columns(lang), t(CHART_TITLES["insurers"], lang), subtitle,
