@@ -25,12 +25,31 @@ def main() -> int:
 
         for name, p50, detail, ok in pg_scale.run():
             rows.append(kpis.Row(name, p50, detail, "< 300 ms" if ok is not None else "once", ok))
+    for suite in feature_suites():
+        rows.extend(suite.run_rows(repeat=args.repeat))
     for backend, rate, note in ingest.run():
         rows.append(kpis.Row(f"ingest · {ingest.ROWS:,} case rows via ingest.store · {backend}",
                              "—" if rate is None else f"{rate:,.0f} rows/s", "", note or "throughput", None))
     print(render(rows))
     print(f"\n{len(rows)} rows in {time.perf_counter() - started:.0f} s")
     return 0 if all(row.ok is not False for row in rows) else 1
+
+
+def feature_suites() -> list:
+    """Benchmark modules of one feature each: any module of this package with `run_rows(repeat) -> list[Row]`."""
+    import importlib
+    import pkgutil
+
+    import benchmarks
+
+    suites = []
+    for module in sorted(pkgutil.iter_modules(benchmarks.__path__), key=lambda m: m.name):
+        if module.name.startswith("_"):
+            continue
+        loaded = importlib.import_module(f"benchmarks.{module.name}")
+        if hasattr(loaded, "run_rows"):
+            suites.append(loaded)
+    return suites
 
 
 def render(rows) -> str:

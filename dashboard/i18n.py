@@ -157,6 +157,25 @@ CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 
+def _merge_feature_texts() -> None:
+    """Each feature keeps its texts in its own module of `dashboard.texts` (a dict `TEXTS` of the same shape as
+    CATALOGUE); they join the catalogue here. A key defined twice is a mistake and stops the import."""
+    import importlib
+    import pkgutil
+
+    from dashboard import texts
+
+    for module in pkgutil.iter_modules(texts.__path__):
+        feature = importlib.import_module(f"dashboard.texts.{module.name}")
+        clash = CATALOGUE.keys() & feature.TEXTS.keys()
+        if clash:
+            raise RuntimeError(f"texts defined twice ({module.name}): {sorted(clash)}")
+        CATALOGUE.update(feature.TEXTS)
+
+
+_merge_feature_texts()
+
+
 def normalize_language(value: object, default: str = DEFAULT_LANGUAGE) -> str:
     """A language code from the URL, falling back to the default for anything unknown."""
     text = str(value or "").strip().lower()[:5]

@@ -1,0 +1,1 @@
+"""`jingbao` sub-commands that belong to one feature each; see `dashboard.cli._register_feature_commands`."""
