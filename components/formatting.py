@@ -22,6 +22,10 @@ def format_minutes(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}"
 
 
+def format_days(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
+
+
 def format_yuan(value: float | None, lang: str) -> tuple[str, str]:
     """An amount and its unit; Chinese reads large amounts in 万元 (ten thousands)."""
     if value is None:

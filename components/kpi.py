@@ -8,19 +8,18 @@ from components.formatting import (
     change_direction,
     format_change,
     format_count,
+    format_days,
     format_minutes,
     format_ratio,
     format_yuan,
 )
 from dashboard.i18n import t
-from data_access.metrics import KPI_UNITS, Kpi, OverviewKpis
+from data_access.metrics import HIGHER_IS_BETTER, KPI_UNITS, Kpi, OverviewKpis
 
-# Whether a rise is good news; None: neither (rescues follow the accidents, not the service).
-HIGHER_IS_BETTER: dict[str, bool | None] = {
-    "alerts": False, "quick": True, "quick_rate": True, "remote_liability": True, "online_share": True,
-    "payout_p50": False, "payout_p90": False, "mediation_success_rate": True, "rescues": None,
-}
-COUNT_UNITS = {"rescues": "unit.missions"}
+COUNT_UNITS = {"rescues": "unit.missions", "rescue_survived": "unit.people", "persuasion_stations": "unit.stations",
+               "persuasion_staff": "unit.people", "violations_stopped": "unit.times", "drunk_driving": "unit.times",
+               "hazards": "unit.items", "vehicle_services": "unit.services", "ebike_registrations": "unit.vehicles",
+               "fraud_leads": "unit.leads"}
 ARROWS = {"up": "▲", "down": "▼", "flat": "▶"}
 
 
@@ -30,6 +29,8 @@ def kpi_value_text(kpi: Kpi, lang: str) -> tuple[str, str]:
         return format_ratio(kpi.value), ""
     if kpi.unit == "minutes":
         return format_minutes(kpi.value), t("unit.minutes", lang)
+    if kpi.unit == "days":
+        return format_days(kpi.value), t("unit.days", lang)
     if kpi.unit == "yuan":
         return format_yuan(kpi.value, lang)
     return format_count(kpi.value), t(COUNT_UNITS.get(kpi.key, "unit.cases"), lang)
@@ -66,8 +67,9 @@ def _change_line(kpi: Kpi, comparison_kind: str | None, lang: str) -> html.Div:
     )
 
 
-def kpi_card(kpi: Kpi, lang: str, comparison_kind: str | None) -> html.Section:
-    """One KPI; `comparison_kind` is yoy or pop, or None when nothing is compared."""
+def kpi_card(kpi: Kpi, lang: str, comparison_kind: str | None, note: str | None = None) -> html.Section:
+    """One KPI; `comparison_kind` is yoy or pop, or None when nothing is compared; `note` a line under it (such
+    as the district's rank)."""
     number, unit = kpi_value_text(kpi, lang)
     previous = None
     if comparison_kind is not None and kpi.previous is not None:
@@ -79,6 +81,7 @@ def kpi_card(kpi: Kpi, lang: str, comparison_kind: str | None) -> html.Section:
             html.P([html.Span(number, className="kpi-number"),
                     html.Span(unit, className="kpi-unit") if unit else None], className="kpi-value"),
             _change_line(kpi, comparison_kind, lang),
+            html.Div(note, className="kpi-note") if note else None,
         ],
         className="kpi-card",
         title=previous,
@@ -86,9 +89,9 @@ def kpi_card(kpi: Kpi, lang: str, comparison_kind: str | None) -> html.Section:
     )
 
 
-def kpi_grid(overview: OverviewKpis, lang: str) -> list[html.Section]:
+def kpi_grid(overview: OverviewKpis, lang: str, notes: dict[str, str] | None = None) -> list[html.Section]:
     kind = overview.filters.comparison if overview.comparison is not None else None
-    return [kpi_card(kpi, lang, kind) for kpi in overview.kpis]
+    return [kpi_card(kpi, lang, kind, (notes or {}).get(kpi.key)) for kpi in overview.kpis]
 
 
 def kpi_placeholders(lang: str) -> list[html.Section]:

@@ -14,6 +14,33 @@ RATE = "#d9822b"
 DUTY = "rgba(217, 130, 43, 0.10)"
 MAP_SCALE = [[0.0, "#eef4fb"], [0.35, "#a9c8e8"], [0.7, "#4f8ac4"], [1.0, "#163f73"]]
 SELECTED_LINE = "#d9822b"
+GOOD = "#2e7d32"
+BAD = "#c62828"
+
+# One colour per metric, the same on every page and every chart that shows it.
+METRIC_COLOURS = {
+    "alerts": ALERTS, "quick": QUICK, "quick_rate": RATE, "alerts_by_patrol": "#2a9d8f",
+    "alerts_reported": ALERTS, "patrol_share": "#2a9d8f",
+    "to_scene": "#6a4c93", "clearance": "#2a9d8f", "cleared_within_3m": RATE,
+    "opened": ALERTS, "closed": QUICK, "backlog": RATE, "settled": GOOD, "failed": BAD, "litigation": "#6a4c93",
+    "success_rate": GOOD, "pre_litigation_rate": "#2a9d8f", "amount_yuan": "#8d6e63",
+    "current": QUICK, "previous": "#b0bec5",
+    "requested": "#90a4ae", "takeoff": "#6a4c93", "on_scene": RATE, "hospital": GOOD,
+    "violations": QUICK, "drunk_driving": BAD, "hazards": RATE, "stations": "#2a9d8f", "staff": "#6a4c93",
+    "services": QUICK, "registrations": "#2a9d8f",
+    "leads": ALERTS, "suspected": BAD,
+}
+
+# Districts keep their colour wherever several are drawn side by side: the palette is indexed by the district's
+# place in the city's list (sorted by adcode), never by the order of a chart's rows.
+DISTRICT_PALETTE = ("#1f5fa8", "#d9822b", "#2a9d8f", "#6a4c93", "#c62828", "#2e7d32", "#8d6e63", "#00838f",
+                    "#ad1457", "#5d4037", "#455a64", "#9e9d24")
+
+
+def district_colour(adcode: str, city_districts: list[str] | tuple[str, ...]) -> str:
+    ordered = sorted(city_districts)
+    index = ordered.index(adcode) if adcode in ordered else len(ordered)
+    return DISTRICT_PALETTE[index % len(DISTRICT_PALETTE)]
 
 GRAPH_CONFIG = {
     "displaylogo": False,

@@ -48,11 +48,11 @@ def trend_figure(frame: pd.DataFrame, duty: pd.DataFrame, lang: str, window: str
                     ticksuffix="%", showgrid=False,
                     tickfont=dict(color=theme.RATE), zeroline=False),
     )
-    _shade_duty_periods(figure, duty, days.min(), days.max(), lang)
+    shade_duty_periods(figure, duty, days.min(), days.max(), lang)
     return figure
 
 
-def _shade_duty_periods(figure: go.Figure, duty: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
+def shade_duty_periods(figure: go.Figure, duty: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
                         lang: str) -> None:
     # Shapes and labels set in one update: add_vrect per period re-validates the whole layout each time.
     name_column = "name_zh" if lang == "zh" else "name_en"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import dash
 from dash import ALL, Dash, Input, Output, State, ctx, no_update
@@ -99,7 +100,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.layout = app_shell(dash.page_container, settings.language, refresh_ms, titles)
     _register_shell_callbacks(app, pages)
     _reject_malformed_callback_requests(app)
-    _answer_unknown_paths_with_404(app, {page.path for page in pages})
+    _answer_unknown_paths_with_404(app, known_paths(dash.page_registry.values()))
     register_api(app.server)
     return app
 
@@ -107,7 +108,19 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
 SERVER_PREFIXES = ("/_dash", "/assets/", "/_favicon", "/_reload", "/api/")
 
 
-def _answer_unknown_paths_with_404(app: Dash, known: set[str]) -> None:
+def known_paths(registry) -> re.Pattern:
+    """Every page's path, and its path template (`/district/<adcode>`) as one pattern of the addresses served."""
+    alternatives = []
+    for page in registry:
+        template = page.get("path_template")
+        if template:
+            alternatives.append(re.sub(r"<[^/>]+>", "[^/]+", re.escape(template)))
+        if page.get("path") and page.get("name") != "not_found":
+            alternatives.append(re.escape(page["path"].rstrip("/") or "/"))
+    return re.compile("(?:" + "|".join(alternatives) + ")")
+
+
+def _answer_unknown_paths_with_404(app: Dash, known: re.Pattern) -> None:
     """The app draws its 404 page for any unknown address; the HTTP status says 404 too (for crawlers, scripts
     and monitoring), while the page itself still loads."""
 
@@ -115,7 +128,7 @@ def _answer_unknown_paths_with_404(app: Dash, known: set[str]) -> None:
     def _status_of_unknown_paths(response):
         path = request.path.rstrip("/") or "/"
         if (request.method == "GET" and response.status_code == 200 and response.mimetype == "text/html"
-                and path not in known and not path.startswith(SERVER_PREFIXES)):
+                and not known.fullmatch(path) and not path.startswith(SERVER_PREFIXES)):
             response.status_code = 404
         return response
 

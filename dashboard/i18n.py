@@ -127,6 +127,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "payouts.stage.to_scene": {"zh": "报警→到场", "en": "Report → on scene"},
     "payouts.stage.clearance": {"zh": "到场→撤离现场", "en": "On scene → cleared"},
     "payouts.stage.liability": {"zh": "报警→定责", "en": "Report → liability"},
+    "payouts.stage.assessment": {"zh": "报警→定损", "en": "Report → damage assessed"},
     "payouts.stage.payout": {"zh": "报警→赔付到账", "en": "Report → paid"},
     "payouts.p50": {"zh": "中位数 P50", "en": "Median (p50)"},
     "payouts.p90": {"zh": "P90", "en": "p90"},

@@ -59,6 +59,7 @@ def ensure_demo_data(db: Database, settings: Settings, progress: bool = True) ->
     if not db.has_schema() or is_empty(db):
         summary = build_demo(db, seed=settings.seed, progress=progress)
         return f"built demo data: {summary.cases:,} accident cases in {summary.seconds:.0f} s"
+    db.create_schema()            # a database from an older release: apply the newer migrations first
     if settings.demo:
         added = top_up_demo(db)   # the seed and scale the data was built with
         return f"demo data topped up with {added:,} accident cases"

@@ -37,6 +37,7 @@ from data_access.sqlfuncs import seconds_between
 
 TOO_SMALL_TO_COMPARE = 30           # a comparison base below this many events is marked, not shown as a % swing
 RESCUE_GOLDEN_HOUR_S = 60 * 60
+CLEARED_WITHIN_S = 3 * 60          # the published "撤离现场 3 分钟内" target
 STAT_FIELDS = tuple(col.name for col in daily_stat_columns())
 CLOSED_OUTCOMES = (MediationOutcome.SETTLED.value, MediationOutcome.FAILED.value, MediationOutcome.LITIGATION.value)
 
@@ -486,6 +487,27 @@ def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None,
     }
 
 
+@cached_query
+def overview_values(db: Database, filters: Filters) -> dict[str, float | None]:
+    """The overview KPIs' values for the window alone, without a comparison: what districts are ranked by."""
+    return {key: value for key, (value, _) in _kpi_values(db, filters).items()}
+
+
+# Whether a rise is good news; None: neither (rescues follow the accidents, not the service).
+HIGHER_IS_BETTER: dict[str, bool | None] = {
+    "alerts": False, "quick": True, "quick_rate": True, "remote_liability": True, "online_share": True,
+    "payout_p50": False, "payout_p90": False, "mediation_success_rate": True, "rescues": None,
+    "paid": True, "payout_fastest": False, "remote_sla_share": True, "one_click": True, "one_click_amount": None,
+    "paid_amount": None, "patrol_share": True, "to_scene_p50": False, "to_scene_p90": False,
+    "clearance_p50": False, "cleared_within_3m": True, "mediation_opened": None, "mediation_closed": True,
+    "pre_litigation_rate": True, "mediation_duration": False, "mediation_backlog": False, "mediation_amount": None,
+    "rescue_survived": True, "rescue_within_60m": True, "rescue_to_hospital_p50": False,
+    "persuasion_stations": True, "persuasion_staff": True, "violations_stopped": None, "drunk_driving": None,
+    "hazards": None, "vehicle_services": True, "ebike_registrations": True, "fraud_leads": None,
+    "fraud_suspected": None, "fraud_suspected_share": None, "fraud_amount": None,
+}
+
+
 KPI_UNITS = {
     "alerts": "count", "quick": "count", "quick_rate": "ratio", "remote_liability": "count",
     "online_share": "ratio", "payout_p50": "minutes", "payout_p90": "minutes", "mediation_success_rate": "ratio",
@@ -526,25 +548,47 @@ def daily_trend(db: Database, filters: Filters) -> pd.DataFrame:
     frame = days.merge(frame, on="day", how="left").fillna(0)
     for column in ("alerts", "quick", "cases"):
         frame[column] = frame[column].astype(int)
-    frame["quick_rate"] = np.where(frame["alerts"] > 0, frame["quick"] / frame["alerts"].where(frame["alerts"] > 0),
-                                   np.nan)
+    frame["quick_rate"] = share(frame["quick"], frame["alerts"])
     return frame[["day", "alerts", "quick", "quick_rate", "cases"]]
 
 
 @cached_query
 def district_summary(db: Database, filters: Filters) -> pd.DataFrame:
-    """Counts per district of the whole city (the district filter is ignored so every district can be compared)."""
+    """Counts per district of the whole city (the district filter is ignored so every district can be compared):
+    alerts, those found by patrol, quick-handled, all cases, and the quick-handling and patrol-found shares."""
     table = DailyStat.__table__
     whole_city = Filters(city=filters.city, start=filters.start, end=filters.end)
+    counts_of = ("alerts", "alerts_by_patrol", "quick", "cases")
     with db.session() as session:
         rows = session.execute(
-            select(table.c.district_adcode, func.sum(table.c.alerts), func.sum(table.c.quick), func.sum(table.c.cases))
+            select(table.c.district_adcode, *[func.sum(table.c[name]) for name in counts_of])
             .where(_stat_where(whole_city)).group_by(table.c.district_adcode)
         ).all()
-    counts = rows_frame(rows, ["district_adcode", "alerts", "quick", "cases"])
+    counts = rows_frame(rows, ["district_adcode", *counts_of])
     frame = district_names(db, filters.city).merge(counts, on="district_adcode", how="left")
-    for column in ("alerts", "quick", "cases"):
+    for column in counts_of:
         frame[column] = frame[column].fillna(0).astype(int)
-    frame["quick_rate"] = np.where(frame["alerts"] > 0, frame["quick"] / frame["alerts"].where(frame["alerts"] > 0),
-                                   np.nan)
-    return frame[["district_adcode", "name_zh", "name_en", "alerts", "quick", "quick_rate", "cases"]]
+    frame["quick_rate"] = share(frame["quick"], frame["alerts"])
+    frame["patrol_share"] = share(frame["alerts_by_patrol"], frame["alerts"])
+    return frame[["district_adcode", "name_zh", "name_en", "alerts", "alerts_by_patrol", "quick", "quick_rate",
+                  "patrol_share", "cases"]]
+
+
+def share(part: pd.Series, whole: pd.Series) -> pd.Series:
+    """part ÷ whole row by row, NaN where whole is 0: how every share of a breakdown (per day, district, insurer)
+    is taken, the same division as the window's share metrics."""
+    whole = whole.astype(float)
+    return part.astype(float) / whole.where(whole > 0)
+
+
+@cached_query
+def cleared_within_share(db: Database, filters: Filters, seconds: float = CLEARED_WITHIN_S) -> float | None:
+    """Share of the cases cleared within `seconds` (default 3 minutes) of the unit reaching the scene."""
+    hist, _ = latency_histogram(db, filters, "clearance")
+    return sketch.share_at_most(hist, seconds)
+
+
+@cached_query
+def damage_assessment_latency(db: Database, filters: Filters) -> LatencyStats:
+    """Damage assessed − reported, p50 / p90 / p99 / fastest in minutes."""
+    return _latency_stats(db, filters, "assessment")

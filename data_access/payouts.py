@@ -17,7 +17,7 @@ from data_access.filters import Filters
 from data_access.metrics import LatencyStats, OverviewKpis
 from data_access.models import Insurer
 
-STAGES = ("to_scene", "clearance", "liability", "payout")
+STAGES = ("to_scene", "clearance", "liability", "assessment", "payout")
 PAID_WITHIN_S = {"15m": 15 * 60, "1h": 3600, "1d": 86400}
 STAT_COLUMNS = ["count", "p50", "p90", "p99", "fastest"]
 PAYOUT_KPI_UNITS = {
@@ -34,6 +34,8 @@ def _stage_stats(db: Database, filters: Filters, stage: str) -> LatencyStats:
         return metrics.clearance_time(db, filters)
     if stage == "liability":
         return metrics.liability_latency(db, filters)
+    if stage == "assessment":
+        return metrics.damage_assessment_latency(db, filters)
     return metrics.payout_latency_percentiles(db, filters)
 
 
@@ -41,7 +43,7 @@ def _stage_stats(db: Database, filters: Filters, stage: str) -> LatencyStats:
 def stage_clocks(db: Database, filters: Filters) -> pd.DataFrame:
     """Each stage's clock in minutes, as p50 / p90 / p99 / fastest and the number of cases that reached it:
     to_scene (on scene − report), clearance (cleared − on scene), liability (liability − report),
-    payout (paid − report)."""
+    assessment (damage assessed − report), payout (paid − report)."""
     rows = []
     for stage in STAGES:
         stats = _stage_stats(db, filters, stage)

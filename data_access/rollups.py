@@ -38,6 +38,7 @@ LATENCIES = {
     "clearance": (C.cleared_at, C.on_scene_at, None),
     "liability": (C.liability_at, C.reported_at, None),
     "liability_remote": (C.liability_at, C.reported_at, C.liability_mode == StageMode.REMOTE.value),
+    "assessment": (C.assessed_at, C.reported_at, None),
     "payout": (C.paid_at, C.reported_at, None),
 }
 

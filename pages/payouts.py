@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from components import ids, theme
 from components.kpi import kpi_card, kpi_grid
 from components.messages import database_unavailable_message, empty_message
+from components.payout_figures import STAGES_HEIGHT, minutes_text, stages_figure
 from components.theme import GRAPH_CONFIG, message_figure
 from components.urlstate import parse_search, toggle_district
 from components.view import open_view
@@ -48,12 +49,10 @@ DOWNLOAD_BUTTON = "payouts-download-{chart}-button"
 CHARTS = ("stages", "within", "districts", "insurers")
 CHART_TITLES = {"stages": "payouts.stages.title", "within": "payouts.within.title",
                 "districts": "payouts.district.title", "insurers": "payouts.insurers.title"}
-STAGES_HEIGHT = 380
 WITHIN_HEIGHT = 380
 DISTRICTS_HEIGHT = 400
 P50_COLOUR = theme.QUICK
 P90_COLOUR = theme.RATE
-LOG_TICKS = (1, 5, 15, 60, 240, 1440, 10080)   # minutes: 15 min, 1 h, 4 h, 1 day, 1 week
 
 
 # ----------------------------------------------------------------------------------------- the data of each chart
@@ -77,32 +76,6 @@ def chart_data(db: Database, filters: Filters, chart: str) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------- the builders
-def stages_figure(frame: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
-    """p50 and p90 bars per stage on a log axis in minutes (stages take from minutes to days); p99, fastest and the
-    number of cases in the hover."""
-    title = t(CHART_TITLES["stages"], lang)
-    if frame.empty or not int(frame["count"].sum()):
-        return message_figure(title, subtitle, t("message.empty", lang), STAGES_HEIGHT)
-    labels = [t(f"payouts.stage.{stage}", lang) for stage in frame["stage"]]
-    extra = frame[["count", "p99", "fastest"]].to_numpy()
-    hover = (f"%{{x}}<br>%{{fullData.name}}: %{{y:,.1f}} {t('unit.minutes', lang)}<br>"
-             f"{t('payouts.p99', lang)}: %{{customdata[1]:,.1f}} · {t('payouts.fastest', lang)}: "
-             f"%{{customdata[2]:,.1f}}<br>{t('payouts.count', lang)}: %{{customdata[0]:,}}<extra></extra>")
-    figure = go.Figure()
-    for column, colour in (("p50", P50_COLOUR), ("p90", P90_COLOUR)):
-        figure.add_bar(x=labels, y=frame[column], name=t(f"payouts.{column}", lang), marker_color=colour,
-                       text=[_minutes_text(v) for v in frame[column]], textposition="outside", cliponaxis=False,
-                       customdata=extra, hovertemplate=hover)
-    figure.update_layout(
-        **theme.base_layout(title, subtitle, STAGES_HEIGHT), barmode="group", bargap=0.25,
-        legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"),
-        xaxis=dict(showgrid=False, linecolor=theme.GRID),
-        yaxis=dict(type="log", title=dict(text=t("payouts.stages.axis", lang), font=dict(size=12)),
-                   tickvals=LOG_TICKS, ticktext=[f"{v:,}" for v in LOG_TICKS], gridcolor=theme.GRID, zeroline=False),
-    )
-    return figure
-
-
 def within_figure(frame: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     """The share of paid cases paid within each time of the report, in percent."""
     title = t(CHART_TITLES["within"], lang)
@@ -133,7 +106,7 @@ def districts_figure(frame: pd.DataFrame, lang: str, subtitle: str, chosen: tupl
     figure = go.Figure()
     figure.add_bar(
         x=names, y=frame["p90"], customdata=custom, marker=dict(color=P90_COLOUR, line=dict(color=outline, width=2)),
-        text=[_minutes_text(v) for v in frame["p90"]], textposition="outside", cliponaxis=False,
+        text=[minutes_text(v) for v in frame["p90"]], textposition="outside", cliponaxis=False,
         hovertemplate=(f"%{{x}}<br>{t('payouts.p90', lang)}: %{{y:,.1f}} {t('unit.minutes', lang)}<br>"
                        f"{t('payouts.p50', lang)}: %{{customdata[1]:,.1f}} {t('unit.minutes', lang)}<br>"
                        f"{t('payouts.count', lang)}: %{{customdata[2]:,}}<extra></extra>"),
@@ -145,12 +118,6 @@ def districts_figure(frame: pd.DataFrame, lang: str, subtitle: str, chosen: tupl
                    rangemode="tozero", tickformat=",d", zeroline=False),
     )
     return figure
-
-
-def _minutes_text(value: float | None) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    return f"{value:,.0f}" if value >= 10 else f"{value:.1f}"
 
 
 def insurer_columns(lang: str) -> list[dict]:

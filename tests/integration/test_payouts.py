@@ -71,7 +71,7 @@ def test_pay_page_shows_kpis_charts_and_the_insurer_grid(dash_duo, dashboard_app
                          ("payouts-districts", "各区县赔付时长 P90")):
         dash_duo.wait_for_contains_text(f"#{graph} .gtitle", title, timeout=10)
         assert "至" in dash_duo.find_element(f"#{graph} .g-gtitle").text        # the window as subtitle
-    assert len(dash_duo.find_elements("#payouts-stages .bars path")) == 8         # p50 and p90 of four stages
+    assert len(dash_duo.find_elements("#payouts-stages .bars path")) == 10        # p50 and p90 of five stages
     assert len(dash_duo.find_elements("#payouts-districts .bars path")) == 11
     assert len(dash_duo.find_elements(".download-csv")) == 4
 
@@ -146,8 +146,8 @@ def test_pay_csv_downloads_are_the_rows_behind_each_chart(dashboard_app, dashboa
 
     _, rows = download(dashboard_app, "stages", "?city=350600&range=90d")
     clocks = payouts.stage_clocks(dashboard_db, filters)
-    assert [row["stage"] for row in rows] == ["to_scene", "clearance", "liability", "payout"]
-    assert float(rows[3]["p90"]) == pytest.approx(metrics.payout_latency_percentiles(dashboard_db, filters).p90)
+    assert [row["stage"] for row in rows] == ["to_scene", "clearance", "liability", "assessment", "payout"]
+    assert float(rows[4]["p90"]) == pytest.approx(metrics.payout_latency_percentiles(dashboard_db, filters).p90)
     assert [int(row["count"]) for row in rows] == list(clocks["count"])
 
     _, rows = download(dashboard_app, "within", "?city=350600&range=90d")

@@ -29,9 +29,11 @@ def db(database_url):
         s.flush()
         s.add_all([
             case(local(JUNE_1, 8), insurer_id=ALPHA, on_scene_at=minutes(4), cleared_at=minutes(6),
-                 liability_at=minutes(3), liability_mode=REMOTE, paid_at=minutes(10), paid_amount_yuan=1000.0),
+                 liability_at=minutes(3), liability_mode=REMOTE, assessed_at=minutes(6), paid_at=minutes(10),
+                 paid_amount_yuan=1000.0),
             case(local(JUNE_1, 9), insurer_id=ALPHA, on_scene_at=minutes(8), cleared_at=minutes(20),
-                 liability_at=minutes(7), liability_mode=REMOTE, paid_at=minutes(40), paid_amount_yuan=2000.0),
+                 liability_at=minutes(7), liability_mode=REMOTE, assessed_at=minutes(25), paid_at=minutes(40),
+                 paid_amount_yuan=2000.0),
             case(local(JUNE_1, 10), district=D2, insurer_id=BETA, on_scene_at=minutes(12), cleared_at=minutes(30),
                  liability_at=minutes(4), liability_mode=REMOTE, paid_at=minutes(180), paid_amount_yuan=500.0),
             case(local(JUNE_1, 11), insurer_id=BETA, liability_at=minutes(60), liability_mode=ON_SITE,
@@ -59,11 +61,12 @@ def nothing(**kw) -> Filters:
 @pytest.mark.parametrize("window", [june, early_june])
 def test_pay001_stage_clocks_are_each_stage_percentiles(db, window):
     clocks = payouts.stage_clocks(db, window()).set_index("stage")
-    assert list(clocks.index) == ["to_scene", "clearance", "liability", "payout"]
+    assert list(clocks.index) == ["to_scene", "clearance", "liability", "assessment", "payout"]
     expected = {   # count, p50, p90, p99, fastest (inverted-CDF percentiles of the values above, in minutes)
         "to_scene": (4, 5, 12, 12, 4),          # 4, 5, 8, 12
         "clearance": (4, 10, 18, 18, 2),        # 2, 10, 12, 18
         "liability": (4, 4, 60, 60, 3),         # 3, 4, 7, 60
+        "assessment": (2, 6, 25, 25, 6),        # 6, 25
         "payout": (4, 40, 2880, 2880, 10),      # 10, 40, 180, 2880
     }
     for stage, (count, p50, p90, p99, fastest) in expected.items():
@@ -141,7 +144,7 @@ def test_pay008_kpis_equal_the_metric_functions(db):
 
 def test_pay009_an_empty_window_gives_empty_figures_not_errors(db):
     clocks = payouts.stage_clocks(db, nothing())
-    assert list(clocks["count"]) == [0, 0, 0, 0]
+    assert list(clocks["count"]) == [0, 0, 0, 0, 0]
     assert clocks["p50"].isna().all()
     assert payouts.payout_within(db, nothing()) == {"15m": None, "1h": None, "1d": None}
     assert list(payouts.insurer_payouts(db, nothing())["paid"]) == [0, 0, 0]

@@ -1,0 +1,98 @@
+"""Figures of the anti-fraud section (反欺诈): leads from trajectory analysis, those that became suspected-fraud
+cases, and the amounts involved, over time and by insurer and district."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import case, func, select
+
+from data_access import metrics
+from data_access.cache import cached_query
+from data_access.db import Database, rows_frame
+from data_access.filters import Filters
+from data_access.metrics import OverviewKpis, share
+from data_access.models import FraudLead, Insurer
+
+F = FraudLead.__table__.c
+FRAUD_KPI_UNITS = {"fraud_leads": "count", "fraud_suspected": "count", "fraud_suspected_share": "ratio",
+                   "fraud_amount": "yuan"}
+COLUMNS = ["leads", "suspected", "amount_yuan"]
+
+
+def _where(filters: Filters, whole_city: bool = False) -> list:
+    conditions = [F.city_adcode == filters.city, F.local_day >= filters.start, F.local_day <= filters.end]
+    if filters.districts and not whole_city:
+        conditions.append(F.district_adcode.in_(filters.districts))
+    if filters.insurer is not None:
+        conditions.append(F.insurer_id == filters.insurer)
+    return conditions
+
+
+def _sums() -> list:
+    return [func.count(), func.coalesce(func.sum(case((F.suspected, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((F.suspected, F.amount_yuan), else_=0)), 0)]
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in ("leads", "suspected"):
+        frame[column] = frame[column].fillna(0).astype(int)
+    frame["amount_yuan"] = frame["amount_yuan"].fillna(0).astype(float).round(2)
+    frame["suspected_share"] = share(frame["suspected"], frame["leads"])
+    return frame
+
+
+@cached_query
+def fraud_totals(db: Database, filters: Filters) -> dict[str, float]:
+    """Leads opened in the window, those suspected, and the amount involved in the suspected ones."""
+    with db.session() as session:
+        leads, suspected, amount = session.execute(select(*_sums()).where(*_where(filters))).one()
+    return {"leads": int(leads), "suspected": int(suspected), "amount_yuan": round(float(amount), 2)}
+
+
+@cached_query
+def fraud_by_month(db: Database, filters: Filters) -> pd.DataFrame:
+    with db.session() as session:
+        rows = session.execute(select(F.local_day, *_sums()).where(*_where(filters)).group_by(F.local_day)).all()
+    daily = rows_frame(rows, ["day", *COLUMNS])
+    daily["month"] = pd.to_datetime(daily["day"]).dt.to_period("M").dt.start_time
+    months = pd.DataFrame({"month": pd.period_range(pd.Timestamp(filters.start), pd.Timestamp(filters.end),
+                                                    freq="M").start_time})
+    monthly = daily.groupby("month", as_index=False)[COLUMNS].sum()
+    return _finish(months.merge(monthly, on="month", how="left"))
+
+
+@cached_query
+def fraud_by_insurer(db: Database, filters: Filters) -> pd.DataFrame:
+    """Per insurer of the city (all of them, most suspected first)."""
+    with db.session() as session:
+        rows = session.execute(select(F.insurer_id, *_sums()).where(*_where(filters)).group_by(F.insurer_id)).all()
+        insurers = session.execute(select(Insurer.id, Insurer.name_zh, Insurer.name_en)
+                                   .where(Insurer.city_adcode == filters.city)).all()
+    frame = rows_frame(insurers, ["insurer_id", "name_zh", "name_en"]).merge(
+        rows_frame(rows, ["insurer_id", *COLUMNS]), on="insurer_id", how="left")
+    return _finish(frame).sort_values(["suspected", "leads", "insurer_id"], ascending=[False, False, True],
+                                      kind="stable").reset_index(drop=True)
+
+
+@cached_query
+def fraud_by_district(db: Database, filters: Filters) -> pd.DataFrame:
+    """Per district of the whole city, so that districts can be compared (and clicked)."""
+    with db.session() as session:
+        rows = session.execute(select(F.district_adcode, *_sums()).where(*_where(filters, whole_city=True))
+                               .group_by(F.district_adcode)).all()
+    frame = metrics.district_names(db, filters.city)[["district_adcode", "name_zh", "name_en"]].merge(
+        rows_frame(rows, ["district_adcode", *COLUMNS]), on="district_adcode", how="left")
+    return _finish(frame)
+
+
+def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
+    totals = fraud_totals(db, filters)
+    leads = totals["leads"]
+    return {"fraud_leads": (leads, leads), "fraud_suspected": (totals["suspected"], totals["suspected"]),
+            "fraud_suspected_share": (totals["suspected"] / leads if leads else None, leads),
+            "fraud_amount": (totals["amount_yuan"], totals["suspected"])}
+
+
+@cached_query
+def fraud_kpis(db: Database, filters: Filters) -> OverviewKpis:
+    return metrics.kpis_against_comparison(db, filters, FRAUD_KPI_UNITS, _kpi_values)

@@ -1,0 +1,150 @@
+"""Figures of the mediation page (调解): cases opened and closed, the open backlog day by day, outcomes by month,
+the duration distribution against the comparison window, amounts and outcomes.
+
+Success rate, pre-litigation rate and duration keep their single definitions in `metrics`; this module only
+breaks them down by month or lists their inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, or_, select
+
+from data_access import metrics
+from data_access.cache import cached_query
+from data_access.db import Database, rows_frame
+from data_access.filters import Filters
+from data_access.metrics import OverviewKpis, share
+from data_access.models import MediationCase, MediationOutcome
+from data_access.sqlfuncs import seconds_between
+from data_access.throughput import month_windows
+
+M = MediationCase.__table__.c
+OUTCOMES = (MediationOutcome.SETTLED.value, MediationOutcome.FAILED.value, MediationOutcome.LITIGATION.value)
+DURATION_BINS_DAYS = (0, 1, 2, 3, 5, 7, 10, 14, 21, 30, 45, 60, 90, 180, 10_000)
+MEDIATION_KPI_UNITS = {
+    "mediation_opened": "count", "mediation_closed": "count", "mediation_success_rate": "ratio",
+    "pre_litigation_rate": "ratio", "mediation_duration": "days", "mediation_backlog": "count",
+    "mediation_amount": "yuan",
+}
+
+
+def _place(filters: Filters) -> list:
+    conditions = [M.city_adcode == filters.city]
+    if filters.districts:
+        conditions.append(M.district_adcode.in_(filters.districts))
+    return conditions
+
+
+@cached_query
+def backlog(db: Database, filters: Filters) -> pd.DataFrame:
+    """Per day of the window: cases opened, cases closed, and the backlog still open at the end of the day
+    (opened on or before it and not closed by then, whenever they were opened)."""
+    with db.session() as session:
+        carried = session.execute(select(func.count()).where(
+            *_place(filters), M.opened_day < filters.start,
+            or_(M.closed_day.is_(None), M.closed_day >= filters.start))).scalar() or 0
+        opened = session.execute(
+            select(M.opened_day, func.count()).where(*_place(filters), M.opened_day >= filters.start,
+                                                      M.opened_day <= filters.end).group_by(M.opened_day)).all()
+        closed = session.execute(
+            select(M.closed_day, func.count()).where(*_place(filters), M.closed_day >= filters.start,
+                                                      M.closed_day <= filters.end).group_by(M.closed_day)).all()
+    days = pd.date_range(filters.start, filters.end, freq="D")
+    frame = pd.DataFrame({"day": days})
+    for name, rows in (("opened", opened), ("closed", closed)):
+        counts = rows_frame(rows, ["day", name])
+        counts["day"] = pd.to_datetime(counts["day"])
+        frame = frame.merge(counts, on="day", how="left")
+        frame[name] = frame[name].fillna(0).astype(int)
+    frame["backlog"] = (int(carried) + (frame["opened"] - frame["closed"]).cumsum()).astype(int)
+    return frame
+
+
+def open_backlog(db: Database, filters: Filters) -> int:
+    """Mediation cases still open at the end of the window's last day."""
+    frame = backlog(db, filters)
+    return int(frame["backlog"].iloc[-1]) if len(frame) else 0
+
+
+@cached_query
+def outcomes_by_month(db: Database, filters: Filters) -> pd.DataFrame:
+    """Per month: opened, closed, settled, failed, gone to court, settled before litigation, amount settled, and
+    the success and pre-litigation rates — each month through `metrics.mediation_outcomes`."""
+    rows = []
+    for month in month_windows(filters):
+        stats = metrics.mediation_outcomes(db, month)
+        rows.append((pd.Timestamp(month.start), stats.opened, stats.closed, stats.settled,
+                     stats.pre_litigation_settled, stats.amount_yuan, stats.success_rate, stats.pre_litigation_rate))
+    return pd.DataFrame.from_records(rows, columns=["month", "opened", "closed", "settled", "pre_litigation_settled",
+                                                    "amount_yuan", "success_rate", "pre_litigation_rate"])
+
+
+@cached_query
+def outcome_counts(db: Database, filters: Filters) -> pd.DataFrame:
+    """Closed cases of the window by outcome, with their share of all closed and the amount agreed."""
+    with db.session() as session:
+        rows = session.execute(
+            select(M.outcome, func.count(), func.coalesce(func.sum(M.amount_yuan), 0))
+            .where(*metrics._mediations_closed(filters)).group_by(M.outcome)).all()
+    found = {str(getattr(outcome, "value", outcome)): (int(n), float(amount)) for outcome, n, amount in rows}
+    frame = pd.DataFrame({"outcome": list(OUTCOMES),
+                          "cases": [found.get(o, (0, 0.0))[0] for o in OUTCOMES],
+                          "amount_yuan": [round(found.get(o, (0, 0.0))[1], 2) for o in OUTCOMES]})
+    frame["share"] = share(frame["cases"], pd.Series([frame["cases"].sum()] * len(frame)))
+    return frame
+
+
+@cached_query
+def durations_days(db: Database, filters: Filters) -> np.ndarray:
+    """closed − opened in days of every case closed in the window (the sample behind `mediation_duration_days`)."""
+    with db.session() as session:
+        rows = session.execute(select(seconds_between(M.closed_at, M.opened_at))
+                               .where(*metrics._mediations_closed(filters))).cursor.fetchall()
+    return np.array([row[0] for row in rows], dtype=float) / 86400.0
+
+
+@cached_query
+def duration_distribution(db: Database, filters: Filters) -> pd.DataFrame:
+    """Closed cases by duration band, in the window and in its comparison window, as counts and shares;
+    the bands are [0, 1), [1, 2), … days (DURATION_BINS_DAYS)."""
+    edges = np.array(DURATION_BINS_DAYS, dtype=float)
+    labels = [f"{int(lo)}–{int(hi)}" if hi < 10_000 else f"≥{int(lo)}"
+              for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    frame = pd.DataFrame({"band": labels, "from_days": edges[:-1].astype(int)})
+    for name, window in (("current", filters), ("previous", filters.comparison_window())):
+        values = durations_days(db, window) if window is not None else np.array([])
+        counts, _ = np.histogram(values, bins=edges)
+        frame[f"{name}_cases"] = counts.astype(int)
+        frame[f"{name}_share"] = counts / counts.sum() if counts.sum() else np.nan
+    return frame
+
+
+def duration_change(db: Database, filters: Filters) -> float | None:
+    """Relative change of the median duration against the comparison window (−0.2: 20% shorter)."""
+    window = filters.comparison_window()
+    now = metrics.mediation_duration_days(db, filters)
+    before = metrics.mediation_duration_days(db, window) if window is not None else None
+    if now is None or not before:
+        return None
+    return (now - before) / before
+
+
+def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
+    stats = metrics.mediation_outcomes(db, filters)
+    return {
+        "mediation_opened": (stats.opened, stats.opened),
+        "mediation_closed": (stats.closed, stats.closed),
+        "mediation_success_rate": (stats.success_rate, stats.closed),
+        "pre_litigation_rate": (stats.pre_litigation_rate, stats.closed),
+        "mediation_duration": (metrics.mediation_duration_days(db, filters), stats.closed),
+        "mediation_backlog": (open_backlog(db, filters), stats.opened + stats.closed),
+        "mediation_amount": (stats.amount_yuan, stats.settled),
+    }
+
+
+@cached_query
+def mediation_kpis(db: Database, filters: Filters) -> OverviewKpis:
+    return metrics.kpis_against_comparison(db, filters, MEDIATION_KPI_UNITS, _kpi_values)
+

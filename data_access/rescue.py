@@ -1,0 +1,74 @@
+"""Figures of the rescue page (空地救援): one row per helicopter mission with its timeline, and the share reaching
+hospital within 60 minutes (the definition lives in `metrics.rescue_summary`)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from sqlalchemy import select
+
+from data_access import metrics
+from data_access.cache import cached_query
+from data_access.db import Database, rows_frame
+from data_access.filters import Filters
+from data_access.metrics import OverviewKpis
+from data_access.models import RescueMission
+from data_access.timeutil import LOCAL_OFFSET
+
+R = RescueMission.__table__.c
+STAGES = ("requested_at", "takeoff_at", "on_scene_at", "hospital_at")
+RESCUE_KPI_UNITS = {"rescues": "count", "rescue_survived": "count", "rescue_within_60m": "ratio",
+                    "rescue_to_hospital_p50": "minutes"}
+
+
+@cached_query
+def missions(db: Database, filters: Filters) -> pd.DataFrame:
+    """The missions requested in the window, newest first: local stage times, minutes from the request to each
+    later stage, the outcome, whether the hospital was reached within 60 minutes, and the route's points."""
+    conditions = [R.city_adcode == filters.city, R.local_day >= filters.start, R.local_day <= filters.end]
+    if filters.districts:
+        conditions.append(R.district_adcode.in_(filters.districts))
+    with db.session() as session:
+        rows = session.execute(select(R.id, R.district_adcode, *[R[s] for s in STAGES], R.outcome, R.route_geojson)
+                               .where(*conditions).order_by(R.requested_at.desc(), R.id.desc())).all()
+    frame = rows_frame(rows, ["mission_id", "district_adcode", *STAGES, "outcome", "route_geojson"])
+    names = metrics.district_names(db, filters.city)[["district_adcode", "name_zh", "name_en"]]
+    frame = frame.merge(names, on="district_adcode", how="left")
+    requested = pd.to_datetime(frame["requested_at"])
+    for stage in STAGES:
+        frame[stage] = pd.to_datetime(frame[stage]) + LOCAL_OFFSET       # Asia/Shanghai wall time
+        if stage != "requested_at":
+            frame[f"{stage[:-3]}_min"] = (frame[stage] - (requested + LOCAL_OFFSET)).dt.total_seconds() / 60
+    frame["outcome"] = frame["outcome"].map(lambda v: str(getattr(v, "value", v)))
+    frame["within_60m"] = frame["hospital_min"] <= metrics.RESCUE_GOLDEN_HOUR_S / 60
+    frame["route"] = frame["route_geojson"].map(_route_points)
+    return frame.drop(columns="route_geojson").reset_index(drop=True)
+
+
+def _route_points(text: str | None) -> list[list[float]]:
+    if not text:
+        return []
+    try:
+        geometry = json.loads(text)
+    except ValueError:
+        return []
+    coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    return [list(map(float, point[:2])) for point in coordinates or []]
+
+
+def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
+    summary = metrics.rescue_summary(db, filters)
+    frame = missions(db, filters)
+    took = frame["hospital_min"].dropna()
+    return {
+        "rescues": (summary.missions, summary.missions),
+        "rescue_survived": (summary.survived, summary.missions),
+        "rescue_within_60m": (summary.share_within_60_min, summary.missions),
+        "rescue_to_hospital_p50": (float(took.median()) if len(took) else None, len(took)),
+    }
+
+
+@cached_query
+def rescue_kpis(db: Database, filters: Filters) -> OverviewKpis:
+    return metrics.kpis_against_comparison(db, filters, RESCUE_KPI_UNITS, _kpi_values)

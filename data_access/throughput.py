@@ -1,0 +1,156 @@
+"""Figures of the throughput page (快处): alerts against quick-handled cases over time, patrol-found share, time to
+scene and clearance by month, and the hour-of-day × weekday pattern.
+
+Counts come from the day × district rollups, latencies from the month sketches through the metric functions of
+`metrics`; nothing here defines a metric of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from data_access import metrics
+from data_access.cache import cached_query
+from data_access.db import Database, rows_frame
+from data_access.filters import Filters
+from data_access.metrics import LatencyStats, OverviewKpis, share
+from data_access.models import ALERT_CHANNELS, AccidentCase, DailyStat
+
+GRAINS = ("auto", "day", "week", "month")
+
+
+def resolved_grain(filters: Filters, grain: str) -> str:
+    """`auto` is days for up to a quarter, weeks for up to two years, months beyond."""
+    if grain != "auto":
+        return grain
+    return "day" if filters.days <= 92 else "week" if filters.days <= 731 else "month"
+LATENCY_METRICS = ("to_scene", "clearance")
+THROUGHPUT_KPI_UNITS = {
+    "alerts": "count", "quick": "count", "quick_rate": "ratio", "patrol_share": "ratio",
+    "to_scene_p50": "minutes", "to_scene_p90": "minutes", "clearance_p50": "minutes",
+    "cleared_within_3m": "ratio",
+}
+
+
+@cached_query
+def counts_over_time(db: Database, filters: Filters, grain: str = "auto") -> pd.DataFrame:
+    """Alerts, alerts found by patrol and quick-handled cases per day, week (from Monday) or month of the window
+    (`auto`: see resolved_grain), with the quick-handling rate and the patrol-found share of each period. A period
+    cut by the window counts only the window's days; `period_start`/`period_end` say which."""
+    if grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}")
+    grain = resolved_grain(filters, grain)
+    table = DailyStat.__table__
+    with db.session() as session:
+        rows = session.execute(
+            select(table.c.local_day, func.sum(table.c.alerts), func.sum(table.c.alerts_by_patrol),
+                   func.sum(table.c.quick))
+            .where(metrics._stat_where(filters)).group_by(table.c.local_day)
+        ).all()
+    daily = rows_frame(rows, ["day", "alerts", "alerts_by_patrol", "quick"])
+    daily["day"] = pd.to_datetime(daily["day"])
+    days = pd.DataFrame({"day": pd.date_range(filters.start, filters.end, freq="D")})
+    daily = days.merge(daily, on="day", how="left").fillna(0)
+    if grain == "day":
+        frame = daily.assign(period=daily["day"])
+    else:
+        period = daily["day"].dt.to_period("W-SUN" if grain == "week" else "M").dt.start_time
+        frame = daily.assign(period=period)
+    frame = frame.groupby("period", as_index=False).agg(
+        period_start=("day", "min"), period_end=("day", "max"), alerts=("alerts", "sum"),
+        alerts_by_patrol=("alerts_by_patrol", "sum"), quick=("quick", "sum"))
+    for column in ("alerts", "alerts_by_patrol", "quick"):
+        frame[column] = frame[column].astype(int)
+    frame["quick_rate"] = share(frame["quick"], frame["alerts"])
+    frame["patrol_share"] = share(frame["alerts_by_patrol"], frame["alerts"])
+    return frame.drop(columns="period")
+
+
+def month_windows(filters: Filters) -> list[Filters]:
+    """The window cut at month edges: one Filters per calendar month it touches."""
+    windows, start = [], filters.start
+    while start <= filters.end:
+        next_month = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        end = min(filters.end, next_month - dt.timedelta(days=1))
+        windows.append(replace(filters, start=start, end=end, comparison="none"))
+        start = next_month
+    return windows
+
+
+def _latency(db: Database, filters: Filters, metric: str) -> LatencyStats:
+    return metrics.time_to_scene(db, filters) if metric == "to_scene" else metrics.clearance_time(db, filters)
+
+
+@cached_query
+def latency_by_month(db: Database, filters: Filters) -> pd.DataFrame:
+    """Time to scene and clearance time per month of the window: p50, p90 (minutes) and the number of cases, with
+    the share cleared within 3 minutes."""
+    rows = []
+    for month in month_windows(filters):
+        for metric in LATENCY_METRICS:
+            stats = _latency(db, month, metric)
+            rows.append((pd.Timestamp(month.start), metric, stats.count, stats.p50, stats.p90))
+        rows.append((pd.Timestamp(month.start), "cleared_within_3m", metrics.clearance_time(db, month).count,
+                     metrics.cleared_within_share(db, month), None))
+    frame = pd.DataFrame.from_records(rows, columns=["month", "metric", "count", "p50", "p90"])
+    frame["count"] = frame["count"].astype(int)
+    return frame
+
+
+@cached_query
+def hour_weekday(db: Database, filters: Filters) -> pd.DataFrame:
+    """Accident alerts by local hour (0–23) and weekday (0 = Monday), as the average per such day of the window:
+    the 24 × 7 grid of the heat map, with the total count of each cell."""
+    c = AccidentCase.__table__.c
+    conditions = [c.city_adcode == filters.city, c.local_day >= filters.start, c.local_day <= filters.end,
+                  c.channel.in_([channel.value for channel in ALERT_CHANNELS])]
+    if filters.districts:
+        conditions.append(c.district_adcode.in_(filters.districts))
+    with db.session() as session:
+        rows = session.execute(
+            select(c.local_day, c.local_hour, func.count()).where(*conditions).group_by(c.local_day, c.local_hour)
+        ).all()
+    counts = rows_frame(rows, ["day", "hour", "alerts"])
+    counts["weekday"] = pd.to_datetime(counts["day"]).dt.weekday
+    grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
+    total = counts.groupby(["weekday", "hour"])["alerts"].sum().reindex(grid, fill_value=0)
+    weekdays = pd.Series(pd.date_range(filters.start, filters.end, freq="D").weekday).value_counts()
+    days = np.array([weekdays.get(day, 0) for day, _ in grid], dtype=float)
+    frame = total.reset_index()
+    frame["alerts"] = frame["alerts"].astype(int)
+    frame["per_day"] = np.where(days > 0, frame["alerts"] / np.where(days > 0, days, 1), np.nan)
+    return frame
+
+
+def by_district(db: Database, filters: Filters) -> pd.DataFrame:
+    """Alerts per district of the whole city, split into patrol-found and reported, with the quick-handling rate."""
+    frame = metrics.district_summary(db, filters)
+    return frame.assign(alerts_reported=frame["alerts"] - frame["alerts_by_patrol"])[
+        ["district_adcode", "name_zh", "name_en", "alerts", "alerts_by_patrol", "alerts_reported", "quick",
+         "quick_rate", "patrol_share"]]
+
+
+def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
+    totals = metrics.case_totals(db, filters)
+    scene = metrics.time_to_scene(db, filters)
+    clearance = metrics.clearance_time(db, filters)
+    return {
+        "alerts": (metrics.accident_alerts(db, filters), totals["alerts"]),
+        "quick": (metrics.quick_handled_cases(db, filters), totals["quick"]),
+        "quick_rate": (metrics.quick_handling_rate(db, filters), totals["alerts"]),
+        "patrol_share": (metrics.patrol_found_share(db, filters), totals["alerts"]),
+        "to_scene_p50": (scene.p50, scene.count),
+        "to_scene_p90": (scene.p90, scene.count),
+        "clearance_p50": (clearance.p50, clearance.count),
+        "cleared_within_3m": (metrics.cleared_within_share(db, filters), clearance.count),
+    }
+
+
+@cached_query
+def throughput_kpis(db: Database, filters: Filters) -> OverviewKpis:
+    return metrics.kpis_against_comparison(db, filters, THROUGHPUT_KPI_UNITS, _kpi_values)

@@ -1,0 +1,376 @@
+"""What the analytics pages have in common, so each page is only its data and its figures.
+
+A page is an `AnalyticsPage`: a KPI function, and charts (plotly figures or ag-grid tables), each with the function
+giving exactly the rows it draws (its CSV download) and a pure builder turning those rows into the figure. `build`
+makes the page's static layout and registers its callbacks: one that redraws everything from the URL, one CSV
+download per chart, the drill-down of district charts (a click opens /district/<adcode> with the other filters
+kept), and the page's own URL choices (such as the grain of a time axis).
+
+(The leading underscore keeps Dash's page discovery from importing this module as a page.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dash_ag_grid as dag
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from components import ids
+from components.charts import Context
+from components.kpi import kpi_card, kpi_grid
+from components.messages import database_unavailable_message, empty_message, problems_alert
+from components.theme import GRAPH_CONFIG, message_figure
+from components.urlstate import parse_search, with_params
+from components.view import open_view
+from dashboard.i18n import normalize_language, t
+from dashboard.runtime import get_db, get_settings
+from data_access import metrics
+from data_access.cache import cached_query
+from data_access.db import Database, DatabaseUnavailable
+from data_access.filters import Filters, parse_filters
+from data_access.metrics import Kpi, OverviewKpis
+from data_access.timeutil import local_today
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title_key: str
+    data: Callable[..., pd.DataFrame]          # (db, filters, **params) -> the rows drawn, which the CSV holds
+    figure: Callable[[pd.DataFrame, Context], go.Figure] | None = None
+    columns: Callable[[str], list[dict]] | None = None    # a table instead of a figure: lang -> columnDefs
+    rows: Callable[[pd.DataFrame, Context], list[dict]] | None = None   # table rows (default: the frame)
+    height: int = 380
+    drill: bool = False           # a click on a point drills into the district in customdata[0]
+    wide: bool = False            # spans the whole row
+    hint_key: str | None = None
+
+    @property
+    def is_table(self) -> bool:
+        return self.columns is not None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A URL parameter of the page's own (for example grain=day|week|month), shown as radio buttons."""
+
+    name: str
+    values: tuple[str, ...]       # the first is the default
+    label_key: str
+    charts: tuple[str, ...]       # the charts it changes
+
+
+@dataclass(frozen=True)
+class AnalyticsPage:
+    name: str
+    path: str
+    title_key: str
+    kpis: Callable[[Database, Filters], OverviewKpis]
+    kpi_units: dict[str, str]
+    charts: tuple[Chart, ...]
+    choices: tuple[Choice, ...] = ()
+    intro_key: str | None = None
+    needs_boundaries: bool = False
+    has_data: Callable[[OverviewKpis], bool] = field(default=lambda kpis: any(k.value for k in kpis.kpis))
+
+    def id(self, part: str) -> str:
+        return f"{self.name}-{part}"
+
+    def chart(self, key: str) -> Chart:
+        return next(chart for chart in self.charts if chart.key == key)
+
+
+PAGES: dict[str, AnalyticsPage] = {}
+
+
+# ------------------------------------------------------------------------------------------------- URL choices
+def choice_values(page: AnalyticsPage, search: str | None) -> tuple[tuple[tuple[str, str], ...], list[str]]:
+    """The page's own parameters from the URL (defaults for missing ones) and the problems with bad ones."""
+    query = parse_search(search)
+    values, problems = [], []
+    for choice in page.choices:
+        value = query.get(choice.name, choice.values[0])
+        if value not in choice.values:
+            problems.append(f"bad_choice:{choice.name}={value}")
+            value = choice.values[0]
+        values.append((choice.name, value))
+    return tuple(values), problems
+
+
+def chart_params(page: AnalyticsPage, chart: Chart, params: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {name: value for name, value in params
+            if any(c.name == name and chart.key in c.charts for c in page.choices)}
+
+
+def chart_data(page: AnalyticsPage, db: Database, filters: Filters, chart: Chart,
+               params: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    return chart.data(db, filters, **chart_params(page, chart, params))
+
+
+@cached_query
+def page_figures(db: Database, page_name: str, filters: Filters, lang: str, subtitle: str,
+                 params: tuple[tuple[str, str], ...]) -> tuple[dict, ...]:
+    """Every figure of the page as plain dicts (tables as their rows), memoized like the queries they draw."""
+    page = PAGES[page_name]
+    context = Context(lang, subtitle, filters, params, metrics.duty_periods(db, filters),
+                      metrics.district_geojson(db, filters.city) if page.needs_boundaries else None)
+    out = []
+    for chart in page.charts:
+        frame = chart_data(page, db, filters, chart, params)
+        if chart.is_table:
+            out.append(chart.rows(frame, context) if chart.rows else grid_rows(frame))
+        else:
+            out.append(chart.figure(frame, context).to_dict())
+    return tuple(out)
+
+
+def grid_rows(frame: pd.DataFrame) -> list[dict]:
+    """The rows as JSON-safe records: missing numbers become null, never NaN; timestamps become text."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = frame[column].dt.strftime("%Y-%m-%d %H:%M")
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+# --------------------------------------------------------------------------------------------------- the layout
+def download_button(page: AnalyticsPage, chart: Chart, lang: str) -> html.Div:
+    label = t("download.csv.label", lang, chart=t(chart.title_key, lang))
+    return html.Div(
+        [html.Button(t("download.csv", lang), id=page.id(f"download-{chart.key}-button"), n_clicks=0,
+                     className="btn btn-sm btn-outline-secondary download-csv", title=label,
+                     **{"aria-label": label}),
+         dcc.Download(id=page.id(f"download-{chart.key}"))],
+        style={"display": "flex", "justifyContent": "flex-end", "padding": "4px 8px 0"},
+    )
+
+
+def number_column(field_name: str, header: str, pattern: str, **extra) -> dict:
+    """A right-aligned numeric grid column formatted with d3-format; a missing value reads —."""
+    return {"field": field_name, "headerName": header, "type": "rightAligned", "filter": "agNumberColumnFilter",
+            "valueFormatter": {"function": f"params.value == null ? '—' : d3.format('{pattern}')(params.value)"},
+            **extra}
+
+
+def chart_panel(page: AnalyticsPage, chart: Chart, lang: str) -> html.Section:
+    hint = html.P(t(chart.hint_key, lang) if chart.hint_key else "", id=page.id(f"{chart.key}-hint"),
+                  className="figure-hint", style={"flex": "1"})
+    if chart.is_table:
+        body = [
+            html.Div([html.H2(t(chart.title_key, lang), className="table-title"),
+                      html.P(id=page.id(f"{chart.key}-window"), className="figure-hint", style={"margin": 0})],
+                     style={"padding": "4px 8px 8px"}),
+            dag.AgGrid(id=page.id(chart.key), columnDefs=chart.columns(lang), rowData=[],
+                       defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 100},
+                       dashGridOptions={"domLayout": "autoHeight", "animateRows": False,
+                                        "pagination": True, "paginationPageSize": 12,
+                                        "paginationPageSizeSelector": False},
+                       style={"height": None}),
+        ]
+    else:
+        body = [dcc.Graph(id=page.id(chart.key), config=GRAPH_CONFIG, className="chart", responsive=True,
+                          style={"height": f"{chart.height}px"})]
+    return html.Section(
+        [*body, html.Div([hint, download_button(page, chart, lang)],
+                         style={"display": "flex", "alignItems": "center"})],
+        className="panel" + (" panel-wide" if chart.wide else ""),
+        **{"aria-label": t(chart.title_key, lang)},
+    )
+
+
+def choice_controls(page: AnalyticsPage, lang: str) -> html.Div | None:
+    if not page.choices:
+        return None
+    controls = []
+    for choice in page.choices:
+        label_id = page.id(f"{choice.name}-label")
+        controls.append(html.Div([
+            html.Span(t(choice.label_key, lang), id=label_id, className="choice-label"),
+            html.Div(dcc.RadioItems(id=page.id(f"choice-{choice.name}"), value=choice.values[0], inline=True,
+                                    options=[{"label": t(f"{page.name}.{choice.name}.{v}", lang), "value": v}
+                                             for v in choice.values],
+                                    className="choice-radio", inputClassName="form-check-input",
+                                    labelClassName="form-check-label choice-option"),
+                     role="radiogroup", **{"aria-labelledby": label_id}),
+        ], className="choice"))
+    return html.Div(controls, className="page-choices")
+
+
+def kpi_skeleton(page: AnalyticsPage, lang: str) -> list[html.Section]:
+    return [kpi_card(Kpi(key, None, None, unit, None, False), lang, None) for key, unit in page.kpi_units.items()]
+
+
+def make_layout(page: AnalyticsPage) -> Callable[..., html.Div]:
+    def layout(**query) -> html.Div:
+        """A static skeleton in the link's language; the page callback fills it from the URL."""
+        lang = normalize_language(query.get("lang"), get_settings().language)
+        panels = [chart_panel(page, chart, lang) for chart in page.charts]
+        body = [html.Section(kpi_skeleton(page, lang), id=page.id("kpis"), className="kpi-grid",
+                             **{"aria-label": t("kpi.section", lang)}),
+                html.Div(panels, className="analytics-grid")]
+        return html.Div(
+            [
+                html.Div(id=page.id("problems")),
+                html.Div([html.H1(t(page.title_key, lang), id=page.id("heading"), className="page-title"),
+                          html.P(id=page.id("window"), className="page-window"), html.Div(id=page.id("crumbs")),
+                          html.P(t(page.intro_key, lang), className="page-intro") if page.intro_key else None,
+                          choice_controls(page, lang)],
+                         className="page-head"),
+                dcc.Loading(body, delay_show=400, overlay_style={"visibility": "visible", "opacity": 0.6},
+                            type="dot", color="#1f5fa8", parent_className=f"{page.name}-body"),
+            ],
+            className=f"page page-{page.name}",
+        )
+
+    return layout
+
+
+# ------------------------------------------------------------------------------------------------ the callbacks
+def chart_outputs(page: AnalyticsPage) -> list[Output]:
+    outputs = []
+    for chart in page.charts:
+        if chart.is_table:
+            outputs += [Output(page.id(chart.key), "rowData"), Output(page.id(chart.key), "columnDefs"),
+                        Output(page.id(f"{chart.key}-window"), "children")]
+        else:
+            outputs.append(Output(page.id(chart.key), "figure"))
+    return outputs
+
+
+def _empty_charts(page: AnalyticsPage, lang: str) -> list:
+    out = []
+    for chart in page.charts:
+        if chart.is_table:
+            out += [[], chart.columns(lang), ""]
+        else:
+            out.append(message_figure(t(chart.title_key, lang), "", t("message.empty", lang), chart.height))
+    return out
+
+
+def _chart_values(page: AnalyticsPage, figures: tuple, lang: str, subtitle: str) -> list:
+    out = []
+    for chart, value in zip(page.charts, figures, strict=True):
+        out += [value, chart.columns(lang), subtitle] if chart.is_table else [value]
+    return out
+
+
+def _register_main(page: AnalyticsPage) -> None:
+    n_chart_outputs = len(chart_outputs(page))
+
+    @callback(
+        Output(page.id("problems"), "children"), Output(page.id("heading"), "children"),
+        Output(page.id("window"), "children"), Output(page.id("crumbs"), "children"),
+        Output(page.id("kpis"), "children"),
+        *[Output(page.id(f"choice-{c.name}"), "value") for c in page.choices],
+        *chart_outputs(page),
+        Input(ids.URL, "search"), Input(ids.REFRESH, "n_intervals"),
+    )
+    def show(search, _tick):
+        params, choice_problems = choice_values(page, search)
+        choice_out = [value for _, value in params]
+        try:
+            view = open_view(search)
+            lang = view.lang
+            if view.filters is None:
+                return (empty_message(lang), t(page.title_key, lang), "", None, kpi_skeleton(page, lang),
+                        *choice_out, *_empty_charts(page, lang))
+            db, filters = view.db, view.filters
+            kpis = page.kpis(db, filters)
+            subtitle = f"{view.place} · {view.window}"
+            figures = page_figures(db, page.name, filters, lang, subtitle, params)
+        except DatabaseUnavailable:
+            lang = normalize_language(parse_search(search).get("lang"), get_settings().language)
+            return (database_unavailable_message(lang), *[no_update] * (4 + len(choice_out) + n_chart_outputs))
+        messages = [problems_alert(view.problems + tuple(choice_problems), lang)]
+        if not page.has_data(kpis):
+            messages.append(empty_message(lang))
+        return (
+            [m for m in messages if m is not None] or None,
+            f"{t(page.title_key, lang)} · {view.place}",
+            view.window_compared(kpis.comparison),
+            view.breadcrumb(page.path),
+            kpi_grid(kpis, lang),
+            *choice_out,
+            *_chart_values(page, figures, lang, subtitle),
+        )
+
+
+def _register_choice(page: AnalyticsPage, choice: Choice) -> None:
+    @callback(Output(ids.URL, "search", allow_duplicate=True), Input(page.id(f"choice-{choice.name}"), "value"),
+              State(ids.URL, "search"), prevent_initial_call=True)
+    def choose(value, search):
+        current, _ = choice_values(page, search)
+        if value == dict(current).get(choice.name):
+            return no_update
+        return with_params(search, **{choice.name: None if value == choice.values[0] else value})
+
+
+def district_href(search: str | None, adcode: str) -> str:
+    """The district page of `adcode`, keeping the window, comparison and language of the current view."""
+    return f"/district/{adcode}" + with_params(search, districts=None, district=None, grain=None)
+
+
+def clicked_district(click_data) -> str | None:
+    points = (click_data or {}).get("points") or []
+    custom = points[0].get("customdata") if points else None
+    if isinstance(custom, list) and custom:
+        return str(custom[0])
+    location = points[0].get("location") if points else None     # a choropleth gives its location
+    return str(location) if location else None
+
+
+def _register_drill(page: AnalyticsPage, chart: Chart) -> None:
+    @callback(Output(ids.URL, "pathname", allow_duplicate=True), Output(ids.URL, "search", allow_duplicate=True),
+              Input(page.id(chart.key), "clickData"), State(ids.URL, "search"), prevent_initial_call=True)
+    def drill(click_data, search):
+        adcode = clicked_district(click_data)
+        if not adcode or not adcode.isdigit():
+            return no_update, no_update
+        href = district_href(search, adcode)
+        path, _, query = href.partition("?")
+        return path, ("?" + query) if query else ""
+
+
+def csv_download(page: AnalyticsPage, chart: Chart, search: str | None) -> dict | None:
+    """The rows behind `chart` for the URL's filters as UTF-8 CSV with a BOM (spreadsheets then read the Chinese);
+    None when the database is away."""
+    settings = get_settings()
+    params, _ = choice_values(page, search)
+    try:
+        db = get_db()
+        filters = parse_filters(parse_search(search), metrics.catalogue(db), local_today(),
+                                settings.default_city).filters
+        frame = chart_data(page, db, filters, chart, params)
+    except DatabaseUnavailable:
+        return None
+    frame = frame.drop(columns=[c for c in ("route",) if c in frame.columns])
+    name = f"{page.name}_{chart.key}_{filters.city}_{filters.start.isoformat()}_{filters.end.isoformat()}.csv"
+    return dcc.send_string("\ufeff" + frame.to_csv(index=False), name, type="text/csv")
+
+
+def _register_download(page: AnalyticsPage, chart: Chart) -> None:
+    # Plain ids, one callback per chart: the app's guard on callback requests would refuse MATCH ids.
+    @callback(Output(page.id(f"download-{chart.key}"), "data"),
+              Input(page.id(f"download-{chart.key}-button"), "n_clicks"), State(ids.URL, "search"),
+              prevent_initial_call=True)
+    def download(n_clicks, search):
+        if not n_clicks:
+            return no_update
+        return csv_download(page, chart, search) or no_update
+
+
+def build(page: AnalyticsPage) -> Callable[..., html.Div]:
+    """Register the page's callbacks and return its layout function."""
+    PAGES[page.name] = page
+    _register_main(page)
+    for choice in page.choices:
+        _register_choice(page, choice)
+    for chart in page.charts:
+        _register_download(page, chart)
+        if chart.drill:
+            _register_drill(page, chart)
+    return make_layout(page)

@@ -1,0 +1,148 @@
+"""空地救援 Rescue: each helicopter mission as a timeline from the request (take-off, on scene, hospital), the share
+reaching hospital within 60 minutes, the routes on a small map of the districts, and the list of missions, each
+linking to its route on the live map."""
+
+from __future__ import annotations
+
+import math
+
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+
+from components import theme
+from dashboard.i18n import t
+from data_access import metrics, rescue
+from pages._kit import AnalyticsPage, Chart, Context, build, number_column
+
+dash.register_page(__name__, path="/rescue", title="空地救援 · 警保联动", name="rescue", title_key="nav.rescue",
+                   order=40)
+
+COLOURS = theme.METRIC_COLOURS
+LEGS = (("requested_at", "takeoff_at", "requested"), ("takeoff_at", "on_scene_at", "takeoff"),
+        ("on_scene_at", "hospital_at", "on_scene"))
+TIMELINE_HEIGHT = 360
+
+
+def mission_label(row, lang: str) -> str:
+    name = row.name_zh if lang == "zh" else row.name_en
+    return f"{row.requested_at:%m-%d %H:%M} · {name} · #{row.mission_id}"
+
+
+def timeline_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
+    """One row per mission: the legs request → take-off → on scene → hospital in minutes from the request, and
+    the 60-minute line."""
+    lang = ctx.lang
+    title = t("rescue.timeline.title", lang)
+    height = TIMELINE_HEIGHT
+    if frame.empty:
+        return theme.message_figure(title, ctx.subtitle, t("rescue.none", lang), height)
+    labels = [mission_label(row, lang) for row in frame.itertuples()]
+    minutes = {"requested_at": pd.Series(0.0, index=frame.index), "takeoff_at": frame["takeoff_min"],
+               "on_scene_at": frame["on_scene_min"], "hospital_at": frame["hospital_min"]}
+    figure = go.Figure()
+    for start, end, leg in LEGS:
+        width = (minutes[end] - minutes[start]).astype(float)
+        figure.add_bar(
+            y=labels, x=width, base=minutes[start].astype(float), orientation="h", name=t(f"rescue.leg.{leg}", lang),
+            marker_color=COLOURS[leg], customdata=minutes[end].astype(float),
+            hovertemplate=(f"%{{y}}<br>%{{fullData.name}}: %{{x:.0f}} {t('unit.minutes', lang)}"
+                           f" ({t('rescue.since_request', lang)} %{{customdata:.0f}})<extra></extra>"))
+    figure.add_vline(x=metrics.RESCUE_GOLDEN_HOUR_S / 60, line=dict(color=theme.BAD, dash="dash", width=1.5),
+                     annotation_text=t("rescue.golden_hour", lang), annotation_position="bottom right",
+                     annotation_font=dict(size=11, color=theme.BAD))
+    layout = theme.base_layout(title, ctx.subtitle, height)
+    layout["margin"] = dict(l=230, r=40, t=80, b=48)
+    figure.update_layout(**layout, barmode="stack", bargap=0.35,
+                         legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom",
+                                     traceorder="normal"),
+                         xaxis=dict(title=dict(text=t("rescue.axis", lang), font=dict(size=12)), gridcolor=theme.GRID,
+                                    rangemode="tozero", zeroline=False),
+                         yaxis=dict(autorange="reversed", showgrid=False, automargin=True))
+    return figure
+
+
+def _outline_xy(geometry: dict) -> tuple[list, list]:
+    xs, ys = [], []
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    for polygon in polygons:
+        ring = polygon[0]
+        xs += [p[0] for p in ring] + [None]
+        ys += [p[1] for p in ring] + [None]
+    return xs, ys
+
+
+def routes_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
+    """The missions' routes (base → scene → hospital) over the district outlines, drawn on plain axes with the
+    latitude's aspect so that it needs no map tiles."""
+    lang = ctx.lang
+    title = t("rescue.routes.title", lang)
+    height = 460
+    figure = go.Figure()
+    xs, ys = [], []
+    for feature in (ctx.boundaries or {}).get("features", []):
+        fx, fy = _outline_xy(feature["geometry"])
+        xs += fx
+        ys += fy
+    figure.add_scatter(x=xs, y=ys, mode="lines", line=dict(color="#9aa8b8", width=0.8), hoverinfo="skip",
+                       showlegend=False, fill=None)
+    for row in frame.itertuples():
+        if not row.route:
+            continue
+        lon, lat = zip(*row.route, strict=True)
+        colour = theme.GOOD if row.within_60m else theme.BAD
+        figure.add_scatter(x=lon, y=lat, mode="lines+markers", line=dict(color=colour, width=2.5),
+                           marker=dict(size=[7] + [5] * (len(lon) - 2) + [10], color=colour),
+                           name=mission_label(row, lang), showlegend=False,
+                           hovertemplate=f"{mission_label(row, lang)}<extra></extra>")
+    mid_lat = sum(v for v in ys if v is not None) / max(1, sum(1 for v in ys if v is not None)) if ys else 30
+    layout = theme.base_layout(title, ctx.subtitle, height)
+    layout["margin"] = dict(l=16, r=16, t=72, b=16)
+    figure.update_layout(**layout, xaxis=dict(visible=False),
+                         yaxis=dict(visible=False, scaleanchor="x", scaleratio=1 / math.cos(math.radians(mid_lat))))
+    if frame.empty:
+        figure.add_annotation(text=t("rescue.none", lang), x=0.5, y=0.5, xref="paper", yref="paper",
+                              showarrow=False, font=dict(size=15, color=theme.MUTED))
+    return figure
+
+
+def mission_columns(lang: str) -> list[dict]:
+    minutes = t("unit.minutes", lang)
+    return [
+        {"field": "requested_at", "headerName": t("rescue.col.requested", lang), "minWidth": 150, "sort": "desc"},
+        {"field": "name_zh" if lang == "zh" else "name_en", "headerName": t("filters.district", lang),
+         "minWidth": 110, "filter": True},
+        number_column("takeoff_min", f"{t('rescue.col.takeoff', lang)} ({minutes})", ",.0f"),
+        number_column("on_scene_min", f"{t('rescue.col.on_scene', lang)} ({minutes})", ",.0f"),
+        number_column("hospital_min", f"{t('rescue.col.hospital', lang)} ({minutes})", ",.0f"),
+        {"field": "outcome_text", "headerName": t("rescue.col.outcome", lang), "minWidth": 90},
+        {"field": "map_link", "headerName": t("rescue.col.map", lang), "cellRenderer": "markdown",
+         "minWidth": 130, "sortable": False},
+    ]
+
+
+def mission_rows(frame: pd.DataFrame, ctx: Context) -> list[dict]:
+    from pages._kit import grid_rows
+
+    lang = ctx.lang
+    rows = frame.drop(columns=["route"]).assign(
+        outcome_text=[t(f"rescue.outcome.{o}", lang) for o in frame["outcome"]],
+        map_link=[f"[{t('rescue.on_map', lang)}](/map?city={ctx.filters.city}&mission={m}"
+                  f"{'&lang=en' if lang == 'en' else ''})" for m in frame["mission_id"]])
+    return grid_rows(rows)
+
+
+PAGE = AnalyticsPage(
+    name="rescue", path="/rescue", title_key="nav.rescue",
+    kpis=rescue.rescue_kpis, kpi_units=rescue.RESCUE_KPI_UNITS, needs_boundaries=True,
+    charts=(
+        Chart("timeline", "rescue.timeline.title", rescue.missions, timeline_figure, height=TIMELINE_HEIGHT,
+              wide=True),
+        Chart("missions", "rescue.missions.title", rescue.missions, columns=mission_columns, rows=mission_rows,
+              wide=True),
+        Chart("routes", "rescue.routes.title", rescue.missions, routes_figure, height=460, wide=True),
+    ),
+    has_data=lambda kpis: bool(kpis.get("rescues").value),
+)
+
+layout = build(PAGE)

@@ -1,0 +1,164 @@
+"""The analytics pages (快处, 调解, 空地救援, 劝导站与车驾管, 反欺诈) and the district view in a real browser: each
+loads in Chinese and English with its KPIs equal to the metric functions, its charts titled and nothing spilling;
+a district bar drills into the district view with the filters kept; the district view agrees with the overview
+filtered to that district."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.support.ui import WebDriverWait
+
+from components.kpi import kpi_value_text
+from data_access import fraud, ingest, mediation, metrics, rescue, stations, throughput
+from data_access.filters import parse_filters
+from data_access.timeutil import local_today, utcnow
+from tests.integration.conftest import console_errors, screenshot
+from tests.integration.test_overview import overflowing
+from tests.integration.test_payouts import wait_for_graphs
+
+pytestmark = pytest.mark.browser
+
+ZHANGZHOU = "350600"
+CHONGQING = "500000"
+
+# path, KPI function, the graphs' ids, the heading in Chinese and English
+PAGES = {
+    "throughput": ("/throughput", throughput.throughput_kpis, ("counts", "latency", "heat", "districts"),
+                   ("快处", "Throughput")),
+    "mediation": ("/mediation", mediation.mediation_kpis, ("backlog", "rates", "duration", "outcomes"),
+                  ("调解", "Mediation")),
+    "rescue": ("/rescue", rescue.rescue_kpis, ("timeline", "routes"), ("空地救援", "Rescue")),
+    "stations": ("/stations", stations.station_kpis, ("districts", "kinds", "ebike", "services"),
+                 ("劝导站与车驾管", "Stations")),
+    "fraud": ("/fraud", fraud.fraud_kpis, ("months", "districts"), ("反欺诈", "Anti-fraud")),
+}
+
+
+@pytest.fixture(scope="module")
+def rescues(dashboard_db):
+    """Two helicopter missions in Chongqing ten days ago, stored through the ingest path like any feed (the small
+    demo database may hold none: there are a handful a year)."""
+    district = metrics.district_names(dashboard_db, CHONGQING)["district_adcode"].iloc[0]
+    requested = utcnow().replace(microsecond=0) - dt.timedelta(days=10)
+
+    def at(minutes: int) -> str:
+        return (requested + dt.timedelta(minutes=minutes)).isoformat() + "Z"
+
+    rows = [{"mission_id": f"BROWSER-{n}", "city": CHONGQING, "district": district, "requested_at": at(n * 600),
+             "takeoff_at": at(n * 600 + 6), "on_scene_at": at(n * 600 + 25),
+             "hospital_at": at(n * 600 + hospital), "outcome": "survived"}
+            for n, hospital in ((0, 48), (1, 75))]
+    result = ingest.store(dashboard_db, "rescues", "browser-test", rows)
+    assert not result.problems
+    return rows
+
+
+def card_text(kpi, lang: str) -> str:
+    return " ".join(part for part in kpi_value_text(kpi, lang) if part)
+
+
+def shown_kpis(dash_duo) -> dict[str, str]:
+    """Each KPI card's value as read on screen (one script, so that a redraw cannot leave stale elements)."""
+    return dash_duo.driver.execute_script("""
+        const out = {};
+        for (const card of document.querySelectorAll(".kpi-card")) {
+            out[card.dataset.kpi] = card.querySelector(".kpi-value").innerText.replace(/\\s+/g, " ").trim();
+        }
+        return out;
+    """)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_loads_with_kpis_equal_to_the_metric_functions(dash_duo, dashboard_app, dashboard_db, rescues, name,
+                                                          lang):
+    path, kpi_function, graphs, headings = PAGES[name]
+    city = CHONGQING if name == "rescue" else ZHANGZHOU
+    query = {"city": city, "range": "all" if name == "rescue" else "12m", "lang": lang}
+    search = "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    dash_duo.start_server(dashboard_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + path + search)
+    filters = parse_filters(query, metrics.catalogue(dashboard_db), local_today(), ZHANGZHOU).filters
+    expected = {kpi.key: card_text(kpi, lang) for kpi in kpi_function(dashboard_db, filters).kpis}
+    first = next(iter(expected))
+    WebDriverWait(dash_duo.driver, 30, poll_frequency=0.3).until(
+        lambda _: shown_kpis(dash_duo).get(first) == expected[first])
+    assert shown_kpis(dash_duo) == expected
+    assert any(value not in ("0 起", "— ", "—", "0 cases") for value in expected.values())
+
+    heading = headings[0 if lang == "zh" else 1]
+    assert dash_duo.find_element(f"#{name}-heading").text.startswith(heading)
+    assert dash_duo.find_element(".app-nav-link.active").text == heading
+    for graph in graphs:
+        dash_duo.wait_for_element(f"#{name}-{graph} .gtitle", timeout=15)
+        assert dash_duo.find_element(f"#{name}-{graph} .gtitle").text
+    assert len(dash_duo.find_elements(".download-csv")) >= len(graphs)
+    wait_for_graphs(dash_duo)
+    assert overflowing(dash_duo) == []
+    height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight")
+    dash_duo.driver.set_window_size(1600, height + 140)
+    wait_for_graphs(dash_duo)
+    screenshot(dash_duo, f"{name}_{lang}")
+    assert console_errors(dash_duo) == []
+
+
+def test_rescue_list_links_each_mission_to_the_live_map(dash_duo, dashboard_app, dashboard_db, rescues):
+    dash_duo.start_server(dashboard_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + f"/rescue?city={CHONGQING}&range=all")
+    query = {"city": CHONGQING, "range": "all"}
+    filters = parse_filters(query, metrics.catalogue(dashboard_db), local_today(), ZHANGZHOU).filters
+    missions = rescue.missions(dashboard_db, filters)
+    assert len(missions) >= 2
+    assert {48.0, 75.0} <= set(missions["hospital_min"].round())          # the stored missions' timelines
+    dash_duo.wait_for_element("#rescue-missions .ag-center-cols-container .ag-row", timeout=20)
+    links = [a.get_attribute("href") for a in dash_duo.find_elements('#rescue-missions [col-id="map_link"] a')]
+    expected = {f"/map?city={CHONGQING}&mission={m}" for m in missions["mission_id"].head(len(links))}
+    assert links and {link.replace(dash_duo.server_url, "") for link in links} <= {
+        f"/map?city={CHONGQING}&mission={m}" for m in missions["mission_id"]}
+    assert len(expected) == len(links)
+    assert console_errors(dash_duo) == []
+
+
+def test_a_district_bar_drills_into_the_district_view_with_filters_kept(dash_duo, dashboard_app, dashboard_db):
+    dash_duo.start_server(dashboard_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/throughput?compare=pop&range=90d")
+    dash_duo.wait_for_element("#throughput-districts .bars path", timeout=30)
+    filters = parse_filters({"compare": "pop", "range": "90d"}, metrics.catalogue(dashboard_db), local_today(),
+                            ZHANGZHOU).filters
+    busiest = throughput.by_district(dashboard_db, filters).sort_values("alerts", ascending=False,
+                                                                        kind="stable").iloc[0]
+    bar = dash_duo.find_elements("#throughput-districts .bars path")[0]
+    ActionChains(dash_duo.driver).move_to_element(bar).click().perform()
+    WebDriverWait(dash_duo.driver, 10).until(lambda d: "/district/" in d.current_url)
+    url = dash_duo.driver.current_url
+    assert f"/district/{busiest['district_adcode']}?" in url
+    assert "range=90d" in url and "compare=pop" in url
+    dash_duo.wait_for_contains_text("#district-heading", busiest["name_zh"], timeout=20)
+    dash_duo.wait_for_element(".kpi-note", timeout=10)
+    assert dash_duo.find_element(".district-breadcrumb").text.startswith("漳州市")
+    wait_for_graphs(dash_duo)
+    assert overflowing(dash_duo) == []
+    height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight")
+    dash_duo.driver.set_window_size(1600, height + 140)
+    wait_for_graphs(dash_duo)
+    screenshot(dash_duo, "district_zh")
+    assert console_errors(dash_duo) == []
+
+
+def test_the_district_view_agrees_with_the_overview_filtered_to_that_district(dash_duo, dashboard_app,
+                                                                              dashboard_db):
+    code = "350602"
+    dash_duo.start_server(dashboard_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + f"/district/{code}?range=12m&compare=yoy")
+    dash_duo.wait_for_element(".kpi-note", timeout=30)
+    district_view = shown_kpis(dash_duo)
+    dash_duo.wait_for_page(url=dash_duo.server_url + f"/?range=12m&compare=yoy&districts={code}")
+    dash_duo.wait_for_element(".district-breadcrumb", timeout=30)
+    WebDriverWait(dash_duo.driver, 20).until(lambda _: shown_kpis(dash_duo).get("alerts") not in (None, "— 起"))
+    assert shown_kpis(dash_duo) == district_view
+    assert len(district_view) == len(metrics.KPI_UNITS)
+    # ranks: the district's rank note under each card comes from the same figures
+    assert console_errors(dash_duo) == []
