@@ -5,7 +5,10 @@ filtered to that district."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
@@ -162,3 +165,59 @@ def test_the_district_view_agrees_with_the_overview_filtered_to_that_district(da
     assert len(district_view) == len(metrics.KPI_UNITS)
     # ranks: the district's rank note under each card comes from the same figures
     assert console_errors(dash_duo) == []
+
+
+def post(app, body: dict):
+    client = app.server.test_client()
+    assert client.get("/throughput").status_code == 200          # the first request registers the callbacks
+    return client.post("/_dash-update-component", json=body)
+
+
+def download_rows(app, page: str, chart: str, search: str) -> tuple[str, list[dict]]:
+    target, button = f"{page}-download-{chart}", f"{page}-download-{chart}-button"
+    response = post(app, {
+        "output": f"{target}.data", "outputs": {"id": target, "property": "data"},
+        "inputs": [{"id": button, "property": "n_clicks", "value": 1}],
+        "state": [{"id": "app-url", "property": "search", "value": search}],
+        "changedPropIds": [f"{button}.n_clicks"],
+    })
+    assert response.status_code == 200
+    data = response.get_json()["response"][target]["data"]
+    assert data["content"].startswith("\ufeff")
+    return data["filename"], list(csv.DictReader(io.StringIO(data["content"][1:])))
+
+
+@pytest.mark.parametrize(("page", "chart", "frame_of"), [
+    ("throughput", "counts", lambda db, f: throughput.counts_over_time(db, f, "week")),
+    ("throughput", "districts", throughput.by_district),
+    ("mediation", "backlog", mediation.backlog),
+    ("stations", "services", stations.services_by_quarter),
+    ("fraud", "insurers", fraud.fraud_by_insurer),
+])
+def test_each_csv_holds_exactly_the_rows_behind_its_chart(dashboard_app, dashboard_db, page, chart, frame_of):
+    search = "?city=350600&range=12m&grain=week"
+    name, rows = download_rows(dashboard_app, page, chart, search)
+    filters = parse_filters({"city": ZHANGZHOU, "range": "12m"}, metrics.catalogue(dashboard_db), local_today(),
+                            ZHANGZHOU).filters
+    frame = frame_of(dashboard_db, filters)
+    assert name == f"{page}_{chart}_{ZHANGZHOU}_{filters.start}_{filters.end}.csv"
+    assert len(rows) == len(frame) > 0
+    assert list(rows[0]) == list(frame.columns)
+    numeric = [c for c in frame.columns if c not in ("name_zh", "name_en", "district_adcode")
+               and frame[c].dtype.kind in "iu"]
+    for column in numeric:
+        assert [int(row[column]) for row in rows] == frame[column].tolist()
+
+
+def test_a_bad_grain_is_named_on_the_page_and_the_default_is_used(dashboard_app):
+    dashboard_app.server.test_client().get("/throughput")          # registers the callbacks
+    key = next(k for k in dashboard_app.callback_map if "throughput-problems.children" in k)
+    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in key[2:-2].split("...")]
+    response = post(dashboard_app, {
+        "output": key, "outputs": outputs, "changedPropIds": ["app-url.search"],
+        "inputs": [{"id": "app-url", "property": "search", "value": "?grain=fortnight"},
+                   {"id": "app-refresh", "property": "n_intervals", "value": None}]})
+    assert response.status_code == 200
+    answer = response.get_json()["response"]
+    assert "fortnight" in json.dumps(answer["throughput-problems"], ensure_ascii=False)
+    assert answer["throughput-choice-grain"]["value"] == "auto"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pandas as pd
 import pytest
 
 from data_access import metrics, payouts
@@ -149,3 +150,16 @@ def test_pay009_an_empty_window_gives_empty_figures_not_errors(db):
     assert payouts.payout_within(db, nothing()) == {"15m": None, "1h": None, "1d": None}
     assert list(payouts.insurer_payouts(db, nothing())["paid"]) == [0, 0, 0]
     assert list(payouts.payouts_by_district(db, nothing())["paid"]) == [0, 0]
+
+
+def test_pay010_each_insurer_row_equals_the_metric_functions_for_that_insurer(db):
+    table = payouts.insurer_payouts(db, june()).set_index("insurer_id")
+    for insurer_id in (ALPHA, BETA, GAMMA):
+        one = june(insurer=insurer_id)
+        latency = metrics.payout_latency_percentiles(db, one)
+        row = table.loc[insurer_id]
+        assert row["paid"] == metrics.case_totals(db, one)["paid"]
+        assert row["amount_yuan"] == metrics.paid_amount_yuan(db, one)
+        for mine, theirs in ((row["p50"], latency.p50), (row["p90"], latency.p90),
+                             (row["remote_sla_share"], metrics.remote_liability_sla_share(db, one))):
+            assert (pd.isna(mine) and theirs is None) or mine == pytest.approx(theirs)

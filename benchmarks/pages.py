@@ -1,0 +1,57 @@
+"""Each page's main callback on the full demo data, posted through the Flask test client as a browser sends it:
+uncached (a cold cache, the first viewer after new data) and cached (every later viewer). Target: cached p95
+under 150 ms (DESIGN.md, callback budget)."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+
+from benchmarks.kpis import Row, post_callback, row, timed
+from dashboard.runtime import ensure_demo_data, open_database
+from dashboard.settings import load_settings
+from data_access.cache import QueryCache
+from data_access.db import Database
+
+# (label, path, query string, the id prefix of the page's main callback outputs)
+VIEWS = (
+    ("payouts · Chongqing 12 months", "/payouts", "?city=500000&range=12m", "payouts-problems"),
+    ("throughput · Chongqing 12 months", "/throughput", "?city=500000&range=12m", "throughput-problems"),
+    ("throughput · Zhangzhou all data, per month", "/throughput", "?city=350600&range=all&grain=month",
+     "throughput-problems"),
+    ("mediation · Chongqing 12 months", "/mediation", "?city=500000&range=12m", "mediation-problems"),
+    ("rescue · Chongqing all data", "/rescue", "?city=500000&range=all", "rescue-problems"),
+    ("stations · Chongqing 12 months", "/stations", "?city=500000&range=12m", "stations-problems"),
+    ("anti-fraud · Chongqing 12 months", "/fraud", "?city=500000&range=12m", "fraud-problems"),
+    ("district · Chongqing 渝中区 12 months", "/district/500103", "?city=500000&range=12m", "district-problems"),
+)
+
+
+def payload(app, path: str, search: str, marker: str) -> dict:
+    """The body of the POST /_dash-update-component that draws the page for `path` and `search`."""
+    key = next(k for k in app.callback_map if f"{marker}.children" in k)
+    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in key[2:-2].split("...")]
+    values = {"search": search, "pathname": path, "n_intervals": None}
+    inputs = [{"id": i["id"], "property": i["property"], "value": values.get(i["property"])}
+              for i in app.callback_map[key]["inputs"]]
+    return {"output": key, "outputs": outputs, "inputs": inputs, "changedPropIds": ["app-url.search"]}
+
+
+def run_rows(repeat: int = 15) -> list[Row]:
+    from dashboard.app import create_app
+
+    settings = load_settings()
+    ensure_demo_data(open_database(settings), settings)
+    rows = []
+    for kind, target in (("uncached", 500), ("cached", 150)):
+        db = Database(settings.database_url, QueryCache.from_url("simple"))
+        app = create_app(settings, db)
+        client = app.server.test_client()
+        client.get("/")
+        for label, path, search, marker in VIEWS:
+            body = json.dumps(payload(app, path, search, marker))
+            post = partial(post_callback, client, body, db if kind == "uncached" else None)
+            post()
+            rows.append(row(f"page callback {kind} · {label}", timed(post, max(3, repeat // 3) if kind == "uncached"
+                                                                        else repeat), target))
+    return rows
