@@ -66,7 +66,7 @@ PAGE = AnalyticsPage(
     kpis=mediation.mediation_kpis, kpi_units=mediation.MEDIATION_KPI_UNITS,
     charts=(
         Chart("backlog", "mediation.backlog.title", mediation.backlog, backlog_figure, height=400, wide=True),
-        Chart("rates", "mediation.rates.title", mediation.outcomes_by_month, rates_figure),
+        Chart("rates", "mediation.rates.title", mediation.outcomes_by_month, rates_figure, wide=True),
         Chart("duration", "mediation.duration.title", mediation.duration_distribution, duration_figure,
               hint_key="mediation.duration.hint"),
         Chart("outcomes", "mediation.outcomes.title", mediation.outcome_counts, outcomes_figure),
