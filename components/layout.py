@@ -149,8 +149,10 @@ def app_shell(page_container, lang: str, refresh_ms: int, titles: Mapping[str, M
     )
 
 
-def district_breadcrumb(city_name: str, district_names: list[str], lang: str, whole_city_href: str) -> html.Nav:
-    """"漳州市 › 芗城区 ×": where the view is focused, and one click back to the whole city."""
+def district_breadcrumb(city_name: str, district_names: list[str], lang: str, whole_city_href: str,
+                        district_href: str | None = None) -> html.Nav:
+    """"漳州市 › 芗城区 ×": where the view is focused, one click back to the whole city and, for one district, a link
+    to its district view."""
     crumbs: list = [dcc.Link(city_name, href=whole_city_href, className="crumb crumb-city")]
     for name in district_names:
         crumbs += [html.Span("›", className="crumb-sep", **{"aria-hidden": "true"}),
@@ -158,4 +160,6 @@ def district_breadcrumb(city_name: str, district_names: list[str], lang: str, wh
     crumbs.append(dcc.Link([html.Span("×", **{"aria-hidden": "true"}),
                             html.Span(t("district.clear", lang), className="visually-hidden")],
                            href=whole_city_href, className="crumb-clear", title=t("district.clear", lang)))
+    if district_href:
+        crumbs.append(dcc.Link(t("district.open_view", lang), href=district_href, className="crumb-profile"))
     return html.Nav(crumbs, className="district-breadcrumb", **{"aria-label": t("district.breadcrumb", lang)})

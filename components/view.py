@@ -54,7 +54,11 @@ class View:
         if not self.filters.districts:
             return None
         back = path + with_params(self.search, districts=None, district=None)
-        return district_breadcrumb(self.city_name, list(self.districts), self.lang, back)
+        profile = None
+        if len(self.filters.districts) == 1:
+            profile = f"/district/{self.filters.districts[0]}" + with_params(self.search, districts=None,
+                                                                              district=None, grain=None)
+        return district_breadcrumb(self.city_name, list(self.districts), self.lang, back, profile)
 
 
 def open_view(search: str | None) -> View:

@@ -165,6 +165,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "district.direction.high": {"zh": "越高越好", "en": "higher is better"},
     "district.direction.low": {"zh": "越低越好", "en": "lower is better"},
     "district.direction.none": {"zh": "不排名（无好坏之分）", "en": "not ranked (neither good nor bad)"},
+    "district.open_view": {"zh": "区县视图 →", "en": "District view →"},
     "district.links": {"zh": "查看本区县：", "en": "This district on:"},
     "district.unknown": {"zh": "本市没有代码为 {code} 的区县", "en": "The city has no district with code {code}"},
 }

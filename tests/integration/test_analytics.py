@@ -162,6 +162,8 @@ def test_the_district_view_agrees_with_the_overview_filtered_to_that_district(da
     dash_duo.wait_for_element(".district-breadcrumb", timeout=30)
     WebDriverWait(dash_duo.driver, 20).until(lambda _: shown_kpis(dash_duo).get("alerts") not in (None, "— 起"))
     assert shown_kpis(dash_duo) == district_view
+    profile = dash_duo.find_element(".crumb-profile").get_attribute("href")        # and back to the district view
+    assert profile.endswith(f"/district/{code}?range=12m&compare=yoy")
     assert len(district_view) == len(metrics.KPI_UNITS)
     # ranks: the district's rank note under each card comes from the same figures
     assert console_errors(dash_duo) == []
