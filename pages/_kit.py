@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -190,12 +191,13 @@ def choice_controls(page: AnalyticsPage, lang: str) -> html.Div | None:
         label_id = page.id(f"{choice.name}-label")
         controls.append(html.Div([
             html.Span(t(choice.label_key, lang), id=label_id, className="choice-label"),
-            html.Div(dcc.RadioItems(id=page.id(f"choice-{choice.name}"), value=choice.values[0], inline=True,
+            html.Div(dbc.RadioItems(id=page.id(f"choice-{choice.name}"), value=choice.values[0], inline=True,
                                     options=[{"label": t(f"{page.name}.{choice.name}.{v}", lang), "value": v}
                                              for v in choice.values],
-                                    className="choice-radio", inputClassName="form-check-input",
-                                    labelClassName="form-check-label choice-option"),
-                     role="radiogroup", **{"aria-labelledby": label_id}),
+                                    class_name="btn-group", input_class_name="btn-check",
+                                    label_class_name="btn btn-outline-secondary btn-sm",
+                                    label_checked_class_name="active"),
+                     role="group", className="choice-buttons", **{"aria-labelledby": label_id}),
         ], className="choice"))
     return html.Div(controls, className="page-choices")
 
