@@ -125,29 +125,39 @@ def test_rescue_list_links_each_mission_to_the_live_map(dash_duo, dashboard_app,
     assert console_errors(dash_duo) == []
 
 
-def test_a_district_bar_drills_into_the_district_view_with_filters_kept(dash_duo, dashboard_app, dashboard_db):
+DRILLS = {   # page -> (the chart that drills, the frame behind it, the column its bars are sorted by)
+    "throughput": ("districts", throughput.by_district, "alerts"),
+    "stations": ("districts", stations.persuasion_by_district, "violations"),
+    "fraud": ("districts", fraud.fraud_by_district, "leads"),
+}
+
+
+@pytest.mark.parametrize("name", list(DRILLS))
+def test_a_district_bar_drills_into_the_district_view_with_filters_kept(dash_duo, dashboard_app, dashboard_db,
+                                                                        name):
+    chart, frame_of, column = DRILLS[name]
     dash_duo.start_server(dashboard_app)
-    dash_duo.wait_for_page(url=dash_duo.server_url + "/throughput?compare=pop&range=90d")
-    dash_duo.wait_for_element("#throughput-districts .bars path", timeout=30)
+    dash_duo.wait_for_page(url=dash_duo.server_url + f"/{name}?compare=pop&range=90d&lang=en")
+    dash_duo.wait_for_element(f"#{name}-{chart} .bars path", timeout=30)
     filters = parse_filters({"compare": "pop", "range": "90d"}, metrics.catalogue(dashboard_db), local_today(),
                             ZHANGZHOU).filters
-    busiest = throughput.by_district(dashboard_db, filters).sort_values("alerts", ascending=False,
-                                                                        kind="stable").iloc[0]
-    bar = dash_duo.find_elements("#throughput-districts .bars path")[0]
+    first = frame_of(dashboard_db, filters).sort_values(column, ascending=False, kind="stable").iloc[0]
+    bar = dash_duo.find_elements(f"#{name}-{chart} .bars path")[0]
     ActionChains(dash_duo.driver).move_to_element(bar).click().perform()
     WebDriverWait(dash_duo.driver, 10).until(lambda d: "/district/" in d.current_url)
     url = dash_duo.driver.current_url
-    assert f"/district/{busiest['district_adcode']}?" in url
-    assert "range=90d" in url and "compare=pop" in url
-    dash_duo.wait_for_contains_text("#district-heading", busiest["name_zh"], timeout=20)
+    assert f"/district/{first['district_adcode']}?" in url
+    assert "range=90d" in url and "compare=pop" in url and "lang=en" in url
+    dash_duo.wait_for_contains_text("#district-heading", first["name_en"], timeout=20)
     dash_duo.wait_for_element(".kpi-note", timeout=10)
-    assert dash_duo.find_element(".district-breadcrumb").text.startswith("漳州市")
+    assert dash_duo.find_element(".district-breadcrumb").text.startswith("Zhangzhou")
     wait_for_graphs(dash_duo)
     assert overflowing(dash_duo) == []
-    height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight")
-    dash_duo.driver.set_window_size(1600, height + 140)
-    wait_for_graphs(dash_duo)
-    screenshot(dash_duo, "district_zh")
+    if name == "throughput":
+        height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight")
+        dash_duo.driver.set_window_size(1600, height + 140)
+        wait_for_graphs(dash_duo)
+        screenshot(dash_duo, "district_en")
     assert console_errors(dash_duo) == []
 
 
