@@ -11,11 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from components import theme
+from components.theme import LEGEND_TOP, TOP_WITH_LEGEND, with_legend_room
 from components.trend import shade_duty_periods
 from dashboard.i18n import t
 from data_access.filters import Filters
-
-LEGEND_TOP = dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom", font=dict(size=12))
 
 
 @dataclass(frozen=True)
@@ -76,9 +75,9 @@ def over_time(frame: pd.DataFrame, x: str, series: Sequence[Series], title: str,
         else:
             figure.add_scatter(mode="lines+markers" if len(frame) <= 60 else "lines", connectgaps=False,
                                line=dict(color=s.colour, width=2), marker=dict(size=5), **common)
-    layout = theme.base_layout(title, subtitle, height)
+    layout = with_legend_room(theme.base_layout(title, subtitle, height))
     if y2_title:
-        layout["margin"] = dict(l=60, r=64, t=72, b=36)
+        layout["margin"] = dict(l=60, r=64, t=TOP_WITH_LEGEND, b=36)
     span = (days.max() - days.min()).days if len(days) else 0
     figure.update_layout(
         **layout, barmode=barmode, bargap=0.15, hovermode="x unified", legend=LEGEND_TOP,
@@ -124,7 +123,8 @@ def by_district(frame: pd.DataFrame, series: Sequence[Series], title: str, subti
                                mode="markers", marker=dict(color=s.colour, size=9, symbol="diamond"),
                                yaxis="y2" if s.secondary else "y")
     figure.update_layout(
-        **theme.base_layout(title, subtitle, height), barmode=barmode, bargap=0.3, legend=LEGEND_TOP,
+        **with_legend_room(theme.base_layout(title, subtitle, height)), barmode=barmode, bargap=0.3,
+        legend=LEGEND_TOP,
         xaxis=dict(showgrid=False, linecolor=theme.GRID, tickangle=-35 if len(frame) > 12 else 0),
         yaxis=dict(title=axis_title(y_title), gridcolor=theme.GRID, rangemode="tozero", zeroline=False),
     )
@@ -155,8 +155,10 @@ def categories(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
                       **({"ticksuffix": "%"} if percent else {}))
     category_axis = dict(showgrid=False, linecolor=theme.GRID, automargin=True)
     layout = theme.base_layout(title, subtitle, height)
+    if len(series) > 1:
+        with_legend_room(layout)
     if horizontal:
-        layout["margin"] = dict(l=120, r=56, t=72, b=40)
+        layout["margin"] = dict(l=120, r=56, t=layout["margin"]["t"], b=40)
         category_axis["autorange"] = "reversed"
     figure.update_layout(**layout, barmode="group", bargap=0.3, legend=LEGEND_TOP,
                          showlegend=len(series) > 1,

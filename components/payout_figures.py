@@ -32,8 +32,8 @@ def stages_figure(frame: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
                        text=[minutes_text(v) for v in frame[column]], textposition="outside", cliponaxis=False,
                        customdata=extra, hovertemplate=hover)
     figure.update_layout(
-        **theme.base_layout(title, subtitle, STAGES_HEIGHT), barmode="group", bargap=0.25,
-        legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom"),
+        **theme.with_legend_room(theme.base_layout(title, subtitle, STAGES_HEIGHT)), barmode="group", bargap=0.25,
+        legend=theme.LEGEND_TOP,
         xaxis=dict(showgrid=False, linecolor=theme.GRID),
         yaxis=dict(type="log", title=dict(text=t("payouts.stages.axis", lang), font=dict(size=12)),
                    tickvals=LOG_TICKS, ticktext=[f"{v:,}" for v in LOG_TICKS], gridcolor=theme.GRID, zeroline=False),

@@ -58,6 +58,18 @@ def map_config() -> dict:
     return {**GRAPH_CONFIG, "topojsonURL": dash.get_asset_url("topojson/")}
 
 
+# The legend gets a line of its own between the subtitle and the plot, so that on a half-width panel it never
+# runs into the subtitle; figures with a legend take a taller top margin for it.
+LEGEND_TOP = dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=12))
+TOP_WITH_LEGEND = 96
+
+
+
+def with_legend_room(layout: dict) -> dict:
+    layout["margin"] = {**layout.get("margin", {}), "t": TOP_WITH_LEGEND}
+    return layout
+
+
 def base_layout(title: str, subtitle: str, height: int) -> dict:
     """Title with its window as subtitle, the theme font, and margins shared by every figure."""
     return dict(

@@ -31,14 +31,14 @@ def trend_figure(frame: pd.DataFrame, duty: pd.DataFrame, lang: str, window: str
                        line=dict(color=theme.RATE, width=2), marker=dict(size=4), connectgaps=False,
                        hovertemplate="%{y:.1f}%<extra>%{fullData.name}</extra>")
     layout = theme.base_layout(title, window, TREND_HEIGHT)
-    layout["margin"] = dict(l=60, r=64, t=72, b=36)
+    layout["margin"] = dict(l=60, r=64, t=theme.TOP_WITH_LEGEND, b=36)
     span_days = (days.max() - days.min()).days if len(days) else 0
     figure.update_layout(
         **layout,
         barmode="overlay",
         bargap=0.15,
         hovermode="x unified",
-        legend=dict(orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom", font=dict(size=12)),
+        legend=theme.LEGEND_TOP,
         xaxis=dict(type="date", tickformat="%m-%d" if span_days <= 120 else "%Y-%m", hoverformat="%Y-%m-%d",
                    showgrid=False, linecolor=theme.GRID, ticks="outside", tickcolor=theme.GRID),
         yaxis=dict(title=dict(text=t("trend.axis_count", lang), font=dict(size=12)), gridcolor=theme.GRID,
