@@ -1,0 +1,17 @@
+/* Styling functions of the coverage planning map (components/coverage_map.py): each feature carries its colour. */
+window.jingbaoCoverage = {
+    point: function (feature, latlng) {
+        var p = feature.properties, station = p.role === "station";
+        return L.circleMarker(latlng, {
+            radius: station ? 6 : 8, color: "#ffffff", weight: station ? 1.5 : 2, fillColor: p.colour,
+            fillOpacity: station ? 0.95 : 1.0,
+            // a click on a station or a candidate is its own; a recommended site lets the map take it
+            bubblingMouseEvents: p.role === "recommended"
+        });
+    },
+    style: function (feature) {
+        var p = feature.properties;
+        if (p.style) { return p.style; }
+        return {color: p.colour, weight: 0.6, fillColor: p.colour, fillOpacity: p.opacity};
+    }
+};
