@@ -65,6 +65,31 @@ def get_kpis():
     return jsonify(kpi_report(db, parsed.filters))
 
 
+@api.get("/as-of")
+def get_as_of():
+    """How fresh a city's data is, cheaply: what the wall display polls to mark itself stale. A status report, so an
+    absent database is an answer (200, database "unavailable", stale) rather than an error the screen's console logs."""
+    from data_access import metrics
+    from data_access.timeutil import to_local, utcnow
+
+    settings = get_settings()
+    city = request.args.get("city") or settings.default_city
+    try:
+        db = get_db()
+        if metrics.catalogue(db).city(city) is None:
+            return error(400, f"unknown city {city[:12]!r}")
+        newest = metrics.data_as_of(db, city)
+    except DatabaseUnavailable:
+        return jsonify(city=city, database="unavailable", as_of_utc=None, as_of_local=None, age_minutes=None,
+                       stale_after_minutes=settings.stale_after_minutes, stale=True)
+    age = None if newest is None else (utcnow() - newest).total_seconds() / 60
+    return jsonify(city=city, database="ok", as_of_utc=newest.isoformat() if newest else None,
+                   as_of_local=to_local(newest).strftime("%H:%M") if newest else None,
+                   age_minutes=None if age is None else round(age, 1),
+                   stale_after_minutes=settings.stale_after_minutes,
+                   stale=age is None or age > settings.stale_after_minutes)
+
+
 @api.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())

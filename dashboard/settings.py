@@ -32,6 +32,7 @@ class Settings:
     demo: bool = True
     seed: int = 20191202
     stale_after_minutes: int = 30
+    wall_playlist: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -65,6 +66,8 @@ ENVIRONMENT = (
      "`1`: build demo data into an empty database and top up the gap since the last event at start"),
     ("JINGBAO_SEED", "seed", int, "seed of the demo data (same seed, same data)"),
     ("JINGBAO_STALE_AFTER_MINUTES", "stale_after_minutes", int, "data older than this is marked stale on screen"),
+    ("JINGBAO_WALL_PLAYLIST", "wall_playlist", str,
+     "the wall's playlist when its URL names none, e.g. `overview:30,map:60,payouts:20`"),
 )
 
 

@@ -468,7 +468,7 @@ def compare(key: str, unit: str, value: float | None, previous: float | None, ba
     return Kpi(key, value, previous, unit, change, too_small)
 
 
-def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
+def kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
     """Each overview KPI's value and the number of events it rests on (the base of a comparison)."""
     totals = case_totals(db, filters)
     payout = payout_latency_percentiles(db, filters)
@@ -490,7 +490,7 @@ def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None,
 @cached_query
 def overview_values(db: Database, filters: Filters) -> dict[str, float | None]:
     """The overview KPIs' values for the window alone, without a comparison: what districts are ranked by."""
-    return {key: value for key, (value, _) in _kpi_values(db, filters).items()}
+    return {key: value for key, (value, _) in kpi_values(db, filters).items()}
 
 
 # Whether a rise is good news; None: neither (rescues follow the accidents, not the service).
@@ -531,7 +531,7 @@ def kpis_against_comparison(db: Database, filters: Filters, units: dict[str, str
 
 @cached_query
 def overview_kpis(db: Database, filters: Filters) -> OverviewKpis:
-    return kpis_against_comparison(db, filters, KPI_UNITS, _kpi_values)
+    return kpis_against_comparison(db, filters, KPI_UNITS, kpi_values)
 
 
 @cached_query

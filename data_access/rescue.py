@@ -42,11 +42,11 @@ def missions(db: Database, filters: Filters) -> pd.DataFrame:
             frame[f"{stage[:-3]}_min"] = (frame[stage] - (requested + LOCAL_OFFSET)).dt.total_seconds() / 60
     frame["outcome"] = frame["outcome"].map(lambda v: str(getattr(v, "value", v)))
     frame["within_60m"] = frame["hospital_min"] <= metrics.RESCUE_GOLDEN_HOUR_S / 60
-    frame["route"] = frame["route_geojson"].map(_route_points)
+    frame["route"] = frame["route_geojson"].map(route_points)
     return frame.drop(columns="route_geojson").reset_index(drop=True)
 
 
-def _route_points(text: str | None) -> list[list[float]]:
+def route_points(text: str | None) -> list[list[float]]:
     if not text:
         return []
     try:

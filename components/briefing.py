@@ -1,0 +1,322 @@
+"""The daily briefing as a person reads it: comparison texts, the narrative, the notable events, the three charts,
+and the printed sheet (one A4 page of HTML with the charts as PNG images) rendered to PDF or PNG by headless
+Chromium. Pure builders: a `data_access.briefing.Briefing` in, text / figures / bytes out; no database.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from components import theme
+from components.formatting import format_change, format_ratio, format_window
+from components.kpi import kpi_value_text
+from components.payout_figures import minutes_text, stages_figure
+from components.trend import trend_figure
+from dashboard.i18n import t
+from data_access.briefing import COMPARISONS, Briefing, BriefingKpi
+from data_access.metrics import HIGHER_IS_BETTER, TOO_SMALL_TO_COMPARE, Kpi
+
+FORMATS = ("pdf", "png", "json", "md")
+A4_CSS_PX = (794, 1123)               # A4 at 96 px per inch: the PNG's page and the sheet's layout
+PNG_SCALE = 2
+CHART_SIZES = {"trend": (720, 250), "stages": (356, 250), "mediation": (356, 250)}
+MAX_EVENTS = 6
+RENDER_TIMEOUT_S = 90
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+OUTCOME_COLOURS = {"settled": theme.GOOD, "failed": theme.BAD, "litigation": theme.RATE}
+
+
+class RenderError(RuntimeError):
+    """Headless Chromium or kaleido could not make the file."""
+
+
+# ------------------------------------------------------------------------------------------------------- texts
+def weekday(day: dt.date, lang: str) -> str:
+    return t("briefing.weekday", lang).split(",")[day.weekday()]
+
+
+def value_text(kpi: BriefingKpi, lang: str) -> str:
+    number, unit = kpi_value_text(kpi.year_before, lang)
+    return number if kpi.unit == "ratio" or number == "—" else f"{number} {unit}"
+
+
+def comparison_text(kpi: Kpi, lang: str) -> str:
+    """"+12.5%（128）" — the change and the value compared with; a thin base reads "too small to compare"."""
+    if kpi.previous is None:
+        return "—"
+    previous = kpi_value_text(Kpi(kpi.key, kpi.previous, None, kpi.unit, None, False), lang)[0]
+    if kpi.unit == "count" and kpi.previous != int(kpi.previous):
+        previous = f"{kpi.previous:,.1f}"                 # a 7-day average of counts keeps its decimal
+    if kpi.too_small:
+        return f"{t('briefing.too_small', lang)} ({previous})"
+    if kpi.change is None:
+        return f"— ({previous})"
+    return f"{format_change(kpi.change, kpi.unit, lang)} ({previous})"
+
+
+def comparison_tone(kpi: Kpi) -> str:
+    better = HIGHER_IS_BETTER.get(kpi.key)
+    if kpi.too_small or kpi.change is None or better is None or abs(kpi.change) < 0.0005:
+        return "neutral"
+    return "good" if (kpi.change > 0) == better else "bad"
+
+
+def _sla_value(value: float | None) -> str:
+    return format_ratio(value)
+
+
+def narrative(briefing: Briefing, lang: str) -> list[str]:
+    """A few sentences generated from the numbers: the day's alerts and quick-handling rate against the day before
+    and the week, the district that rose most, the service levels missed, payout times and rescues."""
+    alerts = briefing.kpi("alerts")
+    if not alerts.value:
+        return [t("briefing.say.empty", lang)]
+    sentences = []
+    before = alerts.day_before
+    if before.too_small:
+        change = t("briefing.say.change_small", lang, previous=f"{before.previous or 0:,.0f}")
+    elif before.change is None or abs(before.change) < 0.0005:
+        change = t("briefing.say.change_flat", lang)
+    else:
+        key = "briefing.say.change_up" if before.change > 0 else "briefing.say.change_down"
+        change = t(key, lang, pct=f"{abs(before.change) * 100:.1f}%")
+    sentences.append(t("briefing.say.alerts", lang, value=f"{alerts.value:,.0f}", change=change))
+
+    rate = briefing.kpi("quick_rate")
+    week = rate.week_average
+    rate_change = (t("briefing.say.rate_small", lang) if week.too_small or week.change is None
+                   else t("briefing.say.rate_vs_week", lang, pp=format_change(week.change, "ratio", lang)))
+    sentences.append(t("briefing.say.quick_rate", lang, rate=format_ratio(rate.value), change=rate_change))
+
+    rise = briefing.biggest_rise
+    if rise is None:
+        sentences.append(t("briefing.say.no_rise", lang))
+    else:
+        sentences.append(t("briefing.say.district_rise", lang, name=rise.name_zh if lang == "zh" else rise.name_en,
+                           alerts=rise.alerts, previous=rise.previous, diff=rise.alerts - rise.previous))
+
+    missed = briefing.missed_slas
+    if missed:
+        joiner = "；" if lang == "zh" else "; "
+        items = joiner.join(t("briefing.say.sla_item", lang, name=t(f"briefing.sla.{s.key}", lang),
+                              value=_sla_value(s.value), target=format_ratio(s.target)) for s in missed)
+        sentences.append(t("briefing.say.sla_missed", lang, items=items))
+    else:
+        sentences.append(t("briefing.say.sla_met", lang))
+
+    p50, p90 = briefing.kpi("payout_p50").value, briefing.kpi("payout_p90").value
+    if p50 is not None:
+        sentences.append(t("briefing.say.payout", lang, p50=minutes_text(p50), p90=minutes_text(p90)))
+    if len(briefing.rescues):
+        sentences.append(t("briefing.say.rescues", lang, n=len(briefing.rescues)))
+    return sentences
+
+
+def events(briefing: Briefing, lang: str) -> list[str]:
+    """Notable events of the day: rescues, major accidents, service levels missed, special-duty periods."""
+    items = []
+    for mission in briefing.rescues.sort_values("requested_at").itertuples(index=False):
+        minutes = (t("briefing.event.rescue.no_hospital", lang) if pd.isna(mission.hospital_min)
+                   else t("briefing.event.rescue.minutes", lang, n=f"{mission.hospital_min:.0f}"))
+        district = mission.name_zh if lang == "zh" else mission.name_en
+        items.append(t("briefing.event.rescue", lang, time=mission.requested_at.strftime("%H:%M"),
+                       district=district if isinstance(district, str) else mission.district_adcode,
+                       outcome=t(f"briefing.outcome.{mission.outcome}", lang), minutes=minutes))
+    if briefing.major_accidents:
+        items.append(t("briefing.event.major", lang, n=briefing.major_accidents))
+    for sla in briefing.missed_slas:
+        items.append(t("briefing.event.sla", lang, name=t(f"briefing.sla.{sla.key}", lang),
+                       value=_sla_value(sla.value)))
+    for period in briefing.duty.itertuples(index=False):
+        items.append(t("briefing.event.duty", lang, name=period.name_zh if lang == "zh" else period.name_en,
+                       start=period.start_day.isoformat(), end=period.end_day.isoformat()))
+    if len(items) > MAX_EVENTS:
+        items = items[:MAX_EVENTS - 1] + [f"… +{len(items) - MAX_EVENTS + 1}"]
+    return items
+
+
+def title(place: str, lang: str) -> str:
+    return t("briefing.title", lang, place=place)
+
+
+def date_line(briefing: Briefing, lang: str) -> str:
+    return t("briefing.date", lang, day=briefing.day.isoformat(), weekday=weekday(briefing.day, lang))
+
+
+# ----------------------------------------------------------------------------------------------------- figures
+def mediation_figure(frame: pd.DataFrame, lang: str, subtitle: str, height: int = 380) -> go.Figure:
+    """Mediation cases closed in the window by outcome (mediation.outcome_counts)."""
+    chart_title = t("briefing.mediation.title", lang)
+    if frame.empty or not int(frame["cases"].sum()):
+        return theme.message_figure(chart_title, subtitle, t("message.empty", lang), height)
+    figure = go.Figure()
+    figure.add_bar(x=[t(f"mediation.outcome.{o}", lang) for o in frame["outcome"]], y=frame["cases"],
+                   marker_color=[OUTCOME_COLOURS.get(o, theme.QUICK) for o in frame["outcome"]],
+                   text=[f"{n:,}" for n in frame["cases"]], textposition="outside", cliponaxis=False,
+                   hovertemplate="%{x}: %{y:,}<extra></extra>")
+    figure.update_layout(**theme.base_layout(chart_title, subtitle, height), showlegend=False, bargap=0.4,
+                         xaxis=dict(showgrid=False, linecolor=theme.GRID),
+                         yaxis=dict(title=dict(text=t("briefing.mediation.axis", lang), font=dict(size=12)),
+                                    gridcolor=theme.GRID, rangemode="tozero", zeroline=False))
+    return figure
+
+
+def figures(briefing: Briefing, lang: str) -> dict[str, go.Figure]:
+    """The trend of the last 28 days, the day's payout stage clocks, and the last 28 days' mediation outcomes."""
+    trend = briefing.trend
+    window = format_window(trend["day"].min().date(), trend["day"].max().date(), lang) if len(trend) else ""
+    day = briefing.day.isoformat()
+    return {
+        "trend": trend_figure(trend, briefing.duty, lang, window),
+        "stages": stages_figure(briefing.stages, lang, day),
+        "mediation": mediation_figure(briefing.mediation_outcomes, lang, window),
+    }
+
+
+def print_figure(figure: go.Figure, name: str) -> go.Figure:
+    """A copy sized for the A4 sheet: smaller margins and type, no interactive furniture."""
+    width, height = CHART_SIZES[name]
+    printed = go.Figure(figure)
+    printed.update_layout(width=width, height=height, margin=dict(l=48, r=40 if name == "trend" else 12, t=64, b=32),
+                          font=dict(size=10), legend=dict(font=dict(size=10)))
+    printed.update_layout(title=dict(font=dict(size=13)))
+    return printed
+
+
+def chart_images(briefing: Briefing, lang: str) -> dict[str, bytes]:
+    """Each chart as a PNG (kaleido, which drives the installed Chromium)."""
+    import plotly.io as pio
+
+    _use_system_chromium()
+    images = {}
+    try:
+        for name, figure in figures(briefing, lang).items():
+            images[name] = pio.to_image(print_figure(figure, name), format="png", scale=PNG_SCALE)
+    except Exception as exc:   # kaleido raises several private types when its browser cannot start
+        raise RenderError(f"kaleido could not draw the charts: {exc}") from exc
+    return images
+
+
+def _use_system_chromium() -> None:
+    if not os.environ.get("BROWSER_PATH"):
+        found = chromium_path()
+        if found:
+            os.environ["BROWSER_PATH"] = found
+
+
+def chromium_path() -> str | None:
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    return next((shutil.which(name) for name in CHROMIUM_CANDIDATES if shutil.which(name)), None)
+
+
+# ------------------------------------------------------------------------------------------------ the A4 sheet
+def _kpi_rows(briefing: Briefing, lang: str) -> str:
+    rows = []
+    for kpi in briefing.kpis:
+        cells = "".join(f'<td class="cmp {comparison_tone(kpi.against(c))}">'
+                        f"{html.escape(comparison_text(kpi.against(c), lang))}</td>" for c in COMPARISONS)
+        rows.append(f'<tr><th scope="row">{html.escape(t("kpi." + kpi.key, lang))}</th>'
+                    f'<td class="num">{html.escape(value_text(kpi, lang))}</td>{cells}</tr>')
+    return "\n".join(rows)
+
+
+def sheet_html(briefing: Briefing, lang: str, place: str, images: dict[str, bytes], generated: dt.datetime) -> str:
+    """The printable briefing: one A4 page, fonts with CJK glyphs, charts embedded as PNG data URLs."""
+    css = (Path(__file__).resolve().parent.parent / "assets" / "briefing.css").read_text(encoding="utf-8")
+    head_cells = "".join(f"<th>{html.escape(t('briefing.col.' + c, lang))}</th>" for c in COMPARISONS)
+
+    def image(name: str) -> str:
+        return (f'<img class="chart chart-{name}" alt="{html.escape(name)}" '
+                f'src="data:image/png;base64,{base64.b64encode(images[name]).decode()}">')
+
+    as_of = briefing.as_of
+    as_of_text = "—" if as_of is None else (as_of + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    items = events(briefing, lang) or [t("briefing.event.none", lang)]
+    return f"""<!DOCTYPE html>
+<html lang="{'zh-CN' if lang == 'zh' else 'en'}"><head><meta charset="utf-8">
+<title>{html.escape(title(place, lang))} {briefing.day.isoformat()}</title>
+<style>{css}</style></head>
+<body class="briefing-print"><main class="briefing-sheet">
+<header class="briefing-head"><h1>{html.escape(title(place, lang))}</h1>
+<p class="briefing-date">{html.escape(date_line(briefing, lang))}</p>
+<p class="briefing-meta">{html.escape(t('briefing.as_of', lang, time=as_of_text))} ·
+{html.escape(t('briefing.generated', lang, time=generated.strftime('%Y-%m-%d %H:%M')))}</p></header>
+<section><h2>{html.escape(t('briefing.narrative', lang))}</h2>
+<ul class="briefing-narrative">{''.join(f'<li>{html.escape(s)}</li>' for s in narrative(briefing, lang))}</ul>
+</section>
+<section><h2>{html.escape(t('briefing.kpis', lang))}</h2>
+<table class="briefing-kpis"><thead><tr><th>{html.escape(t('briefing.col.kpi', lang))}</th>
+<th>{html.escape(t('briefing.col.value', lang))}</th>{head_cells}</tr></thead>
+<tbody>{_kpi_rows(briefing, lang)}</tbody></table>
+<p class="briefing-note">{html.escape(t('briefing.too_small.note', lang, n=TOO_SMALL_TO_COMPARE))}</p></section>
+<section class="briefing-charts">{image('trend')}<div class="chart-pair">{image('stages')}{image('mediation')}</div>
+</section>
+<section><h2>{html.escape(t('briefing.events', lang))}</h2>
+<ul class="briefing-events">{''.join(f'<li>{html.escape(s)}</li>' for s in items)}</ul></section>
+</main></body></html>"""
+
+
+def markdown(briefing: Briefing, lang: str, place: str) -> str:
+    lines = [f"# {title(place, lang)}", "", date_line(briefing, lang), "", f"## {t('briefing.narrative', lang)}", ""]
+    lines += [f"- {s}" for s in narrative(briefing, lang)]
+    lines += ["", f"## {t('briefing.kpis', lang)}", "",
+              "| " + " | ".join([t("briefing.col.kpi", lang), t("briefing.col.value", lang),
+                                  *[t("briefing.col." + c, lang) for c in COMPARISONS]]) + " |",
+              "|" + " --- |" * (2 + len(COMPARISONS))]
+    for kpi in briefing.kpis:
+        lines.append("| " + " | ".join([t("kpi." + kpi.key, lang), value_text(kpi, lang),
+                                        *[comparison_text(kpi.against(c), lang) for c in COMPARISONS]]) + " |")
+    lines += ["", t("briefing.too_small.note", lang, n=TOO_SMALL_TO_COMPARE), "", f"## {t('briefing.events', lang)}",
+              ""]
+    lines += [f"- {s}" for s in events(briefing, lang) or [t("briefing.event.none", lang)]]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------- PDF and PNG
+def _chromium(arguments: list[str], page: str, output: Path) -> bytes:
+    browser = chromium_path()
+    if browser is None:
+        raise RenderError("no Chromium found (install chromium)")
+    with tempfile.TemporaryDirectory(prefix="briefing-") as folder:
+        source = Path(folder) / "briefing.html"
+        source.write_text(page, encoding="utf-8")
+        target = Path(folder) / output.name
+        command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                   "--hide-scrollbars", f"--user-data-dir={folder}/profile", "--no-first-run",
+                   *[a.format(out=target) for a in arguments], source.as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=RENDER_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise RenderError(f"Chromium took longer than {RENDER_TIMEOUT_S} s") from exc
+        if not target.exists() or not target.stat().st_size:
+            raise RenderError(f"Chromium made no file (exit {done.returncode})")
+        return target.read_bytes()
+
+
+def html_to_pdf(page: str) -> bytes:
+    return _chromium(["--no-pdf-header-footer", "--print-to-pdf={out}"], page, Path("briefing.pdf"))
+
+
+def html_to_png(page: str) -> bytes:
+    width, height = A4_CSS_PX
+    return _chromium([f"--window-size={width},{height}", f"--force-device-scale-factor={PNG_SCALE}",
+                      "--screenshot={out}"], page, Path("briefing.png"))
+
+
+def render(briefing: Briefing, lang: str, place: str, fmt: str, generated: dt.datetime) -> bytes:
+    """The briefing as a PDF or PNG file's bytes."""
+    if fmt not in ("pdf", "png"):
+        raise ValueError(fmt)
+    page = sheet_html(briefing, lang, place, chart_images(briefing, lang), generated)
+    return html_to_pdf(page) if fmt == "pdf" else html_to_png(page)

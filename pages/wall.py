@@ -1,0 +1,192 @@
+"""指挥大屏 Wall display: an unattended, dark, large-type screen for the command centre that rotates through a
+playlist of views (`?playlist=overview:30,map:60,payouts:20`, optional `&rush=map:90,overview:30` for rush hours),
+refreshes itself, says when its data is late, and gives the whole screen to a new rescue or major accident.
+
+Rotation, the clock, the staleness badge and the interrupt run in the browser (assets/wall.js), so they keep going
+when the server does not answer; the server only fills the views' figures and reports the priority events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from dataclasses import replace
+
+import dash
+from dash import Input, Output, callback, dcc, html, no_update
+
+from components import ids, theme
+from components import wall as w
+from components.district_map import district_map_figure
+from components.payout_figures import stages_figure
+from components.trend import trend_figure
+from components.view import open_view
+from dashboard.i18n import normalize_language, t
+from dashboard.runtime import get_settings
+from data_access import metrics, payouts
+from data_access.briefing import priority_events
+from data_access.db import DatabaseUnavailable
+from data_access.filters import Filters
+from data_access.timeutil import local_today, utcnow
+
+dash.register_page(__name__, path="/wall", title="指挥大屏 · 警保联动", name="wall", title_key="nav.wall", order=90)
+
+ROOT = "wall-root"
+PLACE = "wall-place"
+CLOCK = "wall-clock"
+AS_OF = "wall-as-of"
+STALE = "wall-stale"
+PROBLEMS = "wall-problems"
+KPIS = "wall-kpis"
+TREND = "wall-trend"
+STAGES = "wall-stages"
+DISTRICTS = "wall-districts"
+MAP = "wall-map"
+INTERRUPT = "wall-interrupt"
+INTERRUPT_BODY = "wall-interrupt-body"
+INTERRUPT_MAP = "wall-interrupt-map"
+EVENT_IDS = "wall-event-ids"
+CHARTS_TICK = "wall-charts-tick"
+LIVE_TICK = "wall-live-tick"
+
+CHARTS_MS = 30_000            # charts at most twice a minute
+LIVE_MS = 10_000              # priority events and the as-of poll every 10–15 s
+JITTER_MS = 5_000             # so that many screens do not ask at the same moment
+INTERRUPT_S = 45             # default seconds a priority event holds the screen; ?interrupt=N sets it (5–600)
+INTERRUPT_RANGE_S = (5, 600)
+INTERRUPT_LOOKBACK = dt.timedelta(minutes=30)
+WINDOW_DAYS = 30
+
+
+def graph_config() -> dict:
+    """No mode bar on an unattended screen; maps read their base topojson from the app's assets (offline)."""
+    return {**theme.map_config(), "displayModeBar": False}
+
+
+def view_filters(city: str) -> tuple[Filters, Filters]:
+    """The last 30 days to today against a year before, and today alone."""
+    today = local_today()
+    window = Filters(city=city, start=today - dt.timedelta(days=WINDOW_DAYS - 1), end=today, comparison="yoy")
+    return window, replace(window, start=today, comparison="none")
+
+
+def _graph(graph_id: str) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, config=graph_config(), className="wall-graph", responsive=True)
+
+
+def _view(name: str, lang: str, body) -> html.Section:
+    return html.Section(body, id=f"wall-view-{name}", className=f"wall-view wall-view-{name}",
+                        **{"data-view": name, "aria-label": t(f"wall.view.{name}", lang)})
+
+
+def _chips(items: tuple[tuple[str, int], ...], lang: str, which: str) -> html.Ol:
+    return html.Ol([html.Li(f"{t(f'wall.view.{name}', lang)} · {seconds}s", className="wall-chip",
+                            **{"data-index": str(i)}) for i, (name, seconds) in enumerate(items)],
+                   className="wall-chips", **{"data-list": which})
+
+
+def layout(**query) -> html.Div:
+    lang = normalize_language(query.get("lang"), get_settings().language)
+    playlist = w.parse_playlist(query.get("playlist") or get_settings().wall_playlist, lang)
+    rush = w.parse_playlist(query.get("rush"), lang, default=()) if query.get("rush") else None
+    problems = list(playlist.problems) + (list(rush.problems) if rush else [])
+    interrupt_s = INTERRUPT_S
+    if query.get("interrupt"):
+        raw = str(query["interrupt"])[:12]
+        low, high = INTERRUPT_RANGE_S
+        if raw.isdigit() and low <= int(raw) <= high:
+            interrupt_s = int(raw)
+        else:
+            problems.append(t("wall.bad_interrupt", lang, value=raw, low=low, high=high, default=INTERRUPT_S))
+    config = {
+        "city": str(query.get("city") or get_settings().default_city)[:6],
+        "playlist": [{"view": v, "dwell": s} for v, s in playlist.items],
+        "rush": [{"view": v, "dwell": s} for v, s in rush.items] if rush and rush.items else None,
+        "rush_hours": w.RUSH_HOURS, "interrupt_s": interrupt_s,
+        "poll_ms": LIVE_MS + random.randrange(JITTER_MS),
+        "texts": {key: t(f"wall.{key}", lang, time="{time}") for key in ("as_of", "stale", "checking")},
+    }
+    views = [
+        _view("overview", lang, [html.Div(id=KPIS, className="wall-kpis"), _graph(TREND)]),
+        _view("payouts", lang, _graph(STAGES)),
+        _view("districts", lang, _graph(DISTRICTS)),
+        _view("map", lang, _graph(MAP)),
+    ]
+    interrupt = html.Section([html.Div(id=INTERRUPT_BODY, className="wall-interrupt-body"),
+                              dcc.Graph(id=INTERRUPT_MAP, config=graph_config(), className="wall-interrupt-map",
+                                        responsive=True)],
+                             id=INTERRUPT, className="wall-interrupt", role="alert")
+    return html.Div(
+        [
+            html.Header([html.H1(t("wall.title", lang), className="wall-title"),
+                         html.Span(id=PLACE, className="wall-place"),
+                         html.Span(id=STALE, className="wall-stale", role="status"),
+                         html.Span(id=AS_OF, className="wall-as-of"),
+                         html.Span(id=CLOCK, className="wall-clock")], className="wall-top"),
+            html.Div([html.Div(p, className="wall-problem") for p in problems], id=PROBLEMS,
+                     className="wall-problems"),
+            html.Div([*views, interrupt], className="wall-stage"),
+            html.Footer([_chips(playlist.items, lang, "playlist")]
+                        + ([_chips(rush.items, lang, "rush")] if rush and rush.items else []), className="wall-foot"),
+            dcc.Interval(id=CHARTS_TICK, interval=CHARTS_MS + random.randrange(JITTER_MS)),
+            dcc.Interval(id=LIVE_TICK, interval=LIVE_MS + random.randrange(JITTER_MS)),
+            html.Span(id=EVENT_IDS, className="wall-event-ids", hidden=True),
+        ],
+        id=ROOT, className="page page-wall", lang="zh-CN" if lang == "zh" else "en",
+        **{"data-wall": json.dumps(config, ensure_ascii=False)},
+    )
+
+
+@callback(
+    Output(PLACE, "children"), Output(KPIS, "children"), Output(TREND, "figure"), Output(STAGES, "figure"),
+    Output(DISTRICTS, "figure"), Output(MAP, "figure"),
+    Input(ids.URL, "search"), Input(CHARTS_TICK, "n_intervals"),
+    running=[(Output(CHARTS_TICK, "disabled"), True, False)],     # never fires again while an update runs
+)
+def show_views(search, _tick):
+    """Every view's figures; when the database is away nothing changes (the badge says the data is late)."""
+    try:
+        view = open_view(search)
+        if view.filters is None:
+            return (no_update,) * 6
+        lang = view.lang
+        window, today = view_filters(view.filters.city)
+        span = f"{window.start.isoformat()} – {window.end.isoformat()}"
+        overview = metrics.overview_kpis(view.db, window)
+        trend = trend_figure(metrics.daily_trend(view.db, window), metrics.duty_periods(view.db, window), lang,
+                             t("wall.window.30d", lang, window=span))
+        stages = stages_figure(payouts.stage_clocks(view.db, window), lang, t("wall.window.30d", lang, window=span))
+        summary = metrics.district_summary(view.db, window)
+        districts = w.districts_figure(summary, lang, t("wall.window.30d", lang, window=span))
+        incidents = district_map_figure(metrics.district_summary(view.db, today),
+                                        metrics.district_geojson(view.db, today.city), lang,
+                                        t("wall.window.today", lang, day=today.start.isoformat()))
+        incidents.update_layout(title_text=t("wall.view.map", lang))
+    except DatabaseUnavailable:
+        return (no_update,) * 6
+    return (view.city_name, w.kpi_tiles(overview, lang), w.darken(trend), w.darken(stages), districts,
+            w.darken(incidents))
+
+
+@callback(
+    Output(EVENT_IDS, "children"), Output(INTERRUPT_BODY, "children"), Output(INTERRUPT_MAP, "figure"),
+    Input(ids.URL, "search"), Input(LIVE_TICK, "n_intervals"),
+    running=[(Output(LIVE_TICK, "disabled"), True, False)],
+)
+def show_priority_events(search, _tick):
+    """The rescues and major accidents of the last 30 minutes; the newest fills the interrupt panel, and the
+    browser shows it when its id is new."""
+    try:
+        view = open_view(search)
+        if view.filters is None:
+            return no_update, no_update, no_update
+        since = (utcnow() - INTERRUPT_LOOKBACK).replace(second=0, microsecond=0)
+        events = priority_events(view.db, view.filters.city, since)
+        if not events:
+            return "[]", no_update, no_update
+        newest = events[0]
+        place = w.location_figure(metrics.district_geojson(view.db, view.filters.city), newest, view.lang)
+    except DatabaseUnavailable:
+        return no_update, no_update, no_update
+    return json.dumps([e["id"] for e in events]), w.interrupt_children(newest, view.lang), place
