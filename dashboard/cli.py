@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-demo", action="store_true", help="do not top up demo data at start")
     serve.add_argument("--workers", type=_workers, default=1,
                        help="gunicorn worker processes (default 1: the built-in server)")
+    serve.add_argument("--live", action="store_true",
+                       help="run the live feed simulator beside the server (units move, incidents open)")
 
     seed = commands.add_parser("seed", help="build the synthetic demo data")
     seed.add_argument("--seed", type=int)
@@ -168,6 +170,11 @@ def _serve(args, settings) -> int:
     app = create_app(settings, db)
     if settings.demo:
         start_demo_feed(db, settings)
+    if args.live:
+        from data_access import metrics
+        from data_access.simulator import start_live_feed
+
+        start_live_feed(db, tuple(city.adcode for city in metrics.catalogue(db).cities), seed=settings.seed)
     print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
     app.run(host=settings.host, port=settings.port, debug=args.debug)
     return 0

@@ -57,7 +57,12 @@ def ensure_demo_data(db: Database, settings: Settings, progress: bool = True) ->
     from data_access.demo.build import build_demo, is_empty, top_up_demo
 
     if not db.has_schema() or is_empty(db):
+        from data_access.demo.positions import build_positions
+        from data_access.timeutil import utcnow
+
         summary = build_demo(db, seed=settings.seed, progress=progress)
+        # two hours of patrol positions up to now, so the live map shows every unit from the first start
+        build_positions(db, utcnow(), seed=settings.seed)
         return f"built demo data: {summary.cases:,} accident cases in {summary.seconds:.0f} s"
     db.create_schema()            # a database from an older release: apply the newer migrations first
     if settings.demo:

@@ -30,7 +30,9 @@ from data_access.db import DatabaseUnavailable
 from data_access.filters import Filters
 from data_access.timeutil import local_today, utcnow
 
-dash.register_page(__name__, path="/wall", title="指挥大屏 · 警保联动", name="wall", title_key="nav.wall", order=90)
+# Not in the navigation: the wall is set up once on the command-centre screen by its URL (see docs/wall.md).
+dash.register_page(__name__, path="/wall", title="指挥大屏 · 警保联动", name="wall", title_key="nav.wall", order=90,
+                   nav=False)
 
 ROOT = "wall-root"
 PLACE = "wall-place"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 AXE = (Path(__file__).resolve().parent.parent / "vendor" / "axe-core-4.10.3.min.js").read_text(encoding="utf-8")
 PAGES = ("/", "/throughput", "/payouts", "/fraud", "/mediation", "/rescue?city=500000&range=all", "/stations",
-         "/district/350602", "/coverage", "/briefing", "/wall", "/nope")
+         "/district/350602", "/coverage", "/briefing", "/wall", "/map", "/nope")
 
 
 def axe_violations(driver) -> list[dict]:
@@ -39,7 +39,8 @@ def test_no_serious_accessibility_violation(dash_duo, dashboard_app, path):
     dash_duo.wait_for_page(url=dash_duo.server_url + path)
     WebDriverWait(dash_duo.driver, 30, poll_frequency=0.3).until(lambda d: d.execute_script("""
         const number = document.querySelector(
-            "[data-kpi] .kpi-number, [data-kpi] .kpi-value, .wall-kpi-number, .briefing-kpis td.num");
+            "[data-kpi] .kpi-number, [data-kpi] .kpi-value, .wall-kpi-number, .briefing-kpis td.num, "
+            + "#map-map .leaflet-marker-pane > *, #map-map .leaflet-overlay-pane path");
         const drawn = document.querySelector(".not-found") || (number && number.textContent.trim() !== "—");
         return drawn && !document.querySelector('[data-dash-is-loading="true"]');
     """))
