@@ -31,16 +31,8 @@ METRIC_COLOURS = {
     "leads": ALERTS, "suspected": BAD,
 }
 
-# Districts keep their colour wherever several are drawn side by side: the palette is indexed by the district's
-# place in the city's list (sorted by adcode), never by the order of a chart's rows.
-DISTRICT_PALETTE = ("#1f5fa8", "#d9822b", "#2a9d8f", "#6a4c93", "#c62828", "#2e7d32", "#8d6e63", "#00838f",
-                    "#ad1457", "#5d4037", "#455a64", "#9e9d24")
-
-
-def district_colour(adcode: str, city_districts: list[str] | tuple[str, ...]) -> str:
-    ordered = sorted(city_districts)
-    index = ordered.index(adcode) if adcode in ordered else len(ordered)
-    return DISTRICT_PALETTE[index % len(DISTRICT_PALETTE)]
+# Categories drawn side by side (service kinds and the like) take their colours from this list, in order.
+CATEGORY_PALETTE = ("#1f5fa8", "#d9822b", "#2a9d8f", "#6a4c93", "#c62828", "#2e7d32", "#8d6e63", "#00838f")
 
 GRAPH_CONFIG = {
     "displaylogo": False,

@@ -17,7 +17,7 @@ dash.register_page(__name__, path="/stations", title="劝导站与车驾管 · �
                    title_key="nav.stations", order=50)
 
 COLOURS = theme.METRIC_COLOURS
-SERVICE_COLOURS = dict(zip(stations.SERVICE_KINDS, theme.DISTRICT_PALETTE, strict=False))
+SERVICE_COLOURS = dict(zip(stations.SERVICE_KINDS, theme.CATEGORY_PALETTE, strict=False))
 
 
 def districts_figure(frame: pd.DataFrame, ctx: Context):
