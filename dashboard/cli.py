@@ -38,14 +38,22 @@ def _adcodes(value: str) -> tuple[str, ...]:
     return tuple(_adcode(v.strip()) for v in value.split(",") if v.strip())
 
 
-def _positive_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0 < number <= 10:
-        raise argparse.ArgumentTypeError(f"{value!r} must be in (0, 10]")
-    return number
+def positive_number(most: float, limit_text: str):
+    """An argparse type: a number more than 0 and at most `most`; anything else one clear line."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        if not 0 < number <= most:
+            raise argparse.ArgumentTypeError(f"{value!r} must be {limit_text}")
+        return number
+
+    return parse
+
+
+_positive_float = positive_number(10, "in (0, 10]")
 
 
 def _workers(value: str) -> int:

@@ -7,7 +7,7 @@ import argparse
 import datetime as dt
 import sys
 
-from dashboard.cli import EXIT_USAGE, _adcodes, _positive_float
+from dashboard.cli import EXIT_USAGE, _adcodes, _positive_float, positive_number
 
 NAME = "jingbao simulate"
 
@@ -27,14 +27,7 @@ def register(commands) -> None:
     p.set_defaults(handler=run)
 
 
-def _minutes(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0 < number <= 525_600:
-        raise argparse.ArgumentTypeError(f"{value!r} must be more than 0 and at most a year")
-    return number
+_minutes = positive_number(525_600, "more than 0 and at most a year")
 
 
 def _local_time(value: str) -> dt.datetime:
