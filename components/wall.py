@@ -161,3 +161,21 @@ def location_figure(geojson: dict, event: dict, lang: str) -> go.Figure:
     figure.update_layout(margin=dict(l=0, r=0, t=0, b=0), paper_bgcolor="rgba(0,0,0,0)", dragmode=False)
     figure.update_geos(visible=False, fitbounds="locations", projection_type="mercator", bgcolor="rgba(0,0,0,0)")
     return figure
+
+
+UNITS_TRACE = 2      # the map view's traces: district choropleth, district labels, then the rider units
+
+
+def units_trace(states: pd.DataFrame, lang: str) -> go.Scattergeo:
+    """The rider units on duty at their latest positions, coloured by status as on the live map; what the wall's
+    map view redraws every 10–15 s."""
+    from components.live_map import STATUS_COLOURS
+
+    on_duty = states[states["lon"].notna() & (states["status"] != "off_duty")]
+    names = [t(f"live_map.status.{s}", lang) for s in on_duty["status"]]
+    return go.Scattergeo(
+        lon=on_duty["lon"].round(5).tolist(), lat=on_duty["lat"].round(5).tolist(), mode="markers",
+        name=t("wall.units", lang), text=names, hovertemplate="%{text}<extra></extra>", showlegend=False,
+        marker=dict(size=11, color=[STATUS_COLOURS[s] for s in on_duty["status"]],
+                    line=dict(color="#0b1220", width=1.5)),
+    )

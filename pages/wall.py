@@ -14,7 +14,7 @@ import random
 from dataclasses import replace
 
 import dash
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, Patch, callback, dcc, html, no_update
 
 from components import ids, theme
 from components import wall as w
@@ -24,7 +24,7 @@ from components.trend import trend_figure
 from components.view import open_view
 from dashboard.i18n import normalize_language, t
 from dashboard.runtime import get_settings
-from data_access import metrics, payouts
+from data_access import live, metrics, payouts
 from data_access.briefing import priority_events
 from data_access.db import DatabaseUnavailable
 from data_access.filters import Filters
@@ -165,6 +165,7 @@ def show_views(search, _tick):
                                         metrics.district_geojson(view.db, today.city), lang,
                                         t("wall.window.today", lang, day=today.start.isoformat()))
         incidents.update_layout(title_text=t("wall.view.map", lang))
+        incidents.add_trace(w.units_trace(live.unit_states(view.db, view.filters.city), lang))
     except DatabaseUnavailable:
         return (no_update,) * 6
     return (view.city_name, w.kpi_tiles(overview, lang), w.darken(trend), w.darken(stages), districts,
@@ -192,3 +193,25 @@ def show_priority_events(search, _tick):
     except DatabaseUnavailable:
         return no_update, no_update, no_update
     return json.dumps([e["id"] for e in events]), w.interrupt_children(newest, view.lang), place
+
+
+@callback(
+    Output(MAP, "figure", allow_duplicate=True),
+    Input(ids.URL, "search"), Input(LIVE_TICK, "n_intervals"),
+    prevent_initial_call=True,
+)
+def move_units(search, _tick):
+    """Every 10–15 s: only the rider units' positions and colours are sent, never the map's districts."""
+    try:
+        view = open_view(search)
+        if view.filters is None:
+            return no_update
+        units = w.units_trace(live.unit_states(view.db, view.filters.city), view.lang)
+    except DatabaseUnavailable:
+        return no_update
+    patch = Patch()
+    patch["data"][w.UNITS_TRACE]["lon"] = units.lon
+    patch["data"][w.UNITS_TRACE]["lat"] = units.lat
+    patch["data"][w.UNITS_TRACE]["text"] = units.text
+    patch["data"][w.UNITS_TRACE]["marker"]["color"] = units.marker.color
+    return patch

@@ -215,3 +215,38 @@ def test_wall_at_3840_by_2160_fills_the_screen_without_scroll_bars(dash_duo, das
     time.sleep(1)
     screenshot(dash_duo, "wall_payouts_4k_zh")
     assert console_errors(dash_duo) == []
+
+
+def test_wall_map_moves_the_rider_units_every_few_seconds(dash_duo, dashboard_db):
+    from data_access import live
+    from data_access.simulator import Simulator
+
+    sim = Simulator(dashboard_db, ZHANGZHOU, seed=5, start=utcnow() - dt.timedelta(minutes=2), incidents=False)
+    sim.run(120, step_s=15)
+
+    def on_map() -> list:
+        return dash_duo.driver.execute_script("""
+            const gd = document.querySelector('#wall-map .js-plotly-plot');
+            const units = gd && gd.data && gd.data[2];
+            return units ? Array.from(units.lon, (lon, i) => [lon, units.lat[i]]) : null;
+        """)
+
+    def expected() -> list:
+        states = live.unit_states(dashboard_db, ZHANGZHOU)
+        on_duty = states[states["lon"].notna() & (states["status"] != "off_duty")]
+        return on_duty[["lon", "lat"]].to_numpy().tolist()
+
+    def same(shown: list | None, positions: list) -> bool:      # rounded to 5 decimals (about a metre) on the wire
+        return shown is not None and len(shown) == len(positions) and all(
+            abs(a - b) <= 1e-5 for pair, want in zip(shown, positions, strict=True) for a, b in zip(pair, want,
+                                                                                                   strict=True))
+
+    open_wall(dash_duo, wall_app(dashboard_db), "playlist=map:60")
+    first = expected()
+    assert len(first) > 10
+    wait_until(dash_duo, lambda: same(on_map(), first), 30)
+    sim.step(60)                                              # the units patrol on
+    moved = expected()
+    assert moved != first
+    wait_until(dash_duo, lambda: same(on_map(), moved), 25)  # the next live tick (10–15 s) redraws only them
+    assert console_errors(dash_duo) == []
