@@ -9,7 +9,7 @@ TEXTS = {
     "wall.view.map": {"zh": "今日警情与快骑队", "en": "Today's incidents and rider units"},
     "wall.units": {"zh": "快骑队单元", "en": "Rider units"},
     "wall.as_of": {"zh": "数据截至 {time}", "en": "Data as of {time}"},
-    "wall.stale": {"zh": "数据延迟 · since {time}", "en": "Data delayed · since {time}"},
+    "wall.stale": {"zh": "数据延迟 · 自 {time} 起", "en": "Data delayed · since {time}"},
     "wall.checking": {"zh": "正在连接数据源…", "en": "Connecting to the data source…"},
     "wall.bad_view": {"zh": "播放列表中的“{name}”不是可用视图（可用：{known}），已跳过。",
                       "en": "“{name}” in the playlist is not a view (known: {known}); skipped."},

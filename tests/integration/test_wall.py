@@ -132,7 +132,7 @@ def test_wall_marks_itself_stale_while_the_database_is_away_and_recovers(dash_du
 
     monkeypatch.setattr(dashboard_db, "data_version", away)
     wait_until(dash_duo, lambda: dash_duo.find_element("#wall-stale").is_displayed(), 25)
-    assert dash_duo.find_element("#wall-stale").text.startswith("数据延迟 · since ")
+    assert dash_duo.find_element("#wall-stale").text.startswith("数据延迟 · 自 ")
     # the last good figures stay on screen
     assert [e.text for e in dash_duo.find_elements("#wall-kpis .wall-kpi-number")] == tiles
     assert dash_duo.find_elements("#wall-trend .main-svg")
