@@ -187,7 +187,8 @@ def print_figure(figure: go.Figure, name: str) -> go.Figure:
     """A copy sized for the A4 sheet: smaller margins and type, no interactive furniture."""
     width, height = CHART_SIZES[name]
     printed = go.Figure(figure)
-    printed.update_layout(width=width, height=height, margin=dict(l=48, r=40 if name == "trend" else 12, t=64, b=32),
+    # the legend keeps its own line between the subtitle and the plot (theme.LEGEND_TOP), hence the top margin
+    printed.update_layout(width=width, height=height, margin=dict(l=48, r=40 if name == "trend" else 12, t=84, b=32),
                           font=dict(size=10), legend=dict(font=dict(size=10)))
     printed.update_layout(title=dict(font=dict(size=13)))
     return printed

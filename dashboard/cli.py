@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -161,7 +162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "handler", None) or {
         "serve": _serve, "seed": _seed, "kpis": _kpis, "boundaries": _boundaries, "db": _db, "tokens": _tokens,
         "import": _import}[args.command]
-    return handler(args, settings)
+    try:
+        return handler(args, settings)
+    except BrokenPipeError:          # the reader went away (`jingbao kpis | head`): not an error worth a traceback
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 — Python flushes stderr at exit
+        return 0
 
 
 def _serve(args, settings) -> int:
