@@ -215,7 +215,8 @@ def show_map(search, _refresh):
     state = {"city": filters.city, "lang": lang, "districts": list(filters.districts),
              "order": [int(u) for u in placed["unit_id"]],
              "since": None if latest is None else str(latest),
-             "statuses": statuses, "day": None if day is None else day.isoformat()}
+             "statuses": statuses, "day": None if day is None else day.isoformat(),
+             "units": len(units), "incidents": f"{layers.total:,}"}
     heading = f"{t('nav.map', lang)} · {view.place}" + (f" · {layers.heading}" if layers.heading else "")
     return (messages or None, heading, view.window, status, view.breadcrumb("/map"),
             *[data[name] for name in OUTPUTS], layers.cluster, layers.density_hideout,
@@ -337,7 +338,15 @@ def tick_delta(db, state: dict, datum: str, at: dt.datetime | None = None) -> tu
     if at is not None:
         return {**delta, "statuses": new_state["statuses"]}, new_state, no_update
     latest = changed["at"].max()
-    return delta, {**new_state, "since": str(latest)}, lm.time_label(latest, lang)
+    return delta, {**new_state, "since": str(latest)}, status_line(new_state, latest, lang)
+
+
+def status_line(state: dict, latest, lang: str) -> str:
+    """"单元位置更新于 … · 在岗单元 75/83 · 窗口内事故 73 起", the on-duty count from the units' latest statuses."""
+    on_duty = sum(1 for key in state["statuses"].values() if key.split(":")[0] not in ("off_duty", "gone"))
+    counts = t("live_map.counts", lang, busy=on_duty, units=state.get("units", len(state["order"])),
+               incidents=state.get("incidents", "—"))
+    return " · ".join([lm.time_label(latest, lang), counts])
 
 
 @callback(

@@ -133,6 +133,10 @@ def test_live006_tick_patches_only_moved_units_under_50kb(db):
     turned = {str(state["order"].index(int(u))) for u in after if after[u] != state["statuses"][u]}
     assert set(delta["full"]) == turned and 0 < len(turned) < 60       # only units whose status or case changed
     assert response["map-unit-state"]["data"]["since"] == str(moved["at"].max())
+    # the status line keeps its counts: units on duty by their latest status, of all the city's units
+    statuses = {**state["statuses"], **after}
+    on_duty = sum(1 for key in statuses.values() if not key.startswith("off_duty"))
+    assert f"{on_duty}/{len(state['order'])}" in response["map-status"]["children"]
 
 
 def test_live007_a_click_on_a_district_focuses_it_keeping_the_other_filters(db):
