@@ -226,6 +226,58 @@ def latency_histogram(db: Database, filters: Filters, metric: str) -> tuple[np.n
     return hist, fastest
 
 
+def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
+    first = start.replace(day=1)
+    months = []
+    while first <= end:
+        months.append(first)
+        first = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return months
+
+
+@cached_query
+def monthly_latency_histograms(db: Database, filters: Filters, metric: str) -> list[tuple[dt.date, np.ndarray]]:
+    """`latency_histogram` of each calendar month of the window (cut to the window), as (month start, histogram):
+    the months lying wholly inside the window come from their stored sketches in one query, the cut months at the
+    edges through `latency_histogram` itself, so every month equals `latency_histogram` for that month alone."""
+    months = _month_starts(filters.start, filters.end)
+    whole = [m for m in months if m >= filters.start and _month_end_of(m) <= filters.end]
+    stored: dict[dt.date, np.ndarray] = {}
+    if whole and filters.insurer is None:
+        table = LatencySketch.__table__
+        conditions = [table.c.city_adcode == filters.city, table.c.metric == metric, table.c.month >= whole[0],
+                      table.c.month <= whole[-1]]
+        conditions.append(table.c.district_adcode.in_(filters.districts) if filters.districts
+                          else table.c.district_adcode == WHOLE_CITY)
+        with db.session() as session:
+            rows = session.execute(select(table.c.month, table.c.bins).where(*conditions)).all()
+        blobs: dict[dt.date, list[bytes]] = {}
+        for month, blob in rows:
+            blobs.setdefault(month if isinstance(month, dt.date) else dt.date.fromisoformat(str(month)[:10]),
+                             []).append(blob)
+        stored = {month: sketch.decode_many(blobs.get(month, [])) for month in whole}
+    out = []
+    for month in months:
+        if month in stored:
+            out.append((month, stored[month]))
+        else:
+            cut = Filters(city=filters.city, start=max(month, filters.start),
+                          end=min(_month_end_of(month), filters.end), districts=filters.districts,
+                          insurer=filters.insurer)
+            out.append((month, latency_histogram(db, cut, metric)[0]))
+    return out
+
+
+def _month_end_of(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def percentile_minutes(hist: np.ndarray, q: float) -> float | None:
+    """The q-th percentile of a latency histogram, in minutes (None when it is empty)."""
+    value = sketch.percentile(hist, q)
+    return None if value is None else value / 60.0
+
+
 # -------------------------------------------------------------------------------------------------- the metrics
 @dataclass(frozen=True)
 class LatencyStats:
@@ -240,13 +292,8 @@ class LatencyStats:
 
 def _latency_stats(db: Database, filters: Filters, metric: str) -> LatencyStats:
     hist, fastest = latency_histogram(db, filters, metric)
-
-    def minutes(q: float) -> float | None:
-        value = sketch.percentile(hist, q)
-        return None if value is None else value / 60.0
-
-    return LatencyStats(int(hist.sum()), minutes(50), minutes(90), minutes(99),
-                        None if fastest is None else fastest / 60.0)
+    return LatencyStats(int(hist.sum()), percentile_minutes(hist, 50), percentile_minutes(hist, 90),
+                        percentile_minutes(hist, 99), None if fastest is None else fastest / 60.0)
 
 
 def accident_alerts(db: Database, filters: Filters) -> int:

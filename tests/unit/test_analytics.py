@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from data_access import district, fraud, mediation, metrics, rescue, stations, throughput
@@ -225,3 +226,20 @@ def test_district_ranks_use_the_overview_figures_of_each_district(db):
     assert ranks.loc["alerts", "value"] == 3 and ranks.loc["alerts", "rank"] == 2      # fewer alerts rank first
     assert ranks.loc["quick", "rank"] == 1 and ranks.loc["quick", "ranked"] == 2
     assert np.isnan(ranks.loc["rescues", "rank"])                                    # neither good nor bad
+
+
+@pytest.mark.parametrize("span", [(MON, dt.date(2020, 7, 31)), (MON + 3 * DAY, dt.date(2020, 7, 20)),
+                                  (dt.date(2020, 5, 1), dt.date(2020, 8, 31))])
+def test_monthly_latencies_equal_the_metric_functions_month_by_month(db, span):
+    frame = throughput.latency_by_month(db, window(*span)).set_index(["month", "metric"])
+    for month in throughput.month_windows(window(*span)):
+        key = np.datetime64(month.start.replace(day=1))
+        scene, clearance = metrics.time_to_scene(db, month), metrics.clearance_time(db, month)
+        assert frame.loc[(key, "to_scene"), "count"] == scene.count
+        for column, value in (("p50", scene.p50), ("p90", scene.p90)):
+            assert (np.isnan(frame.loc[(key, "to_scene"), column]) and value is None) or \
+                frame.loc[(key, "to_scene"), column] == pytest.approx(value)
+        assert frame.loc[(key, "clearance"), "count"] == clearance.count
+        share = metrics.cleared_within_share(db, month)
+        assert (share is None and pd.isna(frame.loc[(key, "cleared_within_3m"), "p50"])) or \
+            frame.loc[(key, "cleared_within_3m"), "p50"] == pytest.approx(share)
