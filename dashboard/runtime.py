@@ -34,8 +34,16 @@ def start_demo_feed(db: Database, settings: Settings, every_s: float = DEMO_FEED
     """In demo mode keep the data current while serving: top up every few minutes in a background thread, so a
     wall display left running shows new cases instead of turning stale."""
     from data_access.demo.build import top_up_demo
+    from data_access.demo.positions import backfill_history
+    from data_access.timeutil import utcnow
 
     def feed() -> None:
+        try:   # once, in the background so the first start stays fast: 48 hours of patrols for playback
+            hours = backfill_history(db, utcnow(), seed=settings.seed)
+            if hours:
+                log.info("demo feed: %.0f hours of patrol positions written for playback", hours)
+        except Exception:
+            log.exception("demo position history failed")
         while True:
             time.sleep(every_s)
             try:

@@ -160,3 +160,23 @@ def test_sim008_history_older_than_48_hours_is_thinned_to_five_minutes_keeping_e
     extra = old_after.groupby(["unit_id", "bucket"]).size()
     assert extra.max() <= 1 + len(changes)          # one per bucket, plus the changes
     assert thin_positions(db, cutoff) == 0          # thinning twice changes nothing
+
+
+def test_sim009_the_demo_backfills_48_hours_of_patrols_for_playback(tmp_path):
+    from data_access.demo.positions import HISTORY_HOURS, backfill_history, build_positions
+
+    db = Database(fresh_database_url(tmp_path, "history.db"), QueryCache.from_url("null"))
+    build_demo(db, scale=0.01, start=dt.date(2026, 5, 28), end=dt.datetime(2026, 6, 1, 0))
+    now = dt.datetime(2026, 6, 1, 0)
+    build_positions(db, now, hours=2.0, cities=(ZHANGZHOU,))                 # what the first start writes
+    assert backfill_history(db, now, cities=(ZHANGZHOU,)) == pytest.approx(HISTORY_HOURS - 2.0, abs=0.1)
+    with db.session() as session:
+        rows = pd.DataFrame(session.execute(select(UnitPosition.unit_id, UnitPosition.at)).all(),
+                            columns=["unit_id", "at"])
+    assert rows["at"].min() <= now - dt.timedelta(hours=HISTORY_HOURS - 0.1)
+    older = rows[rows["at"] < now - dt.timedelta(hours=2)].sort_values(["unit_id", "at"])
+    gaps = older.groupby("unit_id")["at"].diff().dropna()
+    assert len(older) > 0 and gaps.min() >= dt.timedelta(minutes=5)          # at the thinned rate
+    yesterday = live.position_history(db, ZHANGZHOU, now - dt.timedelta(hours=24), now - dt.timedelta(hours=2))
+    assert yesterday["unit_id"].nunique() >= 60                              # playback of yesterday has its units
+    assert backfill_history(db, now, cities=(ZHANGZHOU,)) == 0.0             # once is enough
