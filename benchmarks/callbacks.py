@@ -11,19 +11,11 @@ OVERVIEW_SEARCHES = (
 )
 
 
-def overview_key(app: Dash) -> str:
-    return next(key for key in app.callback_map if "overview-kpis.children" in key)
-
-
 def overview_payload(app: Dash, search: str) -> dict:
     """The body of the POST /_dash-update-component that redraws the overview for `search`."""
-    key = overview_key(app)
-    outputs = [dict(zip(("id", "property"), part.split("."), strict=True)) for part in key[2:-2].split("...")]
-    return {
-        "output": key, "outputs": outputs, "changedPropIds": ["app-url.search"],
-        "inputs": [{"id": "app-url", "property": "search", "value": search},
-                   {"id": "app-refresh", "property": "n_intervals", "value": None}],
-    }
+    from benchmarks.pages import payload
+
+    return payload(app, "/", search, "overview-problems")
 
 
 def overview_callback_payloads(app: Dash) -> list[tuple[str, dict]]:

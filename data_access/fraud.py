@@ -53,12 +53,7 @@ def fraud_totals(db: Database, filters: Filters) -> dict[str, float]:
 def fraud_by_month(db: Database, filters: Filters) -> pd.DataFrame:
     with db.session() as session:
         rows = session.execute(select(F.local_day, *_sums()).where(*_where(filters)).group_by(F.local_day)).all()
-    daily = rows_frame(rows, ["day", *COLUMNS])
-    daily["month"] = pd.to_datetime(daily["day"]).dt.to_period("M").dt.start_time
-    months = pd.DataFrame({"month": pd.period_range(pd.Timestamp(filters.start), pd.Timestamp(filters.end),
-                                                    freq="M").start_time})
-    monthly = daily.groupby("month", as_index=False)[COLUMNS].sum()
-    return _finish(months.merge(monthly, on="month", how="left"))
+    return _finish(metrics.per_month(rows_frame(rows, ["day", *COLUMNS]), filters, COLUMNS))
 
 
 @cached_query

@@ -628,6 +628,15 @@ def share(part: pd.Series, whole: pd.Series) -> pd.Series:
     return part.astype(float) / whole.where(whole > 0)
 
 
+def per_month(daily: pd.DataFrame, filters: Filters, columns: list[str]) -> pd.DataFrame:
+    """Day rows (a `day` column) summed per calendar month, one row for every month the window touches (a month
+    without rows has NaN sums); `month` is the month's first day."""
+    months = pd.DataFrame({"month": pd.period_range(pd.Timestamp(filters.start), pd.Timestamp(filters.end),
+                                                    freq="M").start_time})
+    daily = daily.assign(month=pd.to_datetime(daily["day"]).dt.to_period("M").dt.start_time)
+    return months.merge(daily.groupby("month", as_index=False)[columns].sum(), on="month", how="left")
+
+
 @cached_query
 def cleared_within_share(db: Database, filters: Filters, seconds: float = CLEARED_WITHIN_S) -> float | None:
     """Share of the cases cleared within `seconds` (default 3 minutes) of the unit reaching the scene."""

@@ -111,13 +111,8 @@ def ebike_by_month(db: Database, filters: Filters) -> pd.DataFrame:
     with db.session() as session:
         rows = session.execute(select(e.c.local_day, func.sum(e.c["count"])).where(*_where(e, filters))
                                .group_by(e.c.local_day)).all()
-    frame = rows_frame(rows, ["day", "registrations"])
-    frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M").dt.start_time
-    months = pd.DataFrame({"month": pd.period_range(pd.Timestamp(filters.start), pd.Timestamp(filters.end),
-                                                    freq="M").start_time})
-    monthly = frame.groupby("month", as_index=False)["registrations"].sum()
-    out = months.merge(monthly, on="month", how="left").fillna(0)
-    out["registrations"] = out["registrations"].astype(int)
+    out = metrics.per_month(rows_frame(rows, ["day", "registrations"]), filters, ["registrations"])
+    out["registrations"] = out["registrations"].fillna(0).astype(int)
     return out
 
 
