@@ -61,11 +61,11 @@ def run_rows(repeat: int = 15) -> list[Row]:
 
 def _page_rows(repeat: int) -> list[Row]:
     """The page's plan (demand query, coverage before/after, hexbins, greedy k=3) on the demo database."""
-    from dashboard.runtime import open_database
-    from dashboard.settings import load_settings
+    from base.settings import load_settings
     from data_access.cache import QueryCache
     from data_access.db import Database
     from data_access.filters import Filters
+    from services.runtime import open_database
 
     settings = load_settings()
     open_database(settings)

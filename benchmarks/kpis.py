@@ -13,13 +13,13 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from dashboard.runtime import ensure_demo_data, open_database
-from dashboard.settings import load_settings
+from base.settings import load_settings
 from data_access import metrics
 from data_access.cache import QueryCache
 from data_access.db import Database
 from data_access.filters import Filters
 from data_access.models import ALERT_CHANNELS
+from services.runtime import ensure_demo_data, open_database
 
 
 @dataclass(frozen=True)

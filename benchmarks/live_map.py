@@ -14,15 +14,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from base.settings import load_settings
 from benchmarks.kpis import Row, post_callback, row, timed
 from benchmarks.pages import payload
-from dashboard.runtime import ensure_demo_data, open_database
-from dashboard.settings import load_settings
 from data_access import live
 from data_access.cache import QueryCache
 from data_access.db import Database
 from data_access.models import AccidentCase
 from data_access.timeutil import local_today
+from services.runtime import ensure_demo_data, open_database
 
 CHONGQING = "500000"
 TICK_BYTES_TARGET = 50_000

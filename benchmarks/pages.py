@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from functools import partial
 
+from base.settings import load_settings
 from benchmarks.kpis import Row, post_callback, row, timed
-from dashboard.runtime import ensure_demo_data, open_database
-from dashboard.settings import load_settings
 from data_access.cache import QueryCache
 from data_access.db import Database
+from services.runtime import ensure_demo_data, open_database
 
 # (label, path, query string, the id prefix of the page's main callback outputs)
 VIEWS = (

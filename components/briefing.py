@@ -17,12 +17,12 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from base.i18n import t
 from components import theme
 from components.formatting import format_change, format_ratio, format_window
 from components.kpi import kpi_value_text
 from components.payout_figures import minutes_text, stages_figure
 from components.trend import trend_figure
-from dashboard.i18n import t
 from data_access.briefing import COMPARISONS, Briefing, BriefingKpi
 from data_access.metrics import HIGHER_IS_BETTER, TOO_SMALL_TO_COMPARE, Kpi
 

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from base.i18n import t
 from components import theme
 from components.theme import LEGEND_TOP, TOP_WITH_LEGEND, with_legend_room
 from components.trend import shade_duty_periods
-from dashboard.i18n import t
 from data_access.filters import Filters
 
 

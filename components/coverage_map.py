@@ -17,7 +17,7 @@ from dash import html
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
-from dashboard.i18n import t
+from base.i18n import t
 
 COVERED = "#1f5fa8"
 UNCOVERED = "#d9822b"

@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from shapely.geometry import shape
 
+from base.i18n import t
 from components import theme
-from dashboard.i18n import t
 
 MAP_HEIGHT = 400
 

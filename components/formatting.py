@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard.i18n import t
+from base.i18n import t
 
 FLAT_CHANGE = 0.0005    # |change| below this reads as "unchanged" once rounded to one decimal
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dash import html
 
+from base.i18n import t
 from components.formatting import (
     change_direction,
     format_change,
@@ -13,7 +14,6 @@ from components.formatting import (
     format_ratio,
     format_yuan,
 )
-from dashboard.i18n import t
 from data_access.metrics import HIGHER_IS_BETTER, KPI_UNITS, Kpi, OverviewKpis
 
 COUNT_UNITS = {"rescues": "unit.missions", "rescue_survived": "unit.people", "persuasion_stations": "unit.stations",

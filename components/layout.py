@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from base.i18n import LANGUAGES, t
 from components import ids
-from dashboard.i18n import LANGUAGES, t
 from data_access.filters import COMPARISONS, RANGES, Catalogue
 
 NOT_FOUND_MODULE = "not_found_404"

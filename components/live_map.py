@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from dash import html
 
-from dashboard.i18n import t
+from base.i18n import t
 from data_access.geo import wgs84_to_gcj02_array
 from data_access.timeutil import LOCAL_OFFSET
 

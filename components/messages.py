@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import html
 
-from dashboard.i18n import problem_message, t
+from base.i18n import problem_message, t
 
 
 def problems_alert(problems: tuple[str, ...] | list[str], lang: str) -> html.Div | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from base.i18n import t
 from components import theme
 from components.theme import message_figure
-from dashboard.i18n import t
 
 STAGES_HEIGHT = 380
 P50_COLOUR = theme.QUICK

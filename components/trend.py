@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from base.i18n import t
 from components import theme
-from dashboard.i18n import t
 
 TREND_HEIGHT = 400
 

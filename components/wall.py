@@ -10,10 +10,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import html
 
+from base.i18n import t
 from components import theme
 from components.formatting import change_direction, format_change
 from components.kpi import ARROWS, kpi_tone, kpi_value_text
-from dashboard.i18n import t
 from data_access.metrics import OverviewKpis
 from data_access.timeutil import to_local
 

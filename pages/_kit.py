@@ -20,21 +20,21 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from base.i18n import normalize_language, t
 from components import ids
 from components.charts import Context
 from components.kpi import kpi_card, kpi_grid
 from components.messages import database_unavailable_message, empty_message, problems_alert
 from components.theme import GRAPH_CONFIG, message_figure
 from components.urlstate import parse_search, with_params
-from components.view import open_view
-from dashboard.i18n import normalize_language, t
-from dashboard.runtime import get_db, get_settings
 from data_access import metrics
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters, parse_filters
 from data_access.metrics import Kpi, OverviewKpis
 from data_access.timeutil import local_today
+from services.runtime import get_db, get_settings
+from services.view import open_view
 
 
 @dataclass(frozen=True)

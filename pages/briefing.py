@@ -12,18 +12,18 @@ import datetime as dt
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from base.i18n import normalize_language, t
 from components import briefing as sheet
 from components import ids
 from components.messages import database_unavailable_message, empty_message
 from components.theme import GRAPH_CONFIG
 from components.urlstate import parse_search, with_params
-from components.view import open_view
-from dashboard.i18n import normalize_language, t
-from dashboard.runtime import get_settings
 from data_access.briefing import COMPARISONS, daily_briefing
 from data_access.db import DatabaseUnavailable
 from data_access.metrics import TOO_SMALL_TO_COMPARE
 from data_access.timeutil import local_now, local_today
+from services.runtime import get_settings
+from services.view import open_view
 
 dash.register_page(__name__, path="/briefing", title="每日简报 · 警保联动", name="briefing", title_key="nav.briefing",
                    order=70)

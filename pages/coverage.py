@@ -16,18 +16,18 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
+from base.i18n import normalize_language, t
 from components import coverage_map as cmap
 from components import ids
 from components.messages import database_unavailable_message
 from components.urlstate import parse_search, with_params
-from components.view import open_view
-from dashboard.i18n import normalize_language, t
-from dashboard.runtime import get_db, get_settings
 from data_access import coverage as cv
 from data_access import metrics
 from data_access.db import DatabaseUnavailable
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today
+from services.runtime import get_db, get_settings
+from services.view import open_view
 
 dash.register_page(__name__, path="/coverage", title="覆盖规划 · 警保联动", name="coverage", title_key="nav.coverage",
                    order=60)

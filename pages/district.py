@@ -9,6 +9,7 @@ import dash_ag_grid as dag
 import pandas as pd
 from dash import Input, Output, callback, dcc, html, no_update
 
+from base.i18n import normalize_language, t
 from components import ids
 from components.charts import Context, backlog_figure, heat_figure
 from components.kpi import kpi_grid, kpi_placeholders, kpi_value_text
@@ -18,15 +19,14 @@ from components.payout_figures import STAGES_HEIGHT, stages_figure
 from components.theme import GRAPH_CONFIG, message_figure
 from components.trend import TREND_HEIGHT, trend_figure
 from components.urlstate import parse_search, with_params
-from components.view import open_view
-from dashboard.i18n import normalize_language, t
-from dashboard.runtime import get_settings
 from data_access import district, mediation, metrics, payouts, throughput
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters
 from data_access.metrics import Kpi
 from pages._kit import grid_rows
+from services.runtime import get_settings
+from services.view import open_view
 
 dash.register_page(__name__, path_template="/district/<adcode>", path="/district", title="区县 · 警保联动",
                    name="district", nav=False)

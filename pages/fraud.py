@@ -6,9 +6,9 @@ from __future__ import annotations
 import dash
 import pandas as pd
 
+from base.i18n import t
 from components import charts, theme
 from components.charts import Series
-from dashboard.i18n import t
 from data_access import fraud
 from pages._kit import AnalyticsPage, Chart, Context, build, number_column
 

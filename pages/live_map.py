@@ -16,13 +16,11 @@ import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
 from shapely.geometry import Point, shape
 
+from base.i18n import normalize_language, t
 from components import ids
 from components import live_map as lm
 from components.messages import database_unavailable_message, empty_message
 from components.urlstate import parse_search, toggle_district
-from components.view import open_view
-from dashboard.i18n import normalize_language, t
-from dashboard.runtime import get_db, get_settings
 from data_access import live
 from data_access.boundaries import BoundariesMissing, city_center, load_city_boundaries
 from data_access.cache import cached_query
@@ -30,6 +28,8 @@ from data_access.db import DatabaseUnavailable
 from data_access.filters import Filters
 from data_access.geo import gcj02_to_wgs84
 from data_access.timeutil import local_midnight_utc, utcnow
+from services.runtime import get_db, get_settings
+from services.view import open_view
 
 dash.register_page(__name__, path="/map", title="实时地图 · 警保联动", name="map", title_key="nav.map", order=10)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, callback, dcc, html
 
+from base.i18n import normalize_language, t
 from components import ids
 from components.urlstate import parse_search, to_search
-from dashboard.i18n import normalize_language, t
-from dashboard.runtime import get_settings
+from services.runtime import get_settings
 
 dash.register_page(__name__, path="/404", title="页面不存在 · 警保联动", name="not_found", nav=False)
 

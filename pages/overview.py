@@ -9,6 +9,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from base.i18n import normalize_language, t
 from components import ids
 from components.district_map import MAP_HEIGHT, clicked_district, district_map_figure
 from components.kpi import kpi_grid, kpi_placeholders
@@ -16,13 +17,12 @@ from components.messages import database_unavailable_message, empty_message
 from components.theme import GRAPH_CONFIG, map_config, message_figure
 from components.trend import TREND_HEIGHT, trend_figure
 from components.urlstate import parse_search, toggle_district
-from components.view import open_view
-from dashboard.i18n import normalize_language, t
-from dashboard.runtime import get_settings
 from data_access import metrics
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters
+from services.runtime import get_settings
+from services.view import open_view
 
 dash.register_page(__name__, path="/", title="总览 · 警保联动", name="overview", title_key="nav.overview", order=0)
 

@@ -12,21 +12,21 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
+from base.i18n import normalize_language, t
 from components import ids, theme
 from components.kpi import kpi_card, kpi_grid
 from components.messages import database_unavailable_message, empty_message
 from components.payout_figures import STAGES_HEIGHT, minutes_text, stages_figure
 from components.theme import GRAPH_CONFIG, message_figure
 from components.urlstate import parse_search, toggle_district
-from components.view import open_view
-from dashboard.i18n import normalize_language, t
-from dashboard.runtime import get_db, get_settings
 from data_access import metrics, payouts
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters, parse_filters
 from data_access.metrics import Kpi
 from data_access.timeutil import local_today
+from services.runtime import get_db, get_settings
+from services.view import open_view
 
 dash.register_page(__name__, path="/payouts", title="快赔 · 警保联动", name="payouts", title_key="nav.payouts",
                    order=20)

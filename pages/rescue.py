@@ -10,8 +10,8 @@ import dash
 import pandas as pd
 import plotly.graph_objects as go
 
+from base.i18n import t
 from components import theme
-from dashboard.i18n import t
 from data_access import metrics, rescue
 from pages._kit import AnalyticsPage, Chart, Context, build, number_column
 

@@ -16,19 +16,19 @@ from dataclasses import replace
 import dash
 from dash import Input, Output, Patch, callback, dcc, html, no_update
 
+from base.i18n import normalize_language, t
 from components import ids, theme
 from components import wall as w
 from components.district_map import district_map_figure
 from components.payout_figures import stages_figure
 from components.trend import trend_figure
-from components.view import open_view
-from dashboard.i18n import normalize_language, t
-from dashboard.runtime import get_settings
 from data_access import live, metrics, payouts
 from data_access.briefing import priority_events
 from data_access.db import DatabaseUnavailable
 from data_access.filters import Filters
 from data_access.timeutil import local_today, utcnow
+from services.runtime import get_settings
+from services.view import open_view
 
 # Not in the navigation: the wall is set up once on the command-centre screen by its URL (see docs/wall.md).
 dash.register_page(__name__, path="/wall", title="指挥大屏 · 警保联动", name="wall", title_key="nav.wall", order=90,

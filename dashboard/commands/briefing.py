@@ -7,16 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from dashboard.cli import EXIT_USAGE, _adcode, _date
+from dashboard.arguments import EXIT_USAGE, adcode_arg, date_arg
 
 NAME = "jingbao briefing"
 
 
 def register(commands) -> None:
     p = commands.add_parser("briefing", help="the daily briefing (default: yesterday) as pdf, png, json or md")
-    p.add_argument("--date", type=_date, help="the local day (Asia/Shanghai); default yesterday")
-    p.add_argument("--city", type=_adcode, help="city adcode (default: the configured default city)")
-    p.add_argument("--district", type=_adcode, action="append", default=[],
+    p.add_argument("--date", type=date_arg, help="the local day (Asia/Shanghai); default yesterday")
+    p.add_argument("--city", type=adcode_arg, help="city adcode (default: the configured default city)")
+    p.add_argument("--district", type=adcode_arg, action="append", default=[],
                    help="a district adcode of the city (repeat for several)")
     p.add_argument("--format", choices=("pdf", "png", "json", "md"), default="pdf")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
@@ -31,11 +31,11 @@ def _error(message: str) -> int:
 
 def run(args, settings) -> int:
     from components import briefing as sheet
-    from dashboard.runtime import open_database
     from data_access import metrics
     from data_access.briefing import briefing_report, daily_briefing
     from data_access.db import DatabaseUnavailable
     from data_access.timeutil import local_now
+    from services.runtime import open_database
 
     if args.format in ("pdf", "png") and (not args.out or args.out == "-"):
         return _error(f"--format {args.format} needs --out FILE")

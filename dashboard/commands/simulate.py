@@ -7,19 +7,19 @@ import argparse
 import datetime as dt
 import sys
 
-from dashboard.cli import EXIT_USAGE, _adcodes, _positive_float, positive_number
+from dashboard.arguments import EXIT_USAGE, adcodes_arg, positive_number, scale_arg
 
 NAME = "jingbao simulate"
 
 
 def register(commands) -> None:
     p = commands.add_parser("simulate", help="run the live feed simulator (units, incidents, dispatch, stages)")
-    p.add_argument("--city", type=_adcodes, default=None, help="adcodes, comma-separated (default: every city)")
+    p.add_argument("--city", type=adcodes_arg, default=None, help="adcodes, comma-separated (default: every city)")
     p.add_argument("--minutes", type=_minutes, default=None,
                    help="simulated minutes to run (default: until interrupted)")
     p.add_argument("--step", type=_minutes, default=15.0, help="seconds of simulated time per step (15)")
     p.add_argument("--fast", action="store_true", help="do not wait for the clock: simulate as fast as possible")
-    p.add_argument("--rate-scale", type=_positive_float, default=1.0, help="multiply incident rates (default 1)")
+    p.add_argument("--rate-scale", type=scale_arg, default=1.0, help="multiply incident rates (default 1)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--start", type=_local_time,
                    help="local time (Asia/Shanghai) to start from, e.g. 2020-06-01T07:00, to fill a past day for "
@@ -42,10 +42,10 @@ def _local_time(value: str) -> dt.datetime:
 
 
 def run(args, settings) -> int:
-    from dashboard.runtime import open_database
     from data_access import metrics
     from data_access.db import DatabaseUnavailable
     from data_access.simulator import Simulator
+    from services.runtime import open_database
 
     sims: list = []
     try:

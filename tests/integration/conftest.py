@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.chrome.options import Options
 
+from base.settings import load_settings
 from dashboard.app import create_app
-from dashboard.settings import load_settings
 from data_access.cache import QueryCache
 from data_access.db import Database
 from data_access.demo.build import build_demo

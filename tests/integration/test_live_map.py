@@ -10,10 +10,10 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
+from base.i18n import t
+from base.settings import load_settings
 from components import live_map as lm
 from dashboard.app import create_app
-from dashboard.i18n import t
-from dashboard.settings import load_settings
 from data_access import live
 from data_access.cache import QueryCache
 from data_access.db import Database

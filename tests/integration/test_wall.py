@@ -13,10 +13,10 @@ import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import delete
 
+from base.settings import load_settings
 from components.formatting import format_count
 from components.wall import DEFAULT_PLAYLIST, parse_playlist
 from dashboard.app import create_app
-from dashboard.settings import load_settings
 from data_access import metrics
 from data_access.db import DatabaseUnavailable
 from data_access.models import RescueMission, RescueOutcome

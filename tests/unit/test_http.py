@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from base.settings import load_settings
 from dashboard.app import create_app
-from dashboard.settings import load_settings
 from tests.unit import handmade
 
 

@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
+from base.settings import load_settings
 from dashboard.app import create_app
 from dashboard.cli import main
-from dashboard.settings import load_settings
 from data_access import ingest, metrics
 from data_access.filters import Filters
 from data_access.models import Insurer

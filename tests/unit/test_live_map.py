@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from base.settings import load_settings
 from components import live_map as lm
 from dashboard.app import create_app
-from dashboard.settings import load_settings
 from data_access import live
 from data_access.cache import QueryCache
 from data_access.db import Database

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from base.settings import load_settings
 from dashboard.app import create_app
-from dashboard.settings import load_settings
 from data_access.db import Database
 from tests.servers import fresh_database_url
 from tests.unit import handmade

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from base.settings import load_settings
 from dashboard.app import create_app
-from dashboard.settings import load_settings
 from data_access.cache import QueryCache
 from data_access.db import Database
 from data_access.models import Insurer

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 
 from dash import html
 
+from base.i18n import normalize_language
 from components.formatting import format_window, format_window_compared
 from components.layout import district_breadcrumb
 from components.messages import problems_alert
 from components.urlstate import parse_search, with_params
-from dashboard.i18n import normalize_language
-from dashboard.runtime import get_db, get_settings
 from data_access import metrics
 from data_access.db import Database
 from data_access.filters import Catalogue, Filters, parse_filters
 from data_access.timeutil import local_today
+from services.runtime import get_db, get_settings
 
 
 @dataclass(frozen=True)

@@ -159,15 +159,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 
 def _merge_feature_texts() -> None:
-    """Each feature keeps its texts in its own module of `dashboard.texts` (a dict `TEXTS` of the same shape as
+    """Each feature keeps its texts in its own module of `base.texts` (a dict `TEXTS` of the same shape as
     CATALOGUE); they join the catalogue here. A key defined twice is a mistake and stops the import."""
     import importlib
     import pkgutil
 
-    from dashboard import texts
+    from base import texts
 
     for module in pkgutil.iter_modules(texts.__path__):
-        feature = importlib.import_module(f"dashboard.texts.{module.name}")
+        feature = importlib.import_module(f"base.texts.{module.name}")
         clash = CATALOGUE.keys() & feature.TEXTS.keys()
         if clash:
             raise RuntimeError(f"texts defined twice ({module.name}): {sorted(clash)}")

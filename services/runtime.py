@@ -8,7 +8,7 @@ import time
 
 from flask import current_app
 
-from dashboard.settings import Settings
+from base.settings import Settings
 from data_access.cache import QueryCache
 from data_access.db import Database
 

@@ -1,0 +1,1 @@
+"""Texts of one feature each (`TEXTS = {key: {"zh": ..., "en": ...}}`), merged into `base.i18n.CATALOGUE`."""
