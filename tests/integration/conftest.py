@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from dash.testing.application_runners import BaseDashRunner
 from selenium.webdriver.chrome.options import Options
 
 from base.settings import load_settings
@@ -15,10 +16,17 @@ from data_access.cache import QueryCache
 from data_access.db import Database
 from data_access.demo.build import build_demo
 from data_access.timeutil import local_today, utcnow
-from tests.servers import fresh_database_url
+from tests.servers import free_port, fresh_database_url
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 CHROMIUM = os.environ.get("JINGBAO_TEST_BROWSER", "/usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True)
+def _own_port():
+    """Each test serves on a port free right now: dash_duo counts up from 58050 in every process, so two suites
+    running side by side (or a server left over) would otherwise meet on the same port."""
+    BaseDashRunner._next_port = free_port()
 
 
 def pytest_setup_options():
