@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# System packages the tests need: the browser for dash_duo, CJK fonts, Redis for the multi-worker tests.
+# System packages the tests need: the browser for dash_duo, CJK fonts, poppler (pdfinfo, pdftoppm: the briefing's
+# PDF is read back), Redis for the multi-worker tests.
 TEST_PACKAGES := chromium chromium-driver fonts-noto-cjk poppler-utils redis-server
+TEST_PROGRAMS := chromium chromedriver redis-server pdfinfo pdftoppm
 
 .PHONY: run test bench lint system-packages clean
 
@@ -17,17 +19,25 @@ $(INSTALLED): pyproject.toml
 run: $(INSTALLED)
 	$(BIN)/jingbao serve
 
-# Installed with apt when missing and running as root. PostgreSQL's server binaries (initdb, pg_ctl) come with
-# the machine; tests that need a missing server skip (and fail under CI=true).
+# Installed with apt when missing and running as root. PostgreSQL's server programs (initdb, pg_ctl) come with
+# the machine: tests/servers.py looks on PATH, in /usr/local/bin and in /usr/lib/postgresql/*/bin (newest first).
+# A test whose server is missing skips, and fails under CI=true, as every skip does.
 system-packages:
-	@if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 \
-	    || ! command -v redis-server >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	@missing=""; \
+	for program in $(TEST_PROGRAMS); do command -v $$program >/dev/null 2>&1 || missing="$$missing $$program"; done; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing the test packages (missing:$$missing)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_PACKAGES) >/dev/null; \
 	  else \
-	    echo "the tests need: apt-get install $(TEST_PACKAGES) (run as root, or install them yourself)"; \
+	    echo "the tests need:$$missing: apt-get install $(TEST_PACKAGES) (run as root, or install them yourself)"; \
 	  fi; \
 	fi
+	@found=$$(command -v initdb); \
+	for initdb in /usr/local/bin/initdb /usr/lib/postgresql/*/bin/initdb; do [ -x "$$initdb" ] && found=$$initdb; done; \
+	[ -n "$$found" ] || echo "PostgreSQL's initdb and pg_ctl are not on PATH, in /usr/local/bin or in" \
+	  "/usr/lib/postgresql/*/bin: the PostgreSQL pass needs them (apt-get install postgresql)"
 
 # The whole suite twice: on SQLite, then on a PostgreSQL the tests start themselves.
 test: $(INSTALLED) system-packages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -12,6 +13,8 @@ DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 
 TILE_DATUMS = ("wgs84", "gcj02")
 LANGUAGES = ("zh", "en")
+MAX_DEMO_SCALE = 10.0
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")   # the demo's days are local days
 
 
 class SettingsError(ValueError):
@@ -31,6 +34,8 @@ class Settings:
     tile_datum: str = "wgs84"
     demo: bool = True
     seed: int = 20191202
+    demo_scale: float = 1.0
+    demo_start: dt.date | None = None
     stale_after_minutes: int = 30
     wall_playlist: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -44,6 +49,11 @@ class Settings:
             raise SettingsError(f"JINGBAO_TILE_DATUM must be one of {', '.join(TILE_DATUMS)}, not {self.tile_datum!r}")
         if not 0 < self.port < 65536:
             raise SettingsError(f"JINGBAO_PORT must be between 1 and 65535, not {self.port}")
+        if not 0 < self.demo_scale <= MAX_DEMO_SCALE:
+            raise SettingsError(f"JINGBAO_DEMO_SCALE must be more than 0 and at most {MAX_DEMO_SCALE:g}, "
+                                f"not {self.demo_scale:g}")
+        if self.demo_start is not None and self.demo_start > dt.datetime.now(CHINA_TIME).date():
+            raise SettingsError(f"JINGBAO_DEMO_START must not be after today, not {self.demo_start}")
 
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
@@ -65,6 +75,11 @@ ENVIRONMENT = (
     ("JINGBAO_DEMO", "demo", lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
      "`1`: build demo data into an empty database and top up the gap since the last event at start"),
     ("JINGBAO_SEED", "seed", int, "seed of the demo data (same seed, same data)"),
+    ("JINGBAO_DEMO_SCALE", "demo_scale", float,
+     "multiplies the demo data's volumes when it is built (more than 0, at most 10); the tests build a small demo"),
+    ("JINGBAO_DEMO_START", "demo_start", dt.date.fromisoformat,
+     "first local day (YYYY-MM-DD) of the demo data when it is built, like `jingbao seed --start`; empty: a year "
+     "before each programme began"),
     ("JINGBAO_STALE_AFTER_MINUTES", "stale_after_minutes", int, "data older than this is marked stale on screen"),
     ("JINGBAO_WALL_PLAYLIST", "wall_playlist", str,
      "the wall's playlist when its URL names none, e.g. `overview:30,map:60,payouts:20`"),

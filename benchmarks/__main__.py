@@ -10,6 +10,7 @@ import sys
 import time
 
 from benchmarks import ingest, kpis
+from benchmarks._common import Row
 
 
 def main() -> int:
@@ -24,11 +25,11 @@ def main() -> int:
         from benchmarks import pg_scale
 
         for name, p50, detail, ok in pg_scale.run():
-            rows.append(kpis.Row(name, p50, detail, "< 300 ms" if ok is not None else "once", ok))
+            rows.append(Row(name, p50, detail, "< 300 ms" if ok is not None else "once", ok))
     for suite in feature_suites():
         rows.extend(suite.run_rows(repeat=args.repeat))
     for backend, rate, note in ingest.run():
-        rows.append(kpis.Row(f"ingest · {ingest.ROWS:,} case rows via ingest.store · {backend}",
+        rows.append(Row(f"ingest · {ingest.ROWS:,} case rows via ingest.store · {backend}",
                              "—" if rate is None else f"{rate:,.0f} rows/s", "", note or "throughput", None))
     print(render(rows))
     print(f"\n{len(rows)} rows in {time.perf_counter() - started:.0f} s")

@@ -11,7 +11,7 @@ import datetime as dt
 
 import numpy as np
 
-from benchmarks.kpis import Row, row, timed
+from benchmarks._common import Row, row, timed
 from data_access import coverage as cv
 
 DEMAND_POINTS = 100_000

@@ -4,50 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import statistics
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
-import numpy as np
 import pandas as pd
 
 from base.settings import load_settings
-from data_access import metrics
+from benchmarks._common import Row, payload, post_callback, row, timed
+from data_access import metrics, registry
 from data_access.cache import QueryCache
 from data_access.db import Database
 from data_access.filters import Filters
 from data_access.models import ALERT_CHANNELS
 from services.runtime import ensure_demo_data, open_database
 
-
-@dataclass(frozen=True)
-class Row:
-    name: str
-    p50: str
-    p95: str
-    target: str
-    ok: bool | None
-
-
-def timed(func: Callable[[], object], repeat: int) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        func()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def p95(samples: list[float]) -> float:
-    return float(np.percentile(samples, 95))
-
-
-def row(name: str, samples: list[float], target_ms: float | None) -> Row:
-    p50, high = statistics.median(samples), p95(samples)
-    return Row(name, f"{p50:.1f} ms", f"{high:.1f} ms", f"< {target_ms:.0f} ms" if target_ms else "baseline",
-               None if target_ms is None else high < target_ms)
+# The overview page's main callback is timed on these views (label, query string).
+OVERVIEW_SEARCHES = (
+    ("default view (Zhangzhou, 30 days, yoy)", ""),
+    ("Zhangzhou main urban, first year, yoy", "?city=350600&start=2019-12-02&end=2020-12-01&districts=350602,350603"),
+    ("Chongqing, 12 months, pop", "?city=500000&range=12m&compare=pop"),
+)
 
 
 def naive_kpis(db: Database, filters: Filters) -> dict[str, float]:
@@ -96,7 +72,7 @@ def run(repeat: int = 15) -> list[Row]:
     for label, filters in windows(today):
         rows.append(row(f"overview KPIs uncached · {label}",
                         timed(partial(cold, uncached, metrics.overview_kpis, filters), repeat), 500))
-        metrics.overview_kpis(cached, filters)
+        registry.kpis(cached, filters, registry.OVERVIEW)
         rows.append(row(f"overview KPIs cached · {label}",
                         timed(partial(metrics.overview_kpis, cached, filters), repeat), 150))
         rows.append(row(f"naive pandas over raw cases · {label}",
@@ -111,17 +87,8 @@ def cold(db: Database, func: Callable, *args) -> object:
     return func(db, *args)
 
 
-def post_callback(client, body: str, clear: Database | None = None) -> None:
-    if clear is not None:
-        clear.cache.clear()
-    response = client.post("/_dash-update-component", data=body, content_type="application/json")
-    if response.status_code not in (200, 204):
-        raise RuntimeError(f"callback answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
-
-
 def callback_rows(settings, repeat: int) -> list[Row]:
     """The overview page's main callback, posted through the Flask test client as a browser would."""
-    from benchmarks.callbacks import overview_callback_payloads
     from dashboard.app import create_app
 
     rows = []
@@ -130,8 +97,9 @@ def callback_rows(settings, repeat: int) -> list[Row]:
         app = create_app(settings, db)
         client = app.server.test_client()
         client.get("/")
-        for label, payload in overview_callback_payloads(app):
-            post = partial(post_callback, client, json.dumps(payload), db if kind == "uncached" else None)
+        for label, search in OVERVIEW_SEARCHES:
+            body = json.dumps(payload(app, "/", search, "overview-problems"))
+            post = partial(post_callback, client, body, db if kind == "uncached" else None)
             post()
             rows.append(row(f"overview callback {kind} · {label}", timed(post, repeat), target))
     return rows

@@ -15,9 +15,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from base.settings import load_settings
-from benchmarks.kpis import Row, post_callback, row, timed
-from benchmarks.pages import payload
-from data_access import live
+from benchmarks._common import Row, payload, post_callback, row, timed
+from data_access import live, live_layers
 from data_access.cache import QueryCache
 from data_access.db import Database
 from data_access.models import AccidentCase
@@ -93,12 +92,10 @@ def tick_rows(repeat: int) -> list[Row]:
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in key[2:-2].split("...")]
     units = live.unit_states(db, CHONGQING)
     placed = units[units["lon"].notna()]
-    from components import live_map as lm
-
     samples, sizes, moved = [], [], []
     for _ in range(repeat):
         state = {"city": CHONGQING, "lang": "zh", "districts": [], "order": [int(u) for u in placed["unit_id"]],
-                 "since": str(sim.now), "statuses": lm.status_keys(live.unit_states(db, CHONGQING))}
+                 "since": str(sim.now), "statuses": live_layers.status_keys(live.unit_states(db, CHONGQING))}
         sim.step(15)
         body = json.dumps({"output": key, "outputs": outputs, "changedPropIds": ["map-live.n_intervals"],
                            "inputs": [{"id": "map-live", "property": "n_intervals", "value": 1}],

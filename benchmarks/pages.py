@@ -8,7 +8,7 @@ import json
 from functools import partial
 
 from base.settings import load_settings
-from benchmarks.kpis import Row, post_callback, row, timed
+from benchmarks._common import Row, payload, post_callback, row, timed
 from data_access.cache import QueryCache
 from data_access.db import Database
 from services.runtime import ensure_demo_data, open_database
@@ -25,16 +25,6 @@ VIEWS = (
     ("anti-fraud · Chongqing 12 months", "/fraud", "?city=500000&range=12m", "fraud-problems"),
     ("district · Chongqing 渝中区 12 months", "/district/500103", "?city=500000&range=12m", "district-problems"),
 )
-
-
-def payload(app, path: str, search: str, marker: str) -> dict:
-    """The body of the POST /_dash-update-component that draws the page for `path` and `search`."""
-    key = next(k for k in app.callback_map if f"{marker}.children" in k)
-    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in key[2:-2].split("...")]
-    values = {"search": search, "pathname": path, "n_intervals": None}
-    inputs = [{"id": i["id"], "property": i["property"], "value": values.get(i["property"])}
-              for i in app.callback_map[key]["inputs"]]
-    return {"output": key, "outputs": outputs, "inputs": inputs, "changedPropIds": ["app-url.search"]}
 
 
 def run_rows(repeat: int = 15) -> list[Row]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from data_access import metrics
+from data_access import registry
 from data_access.cache import QueryCache
 from data_access.db import Database
 from data_access.filters import Filters
@@ -39,11 +39,11 @@ def _server():
     if server.user is not None:                 # running as root: the postgres user owns the directory
         subprocess.run(["chown", "-R", f"{server.user.pw_name}:", str(ROOT)], check=True)
     if not server.data.exists():
-        server._run(server.initdb, "-D", str(server.data), "-U", "jingbao", "-A", "trust", "-E", "UTF8",
+        server.run(server.initdb, "-D", str(server.data), "-U", "jingbao", "-A", "trust", "-E", "UTF8",
                     "--no-locale")
     options = (f"-p {server.port} -k {server.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
                "-c shared_buffers=1GB -c work_mem=256MB -c max_wal_size=8GB")
-    server._run(server.pg_ctl, "-D", str(server.data), "-l", str(ROOT / "log"), "-o", options, "-w", "start")
+    server.run(server.pg_ctl, "-D", str(server.data), "-l", str(ROOT / "log"), "-o", options, "-w", "start")
     return server
 
 
@@ -73,13 +73,13 @@ def run(repeat: int = 7) -> list[tuple[str, str, str, bool | None]]:
         for _ in range(repeat):
             db.cache.clear()
             started = time.perf_counter()
-            metrics.overview_kpis(db, full)
+            registry.kpis(db, full, registry.OVERVIEW)
             samples.append((time.perf_counter() - started) * 1000)
         rows.append((f"overview KPIs uncached · PostgreSQL, {cases / 1e6:.1f} M cases, Chongqing all time, pop",
                      f"{statistics.median(samples):.0f} ms", f"p95 {max(samples):.0f} ms", max(samples) < 300))
         return rows
     finally:
-        server._run(server.pg_ctl, "-D", str(server.data), "-m", "fast", "-w", "stop")
+        server.run(server.pg_ctl, "-D", str(server.data), "-m", "fast", "-w", "stop")
 
 
 def _cases(db: Database) -> int:

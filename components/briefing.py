@@ -1,6 +1,7 @@
 """The daily briefing as a person reads it: comparison texts, the narrative, the notable events, the three charts,
-and the printed sheet (one A4 page of HTML with the charts as PNG images) rendered to PDF or PNG by headless
-Chromium. Pure builders: a `data_access.briefing.Briefing` in, text / figures / bytes out; no database.
+the printed sheet (one A4 page of HTML with the charts as PNG images) and the Markdown. Pure builders: a
+`data_access.briefing.Briefing` in, text / figures out; no database, no browser (services.briefing_render draws the
+charts and prints the sheet).
 """
 
 from __future__ import annotations
@@ -8,36 +9,23 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import os
-import shutil
-import subprocess
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from base.i18n import t
 from components import theme
-from components.formatting import format_change, format_ratio, format_window
+from components.formatting import format_change, format_duration, format_ratio, format_window
 from components.kpi import kpi_value_text
-from components.payout_figures import minutes_text, stages_figure
+from components.payout_figures import stages_figure
 from components.trend import trend_figure
+from data_access import registry
 from data_access.briefing import COMPARISONS, Briefing, BriefingKpi
-from data_access.metrics import HIGHER_IS_BETTER, TOO_SMALL_TO_COMPARE, Kpi
+from data_access.registry import METRICS, TOO_SMALL_TO_COMPARE, Kpi
 
-FORMATS = ("pdf", "png", "json", "md")
-A4_CSS_PX = (794, 1123)               # A4 at 96 px per inch: the PNG's page and the sheet's layout
-PNG_SCALE = 2
 CHART_SIZES = {"trend": (720, 250), "stages": (356, 250), "mediation": (356, 250)}
 MAX_EVENTS = 6
-RENDER_TIMEOUT_S = 90
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 OUTCOME_COLOURS = {"settled": theme.GOOD, "failed": theme.BAD, "litigation": theme.RATE}
-
-
-class RenderError(RuntimeError):
-    """Headless Chromium or kaleido could not make the file."""
 
 
 # ------------------------------------------------------------------------------------------------------- texts
@@ -45,9 +33,13 @@ def weekday(day: dt.date, lang: str) -> str:
     return t("briefing.weekday", lang).split(",")[day.weekday()]
 
 
+def _duration(minutes: float | None, lang: str) -> str:
+    return " ".join(part for part in format_duration(minutes, lang) if part)
+
+
 def value_text(kpi: BriefingKpi, lang: str) -> str:
     number, unit = kpi_value_text(kpi.year_before, lang)
-    return number if kpi.unit == "ratio" or number == "—" else f"{number} {unit}"
+    return number if number == "—" else " ".join(part for part in (number, unit) if part)
 
 
 def comparison_text(kpi: Kpi, lang: str) -> str:
@@ -65,7 +57,7 @@ def comparison_text(kpi: Kpi, lang: str) -> str:
 
 
 def comparison_tone(kpi: Kpi) -> str:
-    better = HIGHER_IS_BETTER.get(kpi.key)
+    better = METRICS[kpi.key].higher_is_better
     if kpi.too_small or kpi.change is None or better is None or abs(kpi.change) < 0.0005:
         return "neutral"
     return "good" if (kpi.change > 0) == better else "bad"
@@ -116,7 +108,7 @@ def narrative(briefing: Briefing, lang: str) -> list[str]:
 
     p50, p90 = briefing.kpi("payout_p50").value, briefing.kpi("payout_p90").value
     if p50 is not None:
-        sentences.append(t("briefing.say.payout", lang, p50=minutes_text(p50), p90=minutes_text(p90)))
+        sentences.append(t("briefing.say.payout", lang, p50=_duration(p50, lang), p90=_duration(p90, lang)))
     if len(briefing.rescues):
         sentences.append(t("briefing.say.rescues", lang, n=len(briefing.rescues)))
     return sentences
@@ -194,47 +186,21 @@ def print_figure(figure: go.Figure, name: str) -> go.Figure:
     return printed
 
 
-def chart_images(briefing: Briefing, lang: str) -> dict[str, bytes]:
-    """Each chart as a PNG (kaleido, which drives the installed Chromium)."""
-    import plotly.io as pio
-
-    _use_system_chromium()
-    images = {}
-    try:
-        for name, figure in figures(briefing, lang).items():
-            images[name] = pio.to_image(print_figure(figure, name), format="png", scale=PNG_SCALE)
-    except Exception as exc:   # kaleido raises several private types when its browser cannot start
-        raise RenderError(f"kaleido could not draw the charts: {exc}") from exc
-    return images
-
-
-def _use_system_chromium() -> None:
-    if not os.environ.get("BROWSER_PATH"):
-        found = chromium_path()
-        if found:
-            os.environ["BROWSER_PATH"] = found
-
-
-def chromium_path() -> str | None:
-    if Path("/usr/bin/chromium").exists():
-        return "/usr/bin/chromium"
-    return next((shutil.which(name) for name in CHROMIUM_CANDIDATES if shutil.which(name)), None)
-
-
 # ------------------------------------------------------------------------------------------------ the A4 sheet
 def _kpi_rows(briefing: Briefing, lang: str) -> str:
     rows = []
     for kpi in briefing.kpis:
         cells = "".join(f'<td class="cmp {comparison_tone(kpi.against(c))}">'
                         f"{html.escape(comparison_text(kpi.against(c), lang))}</td>" for c in COMPARISONS)
-        rows.append(f'<tr><th scope="row">{html.escape(t("kpi." + kpi.key, lang))}</th>'
+        rows.append(f'<tr><th scope="row">{html.escape(registry.label(kpi.key, lang))}</th>'
                     f'<td class="num">{html.escape(value_text(kpi, lang))}</td>{cells}</tr>')
     return "\n".join(rows)
 
 
-def sheet_html(briefing: Briefing, lang: str, place: str, images: dict[str, bytes], generated: dt.datetime) -> str:
-    """The printable briefing: one A4 page, fonts with CJK glyphs, charts embedded as PNG data URLs."""
-    css = (Path(__file__).resolve().parent.parent / "assets" / "briefing.css").read_text(encoding="utf-8")
+def sheet_html(briefing: Briefing, lang: str, place: str, images: dict[str, bytes], generated: dt.datetime,
+               css: str) -> str:
+    """The printable briefing: one A4 page styled by `css` (assets/briefing.css: fonts with CJK glyphs), the charts
+    (`images`: PNG bytes by figure name) embedded as data URLs."""
     head_cells = "".join(f"<th>{html.escape(t('briefing.col.' + c, lang))}</th>" for c in COMPARISONS)
 
     def image(name: str) -> str:
@@ -276,48 +242,10 @@ def markdown(briefing: Briefing, lang: str, place: str) -> str:
                                   *[t("briefing.col." + c, lang) for c in COMPARISONS]]) + " |",
               "|" + " --- |" * (2 + len(COMPARISONS))]
     for kpi in briefing.kpis:
-        lines.append("| " + " | ".join([t("kpi." + kpi.key, lang), value_text(kpi, lang),
+        lines.append("| " + " | ".join([registry.label(kpi.key, lang), value_text(kpi, lang),
                                         *[comparison_text(kpi.against(c), lang) for c in COMPARISONS]]) + " |")
     lines += ["", t("briefing.too_small.note", lang, n=TOO_SMALL_TO_COMPARE), "", f"## {t('briefing.events', lang)}",
               ""]
     lines += [f"- {s}" for s in events(briefing, lang) or [t("briefing.event.none", lang)]]
     return "\n".join(lines) + "\n"
 
-
-# ---------------------------------------------------------------------------------------------- PDF and PNG
-def _chromium(arguments: list[str], page: str, output: Path) -> bytes:
-    browser = chromium_path()
-    if browser is None:
-        raise RenderError("no Chromium found (install chromium)")
-    with tempfile.TemporaryDirectory(prefix="briefing-") as folder:
-        source = Path(folder) / "briefing.html"
-        source.write_text(page, encoding="utf-8")
-        target = Path(folder) / output.name
-        command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                   "--hide-scrollbars", f"--user-data-dir={folder}/profile", "--no-first-run",
-                   *[a.format(out=target) for a in arguments], source.as_uri()]
-        try:
-            done = subprocess.run(command, capture_output=True, timeout=RENDER_TIMEOUT_S, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise RenderError(f"Chromium took longer than {RENDER_TIMEOUT_S} s") from exc
-        if not target.exists() or not target.stat().st_size:
-            raise RenderError(f"Chromium made no file (exit {done.returncode})")
-        return target.read_bytes()
-
-
-def html_to_pdf(page: str) -> bytes:
-    return _chromium(["--no-pdf-header-footer", "--print-to-pdf={out}"], page, Path("briefing.pdf"))
-
-
-def html_to_png(page: str) -> bytes:
-    width, height = A4_CSS_PX
-    return _chromium([f"--window-size={width},{height}", f"--force-device-scale-factor={PNG_SCALE}",
-                      "--screenshot={out}"], page, Path("briefing.png"))
-
-
-def render(briefing: Briefing, lang: str, place: str, fmt: str, generated: dt.datetime) -> bytes:
-    """The briefing as a PDF or PNG file's bytes."""
-    if fmt not in ("pdf", "png"):
-        raise ValueError(fmt)
-    page = sheet_html(briefing, lang, place, chart_images(briefing, lang), generated)
-    return html_to_pdf(page) if fmt == "pdf" else html_to_png(page)

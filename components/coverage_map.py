@@ -18,14 +18,15 @@ from shapely.geometry import shape
 from shapely.ops import unary_union
 
 from base.i18n import t
+from components.theme import BRAND
 
-COVERED = "#1f5fa8"
+COVERED = BRAND
 UNCOVERED = "#d9822b"
 STATION = "#1d2733"
 OFF = "#9aa5b1"
 ADDED = "#2e7d32"
 RECOMMENDED = "#6a4c93"
-RING = "#1f5fa8"
+RING = BRAND
 MAP_HEIGHT = 620
 POINT = {"variable": "jingbaoCoverage.point"}
 STYLE = {"variable": "jingbaoCoverage.style"}
@@ -56,7 +57,8 @@ def boundary_layer(geojson: dict, lang: str) -> dict:
                         for f in geojson.get("features") or []])
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
+    """A demand or gain: whole numbers without decimals, others with one ("1,204", "3.5")."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
@@ -71,7 +73,7 @@ def hex_layer(hexes: pd.DataFrame, lang: str) -> dict:
         share = covered / weight if weight else 0.0
         colour = COVERED if share >= 0.999 else UNCOVERED
         opacity = round(0.25 + 0.6 * math.sqrt(weight / top), 3)
-        tooltip = t("coverage.hex.tooltip", lang, weight=_number(weight), covered=_number(covered),
+        tooltip = t("coverage.hex.tooltip", lang, weight=number_text(weight), covered=number_text(covered),
                     share=f"{share * 100:.0f}%")
         features.append(_feature({"type": "Polygon", "coordinates": [ring]}, tooltip=tooltip, colour=colour,
                                  opacity=opacity))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from base.i18n import t
+from data_access.registry import HOURS_FROM_MINUTES, METRICS
 
 FLAT_CHANGE = 0.0005    # |change| below this reads as "unchanged" once rounded to one decimal
 
@@ -20,6 +21,30 @@ def format_ratio(value: float | None) -> str:
 
 def format_minutes(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f}"
+
+
+def format_duration(value: float | None, lang: str) -> tuple[str, str]:
+    """Minutes as a person reads them, number and unit: "12.5" "分钟" up to two hours, then hours and minutes in the
+    number itself ("2 小时 05 分", "2 h 05 min"), so that it reads whole wherever the number is quoted alone."""
+    if value is None or value < HOURS_FROM_MINUTES:
+        return format_minutes(value), t("unit.minutes", lang)
+    hours, minutes = divmod(round(value), 60)
+    return f"{hours:,} {t('unit.hours', lang)} {minutes:02d} {t('unit.minutes_short', lang)}", ""
+
+
+def metric_value_text(key: str, value: float | None, lang: str) -> tuple[str, str]:
+    """A metric's value as shown on a card, a tile or in a table: the number and its unit word, both by the unit
+    the registry declares (a share carries its % in the number)."""
+    unit = METRICS[key].unit
+    if unit == "ratio":
+        return format_ratio(value), ""
+    if unit == "minutes":
+        return format_duration(value, lang)
+    if unit == "days":
+        return format_days(value), t("unit.days", lang)
+    if unit == "yuan":
+        return format_yuan(value, lang)
+    return format_count(value), t(f"unit.{METRICS[key].counts}", lang)
 
 
 def format_days(value: float | None) -> str:

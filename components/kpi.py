@@ -5,35 +5,15 @@ from __future__ import annotations
 from dash import html
 
 from base.i18n import t
-from components.formatting import (
-    change_direction,
-    format_change,
-    format_count,
-    format_days,
-    format_minutes,
-    format_ratio,
-    format_yuan,
-)
-from data_access.metrics import HIGHER_IS_BETTER, KPI_UNITS, Kpi, OverviewKpis
+from components.formatting import change_direction, format_change, metric_value_text
+from data_access.registry import METRICS, Kpi, KpiSet, empty_kpis
 
-COUNT_UNITS = {"rescues": "unit.missions", "rescue_survived": "unit.people", "persuasion_stations": "unit.stations",
-               "persuasion_staff": "unit.people", "violations_stopped": "unit.times", "drunk_driving": "unit.times",
-               "hazards": "unit.items", "vehicle_services": "unit.services", "ebike_registrations": "unit.vehicles",
-               "fraud_leads": "unit.leads"}
 ARROWS = {"up": "▲", "down": "▼", "flat": "▶"}
 
 
 def kpi_value_text(kpi: Kpi, lang: str) -> tuple[str, str]:
     """The number and the unit of a KPI value as shown on its card."""
-    if kpi.unit == "ratio":
-        return format_ratio(kpi.value), ""
-    if kpi.unit == "minutes":
-        return format_minutes(kpi.value), t("unit.minutes", lang)
-    if kpi.unit == "days":
-        return format_days(kpi.value), t("unit.days", lang)
-    if kpi.unit == "yuan":
-        return format_yuan(kpi.value, lang)
-    return format_count(kpi.value), t(COUNT_UNITS.get(kpi.key, "unit.cases"), lang)
+    return metric_value_text(kpi.key, kpi.value, lang)
 
 
 def kpi_tone(kpi: Kpi) -> str:
@@ -41,7 +21,7 @@ def kpi_tone(kpi: Kpi) -> str:
     if kpi.change is None:
         return "neutral"
     direction = change_direction(kpi.change)
-    better = HIGHER_IS_BETTER.get(kpi.key)
+    better = METRICS[kpi.key].higher_is_better
     if direction == "flat" or better is None:
         return "neutral"
     return "good" if (direction == "up") == better else "bad"
@@ -50,6 +30,8 @@ def kpi_tone(kpi: Kpi) -> str:
 def _change_line(kpi: Kpi, comparison_kind: str | None, lang: str) -> html.Div:
     if comparison_kind is None:
         return html.Div("\u00a0", className="kpi-change kpi-change-none")
+    if not METRICS[kpi.key].compared:        # a standing figure (stations open now) has no earlier window
+        return html.Div(t("kpi.standing", lang), className="kpi-change kpi-change-neutral")
     basis = html.Span(t(f"compare.{comparison_kind}", lang), className="kpi-basis")
     if kpi.too_small:
         return html.Div([basis, html.Span(t("kpi.too_small", lang), className="kpi-delta")],
@@ -77,23 +59,23 @@ def kpi_card(kpi: Kpi, lang: str, comparison_kind: str | None, note: str | None 
         previous = t("kpi.previous", lang, value=" ".join(p for p in kpi_value_text(previous_kpi, lang) if p))
     return html.Section(
         [
-            html.H3(t(f"kpi.{kpi.key}", lang), className="kpi-name"),
+            html.H3(METRICS[kpi.key].label(lang), className="kpi-name"),
             html.P([html.Span(number, className="kpi-number"),
                     html.Span(unit, className="kpi-unit") if unit else None], className="kpi-value"),
             _change_line(kpi, comparison_kind, lang),
             html.Div(note, className="kpi-note") if note else None,
         ],
         className="kpi-card",
-        title=previous,
+        title=" · ".join(part for part in (METRICS[kpi.key].definition(lang), previous) if part),
         **{"data-kpi": kpi.key},
     )
 
 
-def kpi_grid(overview: OverviewKpis, lang: str, notes: dict[str, str] | None = None) -> list[html.Section]:
+def kpi_grid(overview: KpiSet, lang: str, notes: dict[str, str] | None = None) -> list[html.Section]:
     kind = overview.filters.comparison if overview.comparison is not None else None
     return [kpi_card(kpi, lang, kind, (notes or {}).get(kpi.key)) for kpi in overview.kpis]
 
 
-def kpi_placeholders(lang: str) -> list[html.Section]:
-    """Cards without values, holding the grid's place while the database is away."""
-    return [kpi_card(Kpi(key, None, None, unit, None, False), lang, None) for key, unit in KPI_UNITS.items()]
+def kpi_placeholders(keys: tuple[str, ...], lang: str) -> list[html.Section]:
+    """Cards without values, holding the grid's place until the figures arrive or while the database is away."""
+    return [kpi_card(kpi, lang, None) for kpi in empty_kpis(keys)]

@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from base.i18n import LANGUAGES, t
 from components import ids
+from components.theme import BRAND
 from data_access.filters import COMPARISONS, RANGES, Catalogue
 
 NOT_FOUND_MODULE = "not_found_404"
@@ -141,7 +142,7 @@ def app_shell(page_container, lang: str, refresh_ms: int, titles: Mapping[str, M
             html.Main(
                 dcc.Loading(page_container, target_components={"_pages_content": "children"}, delay_show=250,
                             overlay_style={"visibility": "visible", "opacity": 0.55}, type="dot",
-                            color="#1f5fa8"),
+                            color=BRAND),
                 id=ids.MAIN, className="app-main",
             ),
         ],

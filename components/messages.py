@@ -30,7 +30,3 @@ def _alert(children, color: str, kind: str, role: str) -> html.Div:
     return html.Div(children, className=f"alert alert-{color} page-message {kind}", role=role)
 
 
-def stale_mark(since: str | None, lang: str) -> html.Span:
-    """The red mark over figures that could not be refreshed: what is shown dates from `since`."""
-    text = t("status.db_down", lang, time=since) if since else t("status.db_down_no_time", lang)
-    return html.Span(text, className="stale-mark", role="status")

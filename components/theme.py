@@ -8,8 +8,9 @@ FONT_FAMILY = '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaH
 INK = "#1d2733"
 MUTED = "#5b6675"
 GRID = "#e3e8ee"
+BRAND = "#1f5fa8"      # the house blue (assets/style.css --brand): spinners, outlines, the covered and the cleared
 ALERTS = "#9db7d5"
-QUICK = "#1f5fa8"
+QUICK = BRAND
 RATE = "#d9822b"
 DUTY = "rgba(217, 130, 43, 0.10)"
 MAP_SCALE = [[0.0, "#eef4fb"], [0.35, "#a9c8e8"], [0.7, "#4f8ac4"], [1.0, "#163f73"]]
@@ -32,7 +33,7 @@ METRIC_COLOURS = {
 }
 
 # Categories drawn side by side (service kinds and the like) take their colours from this list, in order.
-CATEGORY_PALETTE = ("#1f5fa8", "#d9822b", "#2a9d8f", "#6a4c93", "#c62828", "#2e7d32", "#8d6e63", "#00838f")
+CATEGORY_PALETTE = (BRAND, "#d9822b", "#2a9d8f", "#6a4c93", "#c62828", "#2e7d32", "#8d6e63", "#00838f")
 
 GRAPH_CONFIG = {
     "displaylogo": False,

@@ -14,7 +14,8 @@ from base.i18n import t
 from components import theme
 from components.formatting import change_direction, format_change
 from components.kpi import ARROWS, kpi_tone, kpi_value_text
-from data_access.metrics import OverviewKpis
+from data_access import registry
+from data_access.registry import WALL, KpiSet
 from data_access.timeutil import to_local
 
 VIEWS = ("overview", "payouts", "districts", "map")
@@ -22,8 +23,6 @@ DEFAULT_PLAYLIST = (("overview", 30), ("map", 60), ("payouts", 20), ("districts"
 DEFAULT_DWELL_S = 30
 DWELL_RANGE_S = (3, 900)
 RUSH_HOURS = ((7, 9), (17, 19))             # local hours [from, to): the rush playlist plays then, if given
-WALL_KPIS = ("alerts", "quick", "quick_rate", "payout_p50", "remote_liability", "rescues")
-BG = "#0b1320"
 PANEL = "#121d2e"
 INK = "#e8eef7"
 MUTED = "#9fb0c8"
@@ -90,10 +89,10 @@ def darken(figure: go.Figure, height: int | None = None) -> go.Figure:
     return figure
 
 
-def kpi_tiles(overview: OverviewKpis, lang: str) -> list[html.Div]:
+def kpi_tiles(overview: KpiSet, lang: str) -> list[html.Div]:
     """The headline KPIs as large tiles with their change against the comparison window."""
     tiles = []
-    for key in WALL_KPIS:
+    for key in WALL:
         kpi = overview.get(key)
         number, unit = kpi_value_text(kpi, lang)
         if kpi.too_small:
@@ -103,8 +102,9 @@ def kpi_tiles(overview: OverviewKpis, lang: str) -> list[html.Div]:
         else:
             change = f"{ARROWS[change_direction(kpi.change)]} {format_change(kpi.change, kpi.unit, lang)}"
             tone = kpi_tone(kpi)
-        tiles.append(html.Div([html.Div(t(f"kpi.{key}", lang), className="wall-kpi-label"),
-                               html.Div([html.Span(number, className="wall-kpi-number"),
+        size = " wall-kpi-number-long" if len(number) > 7 else ""      # hours and minutes keep one line
+        tiles.append(html.Div([html.Div(registry.label(key, lang), className="wall-kpi-label"),
+                               html.Div([html.Span(number, className="wall-kpi-number" + size),
                                          html.Span("" if kpi.unit == "ratio" else unit, className="wall-kpi-unit")],
                                         className="wall-kpi-value"),
                                html.Div(change, className=f"wall-kpi-change {tone}")],

@@ -65,6 +65,19 @@ def get_kpis():
     return jsonify(kpi_report(db, parsed.filters))
 
 
+@api.get("/metrics")
+def get_metrics():
+    """Every metric the dashboard shows: key, name and one-sentence definition (?lang=zh|en), unit, format and which
+    direction is good — the registry the pages, the briefing and the KPIs read."""
+    from base.i18n import LANGUAGES
+    from services.reports import metric_catalogue
+
+    lang = request.args.get("lang", "zh")
+    if lang not in LANGUAGES:
+        return error(400, "lang must be zh or en")
+    return jsonify(metrics=metric_catalogue(lang))
+
+
 @api.get("/as-of")
 def get_as_of():
     """How fresh a city's data is, cheaply: what the wall display polls to mark itself stale. A status report, so an
@@ -143,6 +156,11 @@ def openapi_document() -> dict:
                        for n in ("city", "districts", "start", "end", "range", "compare")],
         "responses": {"200": {"description": "the KPIs with their comparison"},
                       "400": {"description": "bad query values, listed"}},
+    }}
+    paths["/api/v1/metrics"] = {"get": {
+        "summary": "Every metric: key, name, definition, unit, number format, good direction",
+        "parameters": [{"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}}],
+        "responses": {"200": {"description": "the metric registry"}, "400": {"description": "bad lang"}},
     }}
     return {
         "openapi": "3.1.0",

@@ -13,18 +13,18 @@ from dataclasses import dataclass, replace
 import pandas as pd
 from sqlalchemy import func, select
 
-from data_access import mediation, metrics, payouts, rescue
+from data_access import mediation, metrics, payouts, registry, rescue
 from data_access.cache import cached_query
 from data_access.db import Database
 from data_access.filters import Filters
-from data_access.metrics import KPI_UNITS, TOO_SMALL_TO_COMPARE, Kpi
 from data_access.models import AccidentCase, RescueMission, Severity
+from data_access.registry import TOO_SMALL_TO_COMPARE, Kpi
 from data_access.timeutil import LOCAL_OFFSET
 
 WEEK_DAYS = 7
 TREND_DAYS = 28
 COMPARISONS = ("day_before", "year_before", "week_average")
-COUNT_UNITS = ("count", "yuan")
+SUMMED_UNITS = ("count", "yuan")        # what a week averages per day; shares and times are the week's own value
 # Service levels the briefing checks each day: (metric key, target, whether the value must stay at or above it).
 SLAS = (
     ("remote_sla_share", 0.90, True),       # remote liability decided within 5 min of the report, share of remote
@@ -115,10 +115,10 @@ def _week_average(db: Database, day: Filters) -> dict[str, tuple[float | None, f
     value; the base is the week's events per day, so a thin week is marked too small like a thin day."""
     week = replace(day, start=day.start - dt.timedelta(days=WEEK_DAYS), end=day.start - dt.timedelta(days=1),
                    comparison="none")
-    values = metrics.kpi_values(db, week)            # the overview's own (value, base) definition
+    values = registry.measures(db, week, registry.OVERVIEW)      # the overview's own (value, base) definition
     averaged = {}
     for key, (value, base) in values.items():
-        if KPI_UNITS[key] in COUNT_UNITS and value is not None:
+        if registry.METRICS[key].unit in SUMMED_UNITS and value is not None:
             value = value / WEEK_DAYS
         averaged[key] = (value, (base or 0) / WEEK_DAYS)
     return averaged
@@ -134,7 +134,7 @@ def _district_moves(db: Database, day: Filters) -> tuple[DistrictMove, ...]:
         merged = merged[merged["district_adcode"].isin(day.districts)]
     moves = []
     for row in merged.itertuples(index=False):
-        kpi = metrics.compare("alerts", "count", float(row.alerts), float(row.previous), float(row.previous))
+        kpi = registry.compare("alerts", float(row.alerts), float(row.previous), float(row.previous))
         moves.append(DistrictMove(row.district_adcode, row.name_zh, row.name_en, int(row.alerts), int(row.previous),
                                   kpi.change, kpi.too_small))
     moves.sort(key=lambda m: (-(m.alerts - m.previous), m.adcode))
@@ -142,15 +142,9 @@ def _district_moves(db: Database, day: Filters) -> tuple[DistrictMove, ...]:
 
 
 def _sla_checks(db: Database, day: Filters) -> tuple[SlaCheck, ...]:
-    totals = metrics.case_totals(db, day)
-    payout = metrics.payout_latency_percentiles(db, day)
-    clearance = metrics.clearance_time(db, day)
-    values = {
-        "remote_sla_share": (metrics.remote_liability_sla_share(db, day), int(totals["remote_liability"])),
-        "payout_within_15m": (payouts.payout_within(db, day)["15m"], int(payout.count)),
-        "cleared_within_3m": (metrics.cleared_within_share(db, day), int(clearance.count)),
-    }
-    return tuple(SlaCheck(key, values[key][0], target, at_least, values[key][1]) for key, target, at_least in SLAS)
+    values = registry.measures(db, day, tuple(key for key, _, _ in SLAS))
+    return tuple(SlaCheck(key, values[key][0], target, at_least, int(values[key][1]))
+                 for key, target, at_least in SLAS)
 
 
 def major_accidents(db: Database, day: Filters) -> int:
@@ -169,15 +163,16 @@ def daily_briefing(db: Database, city: str, day: dt.date, districts: tuple[str, 
     """The briefing of one local day for a city, or for some of its districts."""
     yoy = day_filters(city, day, districts, "yoy")
     pop = replace(yoy, comparison="pop")
-    against_year = metrics.overview_kpis(db, yoy)
-    against_day = metrics.overview_kpis(db, pop)
+    against_year = registry.kpis(db, yoy, registry.OVERVIEW)
+    against_day = registry.kpis(db, pop, registry.OVERVIEW)
     week = _week_average(db, yoy)
     kpis = []
-    for key, unit in KPI_UNITS.items():
+    for key in registry.OVERVIEW:
+        unit = registry.METRICS[key].unit
         current = against_year.get(key)
         week_value, week_base = week[key]
         kpis.append(BriefingKpi(key, unit, current.value, against_day.get(key), current,
-                                metrics.compare(key, unit, current.value, week_value, week_base)))
+                                registry.compare(key, current.value, week_value, week_base)))
     trend_window = replace(yoy, start=day - dt.timedelta(days=TREND_DAYS - 1), comparison="none")
     return Briefing(
         filters=yoy, kpis=tuple(kpis), districts=_district_moves(db, yoy), slas=_sla_checks(db, yoy),

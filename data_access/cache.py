@@ -11,13 +11,10 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 from flask_caching.backends import FileSystemCache, NullCache, RedisCache, SimpleCache
-
-if TYPE_CHECKING:
-    from data_access.db import Database
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 24 * 3600   # entries are keyed on the data version, so age never makes them wrong
@@ -92,15 +89,24 @@ class QueryCache:
         self.backend.clear()
 
 
+class Versioned(Protocol):
+    """What a query function's first argument offers the cache (data_access.db.Database does)."""
+
+    cache: QueryCache
+    identity: str              # which database: part of every key, so one shared cache can serve several
+
+    def data_version(self) -> int: ...
+
+
 def cached_query(func: Callable[..., T]) -> Callable[..., T]:
-    """Memoize `func(db, *args)` on its hashable arguments and the database's current data version."""
+    """Memoize `func(db, *args)` on the database, its current data version and the hashable arguments."""
 
     name = f"{func.__module__}.{func.__qualname__}"
 
     @functools.wraps(func)
-    def wrapper(db: Database, *args, **kwargs) -> T:
+    def wrapper(db: Versioned, *args, **kwargs) -> T:
         version = db.data_version()
-        raw = f"{name}|{version}|{args!r}|{sorted(kwargs.items())!r}"
+        raw = f"{db.identity}|{name}|{version}|{args!r}|{sorted(kwargs.items())!r}"
         key = "q:" + hashlib.sha1(raw.encode("utf-8")).hexdigest()
         hit = db.cache.get(key)
         if hit is not None:

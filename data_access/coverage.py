@@ -38,7 +38,6 @@ MAX_MINUTES = 180.0
 WEIGHTINGS = ("equal", "severity")
 SEVERITY_WEIGHTS = {"minor": 1.0, "injury": 3.0, "major": 10.0}   # a major accident counts as ten minor ones
 VEHICLES = ("motorcycle", "car")
-AREAS = ("urban", "rural")
 KIND_VEHICLE = {kind: ("motorcycle" if kind == "police_booth" else "car") for kind in KINDS}
 DEFAULT_SPEEDS = {("motorcycle", "urban"): 25.0, ("motorcycle", "rural"): 40.0,
                   ("car", "urban"): 30.0, ("car", "rural"): 55.0}   # km/h along the road
@@ -284,7 +283,6 @@ class Scenario:
         }
 
 
-SCENARIO_KEYS = tuple(Scenario().to_params())
 
 
 def _number(text: str, low: float, high: float) -> float:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +49,8 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.cache = cache or QueryCache.from_url("null")
+        # Which database a cached value belongs to: two databases sharing one Redis never read each other's entries.
+        self.identity = hashlib.sha1(make_url(url).render_as_string(hide_password=True).encode()).hexdigest()[:12]
 
     @property
     def dialect(self) -> str:
@@ -107,8 +109,3 @@ def bump_data_version(session: Session) -> None:
     session.execute(
         update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1, updated_at=utcnow())
     )
-
-
-def data_updated_at(db: Database) -> dt.datetime | None:
-    with db.session() as session:
-        return session.execute(select(DataVersion.updated_at).where(DataVersion.id == 1)).scalar()

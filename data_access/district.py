@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data_access import metrics
+from data_access import metrics, registry
 from data_access.cache import cached_query
 from data_access.db import Database
 from data_access.filters import Filters
@@ -13,11 +13,11 @@ from data_access.filters import Filters
 @cached_query
 def district_kpi_table(db: Database, filters: Filters) -> pd.DataFrame:
     """Every district of the city with each overview KPI over the window, computed by the same function as the
-    overview for a one-district filter (`metrics.overview_values`), so the ranks cannot disagree with the pages."""
+    overview for a one-district filter (`registry.values`), so the ranks cannot disagree with the pages."""
     names = metrics.district_names(db, filters.city)
     rows = []
     for code in names["district_adcode"]:
-        values = metrics.overview_values(db, filters.with_districts((code,)))
+        values = registry.values(db, filters.with_districts((code,)), registry.OVERVIEW)
         rows.append({"district_adcode": code, **values})
     return names[["district_adcode", "name_zh", "name_en"]].merge(pd.DataFrame(rows), on="district_adcode")
 
@@ -29,14 +29,14 @@ def district_ranks(db: Database, filters: Filters, district: str) -> pd.DataFram
     district's value."""
     table = district_kpi_table(db, filters).set_index("district_adcode")
     rows = []
-    for key in metrics.KPI_UNITS:
+    for key in registry.OVERVIEW:
         values = pd.to_numeric(table[key], errors="coerce").dropna()
-        better = metrics.HIGHER_IS_BETTER.get(key)
+        better = registry.METRICS[key].higher_is_better
         ascending = better is False
         ranks = values.rank(ascending=ascending, method="min")
         value = table.at[district, key] if district in table.index else None
         rank = int(ranks[district]) if district in ranks.index and better is not None else None
-        rows.append({"kpi": key, "unit": metrics.KPI_UNITS[key], "value": None if pd.isna(value) else value,
+        rows.append({"kpi": key, "unit": registry.METRICS[key].unit, "value": None if pd.isna(value) else value,
                      "rank": rank, "ranked": int(len(values)),
                      "city_median": float(values.median()) if len(values) else None,
                      "higher_is_better": better})

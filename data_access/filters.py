@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlencode
 
 RANGES = ("yesterday", "7d", "30d", "90d", "ytd", "12m", "all", "custom")
 COMPARISONS = ("yoy", "pop", "none")
@@ -58,21 +57,6 @@ class Filters:
 
     def with_districts(self, districts: tuple[str, ...]) -> Filters:
         return replace(self, districts=tuple(sorted(districts)))
-
-    def to_query(self, **extra: str) -> str:
-        params: dict[str, str] = {"city": self.city}
-        if self.range_key and self.range_key != "custom":
-            params["range"] = self.range_key
-        else:
-            params["start"] = self.start.isoformat()
-            params["end"] = self.end.isoformat()
-        if self.districts:
-            params["districts"] = ",".join(self.districts)
-        params["compare"] = self.comparison
-        if self.insurer is not None:
-            params["insurer"] = str(self.insurer)
-        params.update({k: v for k, v in extra.items() if v})
-        return urlencode(params)
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,10 @@ from data_access import metrics
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
-from data_access.metrics import OverviewKpis, share
+from data_access.metrics import share
 from data_access.models import FraudLead, Insurer
 
 F = FraudLead.__table__.c
-FRAUD_KPI_UNITS = {"fraud_leads": "count", "fraud_suspected": "count", "fraud_suspected_share": "ratio",
-                   "fraud_amount": "yuan"}
 COLUMNS = ["leads", "suspected", "amount_yuan"]
 
 
@@ -80,14 +78,19 @@ def fraud_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     return _finish(frame)
 
 
-def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
+def fraud_leads(db: Database, filters: Filters) -> int:
+    return fraud_totals(db, filters)["leads"]
+
+
+def fraud_suspected(db: Database, filters: Filters) -> int:
+    return fraud_totals(db, filters)["suspected"]
+
+
+def fraud_suspected_share(db: Database, filters: Filters) -> float | None:
+    """Suspected-fraud cases ÷ leads."""
     totals = fraud_totals(db, filters)
-    leads = totals["leads"]
-    return {"fraud_leads": (leads, leads), "fraud_suspected": (totals["suspected"], totals["suspected"]),
-            "fraud_suspected_share": (totals["suspected"] / leads if leads else None, leads),
-            "fraud_amount": (totals["amount_yuan"], totals["suspected"])}
+    return totals["suspected"] / totals["leads"] if totals["leads"] else None
 
 
-@cached_query
-def fraud_kpis(db: Database, filters: Filters) -> OverviewKpis:
-    return metrics.kpis_against_comparison(db, filters, FRAUD_KPI_UNITS, _kpi_values)
+def fraud_amount(db: Database, filters: Filters) -> float:
+    return fraud_totals(db, filters)["amount_yuan"]

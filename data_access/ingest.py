@@ -4,7 +4,8 @@ database, shared by the REST API and the CSV import.
 Rows are validated one by one (unknown district, coordinates outside the city, stage times out of order, bad
 enums, bad numbers); the good ones are upserted on (source, id) in one transaction, the bad ones reported with
 their index, field and reason. Sending a row again changes nothing; sending it with more stages filled updates
-the record. Every write refreshes the rollups of the days it touched and bumps the data version.
+the record. Every write refreshes the rollups of the days it touched and bumps the data version; a request that
+changes nothing leaves both alone, so the query caches stay warm.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from data_access.db import Database
+from data_access.db import Database, bump_data_version
 from data_access.models import (
     AccidentCase,
     Channel,
@@ -371,7 +372,9 @@ def store(db: Database, kind: str, source: str, rows: list[Mapping], places: Pla
         records[record["external_id"]] = record          # the last of repeated ids in one request wins
     table = model.__table__
     key_columns = ("source", "external_id")
-    with db.transaction() as session:
+    # Not db.transaction(): that bumps the data version even when every row comes back unchanged, which would throw
+    # every cached query away for nothing. The version moves only when a row was written.
+    with db.sessions.begin() as session:
         existing = {}
         ids = list(records)
         for start in range(0, len(ids), 900):
@@ -398,6 +401,7 @@ def store(db: Database, kind: str, source: str, rows: list[Mapping], places: Pla
             statement = (postgresql if db.dialect == "postgresql" else sqlite).insert(table)
             updates = {c: statement.excluded[c] for c in changed[0] if c not in key_columns}
             session.execute(statement.on_conflict_do_update(index_elements=list(key_columns), set_=updates), changed)
+            bump_data_version(session)
     if kind == "cases" and touched:
         refresh_days(db, touched)
     return result

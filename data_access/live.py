@@ -194,24 +194,6 @@ def _route(text: str | None) -> list[list[float]]:
     return [[float(p[0]), float(p[1])] for p in (geometry.get("coordinates") or []) if len(p) >= 2]
 
 
-def position_history(db: Database, city: str, start: dt.datetime, end: dt.datetime, step_s: int = 60
-                     ) -> pd.DataFrame:
-    """Unit positions between start and end (UTC), downsampled to at most one row per unit per `step_s` seconds:
-    unit_id, at, lon, lat, status, case_id — what playback replays."""
-    with db.session() as session:
-        rows = session.execute(select(P.unit_id, P.at, P.lon, P.lat, P.status, P.case_id)
-                               .join(RiderUnit.__table__, U.id == P.unit_id)
-                               .where(U.city_adcode == city, P.at >= start, P.at < end)
-                               .order_by(P.unit_id, P.at)).all()
-    frame = rows_frame(rows, ["unit_id", "at", "lon", "lat", "status", "case_id"])
-    if frame.empty:
-        return frame
-    frame["at"] = pd.to_datetime(frame["at"])
-    frame["status"] = frame["status"].map(_value)
-    bucket = (frame["at"] - pd.Timestamp(start)).dt.total_seconds().floordiv(step_s)
-    return frame.loc[~pd.DataFrame({"u": frame["unit_id"], "b": bucket}).duplicated()].reset_index(drop=True)
-
-
 def hexbins(lon: np.ndarray, lat: np.ndarray, size_deg: float) -> pd.DataFrame:
     """Counts of points in flat-topped hexagons of circumradius `size_deg` (in longitude degrees): hex centre lon,
     lat and count — the accident-density layer."""

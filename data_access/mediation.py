@@ -15,7 +15,7 @@ from data_access import metrics
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
-from data_access.metrics import OverviewKpis, share
+from data_access.metrics import share
 from data_access.models import MediationCase, MediationOutcome
 from data_access.sqlfuncs import seconds_between
 from data_access.throughput import month_windows
@@ -23,11 +23,6 @@ from data_access.throughput import month_windows
 M = MediationCase.__table__.c
 OUTCOMES = (MediationOutcome.SETTLED.value, MediationOutcome.FAILED.value, MediationOutcome.LITIGATION.value)
 DURATION_BINS_DAYS = (0, 1, 2, 3, 5, 7, 10, 14, 21, 30, 45, 60, 90, 180, 10_000)
-MEDIATION_KPI_UNITS = {
-    "mediation_opened": "count", "mediation_closed": "count", "mediation_success_rate": "ratio",
-    "pre_litigation_rate": "ratio", "mediation_duration": "days", "mediation_backlog": "count",
-    "mediation_amount": "yuan",
-}
 
 
 def _place(filters: Filters) -> list:
@@ -87,7 +82,7 @@ def outcome_counts(db: Database, filters: Filters) -> pd.DataFrame:
     with db.session() as session:
         rows = session.execute(
             select(M.outcome, func.count(), func.coalesce(func.sum(M.amount_yuan), 0))
-            .where(*metrics._mediations_closed(filters)).group_by(M.outcome)).all()
+            .where(*metrics.mediations_closed_where(filters)).group_by(M.outcome)).all()
     found = {str(getattr(outcome, "value", outcome)): (int(n), float(amount)) for outcome, n, amount in rows}
     frame = pd.DataFrame({"outcome": list(OUTCOMES),
                           "cases": [found.get(o, (0, 0.0))[0] for o in OUTCOMES],
@@ -101,7 +96,7 @@ def durations_days(db: Database, filters: Filters) -> np.ndarray:
     """closed − opened in days of every case closed in the window (the sample behind `mediation_duration_days`)."""
     with db.session() as session:
         rows = session.execute(select(seconds_between(M.closed_at, M.opened_at))
-                               .where(*metrics._mediations_closed(filters))).cursor.fetchall()
+                               .where(*metrics.mediations_closed_where(filters))).cursor.fetchall()
     return np.array([row[0] for row in rows], dtype=float) / 86400.0
 
 
@@ -121,30 +116,7 @@ def duration_distribution(db: Database, filters: Filters) -> pd.DataFrame:
     return frame
 
 
-def duration_change(db: Database, filters: Filters) -> float | None:
-    """Relative change of the median duration against the comparison window (−0.2: 20% shorter)."""
-    window = filters.comparison_window()
-    now = metrics.mediation_duration_days(db, filters)
-    before = metrics.mediation_duration_days(db, window) if window is not None else None
-    if now is None or not before:
-        return None
-    return (now - before) / before
-
-
-def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
+def activity(db: Database, filters: Filters) -> int:
+    """Mediation cases opened or closed in the window: what the backlog's change rests on."""
     stats = metrics.mediation_outcomes(db, filters)
-    return {
-        "mediation_opened": (stats.opened, stats.opened),
-        "mediation_closed": (stats.closed, stats.closed),
-        "mediation_success_rate": (stats.success_rate, stats.closed),
-        "pre_litigation_rate": (stats.pre_litigation_rate, stats.closed),
-        "mediation_duration": (metrics.mediation_duration_days(db, filters), stats.closed),
-        "mediation_backlog": (open_backlog(db, filters), stats.opened + stats.closed),
-        "mediation_amount": (stats.amount_yuan, stats.settled),
-    }
-
-
-@cached_query
-def mediation_kpis(db: Database, filters: Filters) -> OverviewKpis:
-    return metrics.kpis_against_comparison(db, filters, MEDIATION_KPI_UNITS, _kpi_values)
-
+    return stats.opened + stats.closed

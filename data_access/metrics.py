@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +34,6 @@ from data_access.models import (
 from data_access.rollups import WHOLE_CITY, daily_stat_columns, latency_values
 from data_access.sqlfuncs import seconds_between
 
-TOO_SMALL_TO_COMPARE = 30           # a comparison base below this many events is marked, not shown as a % swing
 RESCUE_GOLDEN_HOUR_S = 60 * 60
 CLEARED_WITHIN_S = 3 * 60          # the published "撤离现场 3 分钟内" target
 STAT_FIELDS = tuple(col.name for col in daily_stat_columns())
@@ -87,11 +85,6 @@ def district_geojson(db: Database, city: str) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def main_urban_districts(db: Database, city: str) -> tuple[str, ...]:
-    names = district_names(db, city)
-    return tuple(names.loc[names["main_urban"].astype(bool), "district_adcode"])
-
-
 @cached_query
 def data_as_of(db: Database, city: str) -> dt.datetime | None:
     """The newest stored event of the city (naive UTC): the newest report, or a later stage of any case."""
@@ -122,7 +115,8 @@ def duty_periods(db: Database, filters: Filters) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------ rollup readers
-def _stat_where(filters: Filters, table=DailyStat.__table__):
+def stat_where(filters: Filters, table=DailyStat.__table__):
+    """The rollup rows of the window's days, city and districts (the insurer filter has no rollup)."""
     conditions = [table.c.city_adcode == filters.city, table.c.local_day >= filters.start,
                   table.c.local_day <= filters.end]
     if filters.districts:
@@ -130,7 +124,8 @@ def _stat_where(filters: Filters, table=DailyStat.__table__):
     return and_(*conditions)
 
 
-def _raw_where(filters: Filters):
+def case_where(filters: Filters):
+    """The accident cases reported on the window's days in its city, districts and insurer."""
     conditions = [AccidentCase.city_adcode == filters.city, AccidentCase.local_day >= filters.start,
                   AccidentCase.local_day <= filters.end]
     if filters.districts:
@@ -140,6 +135,17 @@ def _raw_where(filters: Filters):
     return and_(*conditions)
 
 
+def place_and_days(table, filters: Filters, day_column: str | None = "local_day") -> list:
+    """The rows of a table with city, district and day columns that fall in the window (all days when
+    `day_column` is None): the WHERE of every count kept per district and day (patrols, stations' work, leads)."""
+    conditions = [table.c.city_adcode == filters.city]
+    if day_column:
+        conditions += [table.c[day_column] >= filters.start, table.c[day_column] <= filters.end]
+    if filters.districts:
+        conditions.append(table.c.district_adcode.in_(filters.districts))
+    return conditions
+
+
 @cached_query
 def case_totals(db: Database, filters: Filters) -> dict[str, float]:
     """Sums of every daily_stat field over the window: the shared input of the count and share metrics."""
@@ -147,10 +153,10 @@ def case_totals(db: Database, filters: Filters) -> dict[str, float]:
         if filters.insurer is None:
             table = DailyStat.__table__
             row = session.execute(
-                select(*[func.coalesce(func.sum(table.c[name]), 0) for name in STAT_FIELDS]).where(_stat_where(filters))
+                select(*[func.coalesce(func.sum(table.c[name]), 0) for name in STAT_FIELDS]).where(stat_where(filters))
             ).one()
         else:
-            row = session.execute(select(*daily_stat_columns()).where(_raw_where(filters))).one()
+            row = session.execute(select(*daily_stat_columns()).where(case_where(filters))).one()
     return {name: float(value or 0) for name, value in zip(STAT_FIELDS, row, strict=True)}
 
 
@@ -218,7 +224,7 @@ def latency_histogram(db: Database, filters: Filters, metric: str) -> tuple[np.n
                 raw_ranges.append((month_after, filters.end))
         for lo, hi in raw_ranges:
             edge = Filters(city=filters.city, start=lo, end=hi, districts=filters.districts, insurer=filters.insurer)
-            values = latency_values(session, _raw_where(edge), metric)
+            values = latency_values(session, case_where(edge), metric)
             values = values[~np.isnan(values)]
             if values.size:
                 hist += sketch.histogram(values)
@@ -351,6 +357,11 @@ def online_share(db: Database, filters: Filters) -> float | None:
     return totals["handled_online"] / totals["cases"] if totals["cases"] else None
 
 
+def paid_cases(db: Database, filters: Filters) -> int:
+    """Cases reported in the window and paid."""
+    return int(case_totals(db, filters)["paid"])
+
+
 def paid_amount_yuan(db: Database, filters: Filters) -> float:
     return round(case_totals(db, filters)["paid_amount_yuan"], 2)
 
@@ -408,7 +419,7 @@ def mediation_outcomes(db: Database, filters: Filters) -> MediationStats:
         opened = session.execute(
             select(func.count()).where(*where_place, m.opened_day >= filters.start, m.opened_day <= filters.end)
         ).scalar() or 0
-        closed_where = _mediations_closed(filters)
+        closed_where = mediations_closed_where(filters)
         is_settled = m.outcome == MediationOutcome.SETTLED.value
         closed, settled, pre, amount = session.execute(
             select(func.count(), func.coalesce(func.sum(case((is_settled, 1), else_=0)), 0),
@@ -425,7 +436,8 @@ def mediation_outcomes(db: Database, filters: Filters) -> MediationStats:
     )
 
 
-def _mediations_closed(filters: Filters) -> list:
+def mediations_closed_where(filters: Filters) -> list:
+    """The mediation cases of the city and districts closed (settled, failed or gone to court) in the window."""
     m = MediationCase.__table__.c
     conditions = [m.city_adcode == filters.city, m.closed_day >= filters.start, m.closed_day <= filters.end,
                   m.outcome.in_(CLOSED_OUTCOMES)]
@@ -440,7 +452,7 @@ def mediation_duration_days(db: Database, filters: Filters) -> float | None:
     m = MediationCase.__table__.c
     with db.session() as session:
         rows = session.execute(select(seconds_between(m.closed_at, m.opened_at))
-                               .where(*_mediations_closed(filters))).cursor.fetchall()
+                               .where(*mediations_closed_where(filters))).cursor.fetchall()
     return float(np.median([row[0] for row in rows])) / 86400 if rows else None
 
 
@@ -479,115 +491,13 @@ def rescue_summary(db: Database, filters: Filters) -> RescueStats:
                        within / missions if missions else None)
 
 
-# ------------------------------------------------------------------------------------------------ the overview
-@dataclass(frozen=True)
-class Kpi:
-    key: str
-    value: float | None
-    previous: float | None
-    unit: str                  # count | ratio | minutes | yuan
-    change: float | None       # relative for count/minutes/yuan, percentage points (as a fraction) for ratio
-    too_small: bool
-
-
-@dataclass(frozen=True)
-class OverviewKpis:
-    filters: Filters
-    comparison: Filters | None
-    kpis: tuple[Kpi, ...]
-
-    def get(self, key: str) -> Kpi:
-        return next(k for k in self.kpis if k.key == key)
-
-    def as_dict(self) -> dict[str, float | None]:
-        return {k.key: k.value for k in self.kpis}
-
-
-def compare(key: str, unit: str, value: float | None, previous: float | None, base: float | None) -> Kpi:
-    """A KPI against its comparison value; a base below TOO_SMALL_TO_COMPARE events is marked instead of compared."""
-    too_small = previous is not None and (base is None or base < TOO_SMALL_TO_COMPARE)
-    change = None
-    if value is not None and previous is not None and not too_small:
-        if unit == "ratio":
-            change = value - previous
-        elif previous:
-            change = (value - previous) / previous
-    return Kpi(key, value, previous, unit, change, too_small)
-
-
-def kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
-    """Each overview KPI's value and the number of events it rests on (the base of a comparison)."""
-    totals = case_totals(db, filters)
-    payout = payout_latency_percentiles(db, filters)
-    mediation = mediation_outcomes(db, filters)
-    rescues = rescue_summary(db, filters)
-    return {
-        "alerts": (accident_alerts(db, filters), totals["alerts"]),
-        "quick": (quick_handled_cases(db, filters), totals["quick"]),
-        "quick_rate": (quick_handling_rate(db, filters), totals["alerts"]),
-        "remote_liability": (remote_liability_cases(db, filters), totals["remote_liability"]),
-        "online_share": (online_share(db, filters), totals["cases"]),
-        "payout_p50": (payout.p50, payout.count),
-        "payout_p90": (payout.p90, payout.count),
-        "mediation_success_rate": (mediation.success_rate, mediation.closed),
-        "rescues": (rescues.missions, rescues.missions),
-    }
-
-
-@cached_query
-def overview_values(db: Database, filters: Filters) -> dict[str, float | None]:
-    """The overview KPIs' values for the window alone, without a comparison: what districts are ranked by."""
-    return {key: value for key, (value, _) in kpi_values(db, filters).items()}
-
-
-# Whether a rise is good news; None: neither (rescues follow the accidents, not the service).
-HIGHER_IS_BETTER: dict[str, bool | None] = {
-    "alerts": False, "quick": True, "quick_rate": True, "remote_liability": True, "online_share": True,
-    "payout_p50": False, "payout_p90": False, "mediation_success_rate": True, "rescues": None,
-    "paid": True, "payout_fastest": False, "remote_sla_share": True, "one_click": True, "one_click_amount": None,
-    "paid_amount": None, "patrol_share": True, "to_scene_p50": False, "to_scene_p90": False,
-    "clearance_p50": False, "cleared_within_3m": True, "mediation_opened": None, "mediation_closed": True,
-    "pre_litigation_rate": True, "mediation_duration": False, "mediation_backlog": False, "mediation_amount": None,
-    "rescue_survived": True, "rescue_within_60m": True, "rescue_to_hospital_p50": False,
-    "persuasion_stations": True, "persuasion_staff": True, "violations_stopped": None, "drunk_driving": None,
-    "hazards": None, "vehicle_services": True, "ebike_registrations": True, "fraud_leads": None,
-    "fraud_suspected": None, "fraud_suspected_share": None, "fraud_amount": None,
-}
-
-
-KPI_UNITS = {
-    "alerts": "count", "quick": "count", "quick_rate": "ratio", "remote_liability": "count",
-    "online_share": "ratio", "payout_p50": "minutes", "payout_p90": "minutes", "mediation_success_rate": "ratio",
-    "rescues": "count",
-}
-
-
-def kpis_against_comparison(db: Database, filters: Filters, units: dict[str, str],
-                            values: Callable[[Database, Filters], dict[str, tuple[float | None, float]]]
-                            ) -> OverviewKpis:
-    """Each KPI of `units` in the window against the comparison window; `values` gives (value, base) per key."""
-    current = values(db, filters)
-    comparison = filters.comparison_window()
-    previous = values(db, comparison) if comparison else {}
-    kpis = []
-    for key, unit in units.items():
-        prev_value, base = previous.get(key, (None, None))
-        kpis.append(compare(key, unit, current[key][0], prev_value, base))
-    return OverviewKpis(filters, comparison, tuple(kpis))
-
-
-@cached_query
-def overview_kpis(db: Database, filters: Filters) -> OverviewKpis:
-    return kpis_against_comparison(db, filters, KPI_UNITS, kpi_values)
-
-
 @cached_query
 def daily_trend(db: Database, filters: Filters) -> pd.DataFrame:
     table = DailyStat.__table__
     with db.session() as session:
         rows = session.execute(
             select(table.c.local_day, func.sum(table.c.alerts), func.sum(table.c.quick), func.sum(table.c.cases))
-            .where(_stat_where(filters)).group_by(table.c.local_day)
+            .where(stat_where(filters)).group_by(table.c.local_day)
         ).all()
     frame = rows_frame(rows, ["day", "alerts", "quick", "cases"])
     frame["day"] = pd.to_datetime(frame["day"])
@@ -609,7 +519,7 @@ def district_summary(db: Database, filters: Filters) -> pd.DataFrame:
     with db.session() as session:
         rows = session.execute(
             select(table.c.district_adcode, *[func.sum(table.c[name]) for name in counts_of])
-            .where(_stat_where(whole_city)).group_by(table.c.district_adcode)
+            .where(stat_where(whole_city)).group_by(table.c.district_adcode)
         ).all()
     counts = rows_frame(rows, ["district_adcode", *counts_of])
     frame = district_names(db, filters.city).merge(counts, on="district_adcode", how="left")

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from data_access import metrics, sketch
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
-from data_access.metrics import LatencyStats, OverviewKpis
+from data_access.metrics import LatencyStats
 from data_access.models import AccidentCase, Insurer
 from data_access.rollups import LATENCIES, daily_stat_columns
 from data_access.sqlfuncs import seconds_between
@@ -22,11 +22,6 @@ from data_access.sqlfuncs import seconds_between
 STAGES = ("to_scene", "clearance", "liability", "assessment", "payout")
 PAID_WITHIN_S = {"15m": 15 * 60, "1h": 3600, "1d": 86400}
 STAT_COLUMNS = ["count", "p50", "p90", "p99", "fastest"]
-PAYOUT_KPI_UNITS = {
-    "paid": "count", "payout_p50": "minutes", "payout_p90": "minutes", "payout_fastest": "minutes",
-    "remote_sla_share": "ratio", "online_share": "ratio", "one_click": "count", "one_click_amount": "yuan",
-    "paid_amount": "yuan",
-}
 
 
 def _stage_stats(db: Database, filters: Filters, stage: str) -> LatencyStats:
@@ -63,6 +58,20 @@ def payout_within(db: Database, filters: Filters) -> dict[str, float | None]:
     return {key: sketch.share_at_most(hist, seconds) for key, seconds in PAID_WITHIN_S.items()}
 
 
+def paid_within_15_minutes(db: Database, filters: Filters) -> float | None:
+    """Share of the paid cases of the window paid within 15 minutes of the report (the headline SLA)."""
+    return payout_within(db, filters)["15m"]
+
+
+@cached_query
+def insurers_on_platform(db: Database, filters: Filters) -> int:
+    """Insurers of the city connected to the 12123 quick-handling platform now."""
+    with db.session() as session:
+        return int(session.execute(
+            select(func.count()).where(Insurer.city_adcode == filters.city, Insurer.on_platform)
+        ).scalar() or 0)
+
+
 def _payout_row(db: Database, filters: Filters) -> tuple[int, float, float | None, float | None]:
     totals = metrics.case_totals(db, filters)
     payout = metrics.payout_latency_percentiles(db, filters)
@@ -89,12 +98,12 @@ def insurer_payouts(db: Database, filters: Filters) -> pd.DataFrame:
         sums = session.execute(
             select(c.insurer_id, columns["paid"], columns["paid_amount_yuan"], columns["remote_liability"],
                    columns["remote_liability_in_sla"])
-            .where(metrics._raw_where(everyone), c.insurer_id.is_not(None)).group_by(c.insurer_id)
+            .where(metrics.case_where(everyone), c.insurer_id.is_not(None)).group_by(c.insurer_id)
         ).all()
         later, earlier, _ = LATENCIES["payout"]
         latencies = session.execute(
             select(c.insurer_id, seconds_between(later, earlier))
-            .where(metrics._raw_where(everyone), later.is_not(None), c.insurer_id.is_not(None))
+            .where(metrics.case_where(everyone), later.is_not(None), c.insurer_id.is_not(None))
         ).cursor.fetchall()
     insurers = rows_frame(rows, ["insurer_id", "code", "name_zh", "name_en"])
     totals = rows_frame(sums, ["insurer_id", "paid", "amount_yuan", "remote", "remote_in_sla"])
@@ -129,27 +138,3 @@ def payouts_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     for column in ("amount_yuan", "p50", "p90"):
         frame[column] = frame[column].astype(float)
     return frame
-
-
-def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
-    """Each payouts KPI's value and the number of events it rests on (the base of a comparison)."""
-    totals = metrics.case_totals(db, filters)
-    payout = metrics.payout_latency_percentiles(db, filters)
-    one_click = metrics.one_click_claims(db, filters)
-    return {
-        "paid": (totals["paid"], totals["paid"]),
-        "payout_p50": (payout.p50, payout.count),
-        "payout_p90": (payout.p90, payout.count),
-        "payout_fastest": (payout.fastest, payout.count),
-        "remote_sla_share": (metrics.remote_liability_sla_share(db, filters), totals["remote_liability"]),
-        "online_share": (metrics.online_share(db, filters), totals["cases"]),
-        "one_click": (one_click.cases, one_click.cases),
-        "one_click_amount": (one_click.amount_yuan, one_click.cases),
-        "paid_amount": (metrics.paid_amount_yuan(db, filters), totals["paid"]),
-    }
-
-
-@cached_query
-def payout_kpis(db: Database, filters: Filters) -> OverviewKpis:
-    """The KPIs of the payouts page against the comparison window, in the shape of the overview's KPIs."""
-    return metrics.kpis_against_comparison(db, filters, PAYOUT_KPI_UNITS, _kpi_values)

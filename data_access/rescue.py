@@ -12,14 +12,11 @@ from data_access import metrics
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
-from data_access.metrics import OverviewKpis
 from data_access.models import RescueMission
 from data_access.timeutil import LOCAL_OFFSET
 
 R = RescueMission.__table__.c
 STAGES = ("requested_at", "takeoff_at", "on_scene_at", "hospital_at")
-RESCUE_KPI_UNITS = {"rescues": "count", "rescue_survived": "count", "rescue_within_60m": "ratio",
-                    "rescue_to_hospital_p50": "minutes"}
 
 
 @cached_query
@@ -57,18 +54,12 @@ def route_points(text: str | None) -> list[list[float]]:
     return [list(map(float, point[:2])) for point in coordinates or []]
 
 
-def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
-    summary = metrics.rescue_summary(db, filters)
-    frame = missions(db, filters)
-    took = frame["hospital_min"].dropna()
-    return {
-        "rescues": (summary.missions, summary.missions),
-        "rescue_survived": (summary.survived, summary.missions),
-        "rescue_within_60m": (summary.share_within_60_min, summary.missions),
-        "rescue_to_hospital_p50": (float(took.median()) if len(took) else None, len(took)),
-    }
+def to_hospital_median(db: Database, filters: Filters) -> float | None:
+    """Median minutes from the rescue request to the hospital, of the missions that reached one."""
+    took = missions(db, filters)["hospital_min"].dropna()
+    return float(took.median()) if len(took) else None
 
 
-@cached_query
-def rescue_kpis(db: Database, filters: Filters) -> OverviewKpis:
-    return metrics.kpis_against_comparison(db, filters, RESCUE_KPI_UNITS, _kpi_values)
+def reached_hospital(db: Database, filters: Filters) -> int:
+    """Missions of the window that reached a hospital."""
+    return int(missions(db, filters)["hospital_min"].notna().sum())

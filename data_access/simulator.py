@@ -42,7 +42,6 @@ LIABILITY_AFTER_S = (30, 240)          # remote liability via 12123 after the ro
 ASSESSED_AFTER_S = (120, 900)          # online damage assessment
 PAID_AFTER_S = (900, 3600)             # payout after assessment
 PATROL_FOUND_KM = 0.3                  # a patrolling unit this close finds the accident itself
-KM_PER_DEG_LAT = 111.2
 FULL_RATE_HOURS = 48                  # positions kept at the live rate; older ones are thinned
 THINNED_STEP_S = 300                  # ... to one per unit per 5 minutes (and every change of status or case)
 THIN_EVERY = dt.timedelta(hours=1)

@@ -10,7 +10,6 @@ from data_access import metrics
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
-from data_access.metrics import OverviewKpis
 from data_access.models import (
     EbikeRegistration,
     PersuasionKind,
@@ -23,18 +22,6 @@ from data_access.models import (
 
 VIOLATIONS = tuple(kind.value for kind in PersuasionKind if kind is not PersuasionKind.HAZARD)
 SERVICE_KINDS = tuple(kind.value for kind in VehicleServiceKind)
-STATION_KPI_UNITS = {"persuasion_stations": "stations", "persuasion_staff": "people",
-                     "violations_stopped": "count", "drunk_driving": "count", "hazards": "count",
-                     "vehicle_services": "count", "ebike_registrations": "count"}
-
-
-def _where(table, filters: Filters, day_column: str = "local_day") -> list:
-    conditions = [table.c.city_adcode == filters.city]
-    if day_column:
-        conditions += [table.c[day_column] >= filters.start, table.c[day_column] <= filters.end]
-    if filters.districts:
-        conditions.append(table.c.district_adcode.in_(filters.districts))
-    return conditions
 
 
 def _value(kind) -> str:
@@ -44,7 +31,7 @@ def _value(kind) -> str:
 @cached_query
 def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     """Per district of the whole city: persuasion stations, their staff, violations stopped (all kinds but hazards),
-    drunk driving among them, and hazards found in the window."""
+    drunk driving among them, and hazards found in the window; and the district's vehicle-administration stations."""
     whole_city = Filters(city=filters.city, start=filters.start, end=filters.end)
     s, p = Station.__table__, PersuasionRecord.__table__
     with db.session() as session:
@@ -52,12 +39,18 @@ def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
             select(s.c.district_adcode, func.count(), func.coalesce(func.sum(s.c.staff), 0))
             .where(s.c.city_adcode == filters.city, s.c.kind == StationKind.PERSUASION.value)
             .group_by(s.c.district_adcode)).all()
+        vehicle_admin = session.execute(
+            select(s.c.district_adcode, func.count())
+            .where(s.c.city_adcode == filters.city, s.c.kind == StationKind.VEHICLE_ADMIN.value)
+            .group_by(s.c.district_adcode)).all()
         records = session.execute(
-            select(p.c.district_adcode, p.c.kind, func.sum(p.c["count"])).where(*_where(p, whole_city))
+            select(p.c.district_adcode, p.c.kind, func.sum(p.c["count"])).where(*metrics.place_and_days(p, whole_city))
             .group_by(p.c.district_adcode, p.c.kind)).all()
     frame = metrics.district_names(db, filters.city)[["district_adcode", "name_zh", "name_en"]]
     frame = frame.merge(rows_frame(stations, ["district_adcode", "stations", "staff"]), on="district_adcode",
                         how="left")
+    frame = frame.merge(rows_frame(vehicle_admin, ["district_adcode", "vehicle_admin_stations"]),
+                        on="district_adcode", how="left")
     kinds = rows_frame(records, ["district_adcode", "kind", "count"])
     kinds["kind"] = kinds["kind"].map(_value)
     wide = kinds.pivot_table(index="district_adcode", columns="kind", values="count", aggfunc="sum", fill_value=0)
@@ -66,7 +59,7 @@ def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
         "district_adcode": wide.index, "violations": wide[list(VIOLATIONS)].sum(axis=1).to_numpy(),
         "drunk_driving": wide[PersuasionKind.DRUNK_DRIVING.value].to_numpy(),
         "hazards": wide[PersuasionKind.HAZARD.value].to_numpy()}), on="district_adcode", how="left")
-    for column in ("stations", "staff", "violations", "drunk_driving", "hazards"):
+    for column in ("stations", "staff", "violations", "drunk_driving", "hazards", "vehicle_admin_stations"):
         frame[column] = frame[column].fillna(0).astype(int)
     return frame
 
@@ -76,7 +69,7 @@ def persuasion_by_kind(db: Database, filters: Filters) -> pd.DataFrame:
     """What the persuasion stations stopped (each violation kind) and found (hazards) in the window."""
     p = PersuasionRecord.__table__
     with db.session() as session:
-        rows = session.execute(select(p.c.kind, func.sum(p.c["count"])).where(*_where(p, filters))
+        rows = session.execute(select(p.c.kind, func.sum(p.c["count"])).where(*metrics.place_and_days(p, filters))
                                .group_by(p.c.kind)).all()
     found = {_value(kind): int(n) for kind, n in rows}
     kinds = [*VIOLATIONS, PersuasionKind.HAZARD.value]
@@ -90,8 +83,8 @@ def services_by_quarter(db: Database, filters: Filters) -> pd.DataFrame:
     counts only its days), with each quarter's change on the quarter before (None for the first)."""
     v = VehicleService.__table__
     with db.session() as session:
-        rows = session.execute(select(v.c.local_day, v.c.kind, func.sum(v.c["count"])).where(*_where(v, filters))
-                               .group_by(v.c.local_day, v.c.kind)).all()
+        rows = session.execute(select(v.c.local_day, v.c.kind, func.sum(v.c["count"]))
+                               .where(*metrics.place_and_days(v, filters)).group_by(v.c.local_day, v.c.kind)).all()
     frame = rows_frame(rows, ["day", "kind", "count"])
     frame["kind"] = frame["kind"].map(_value)
     frame["quarter"] = pd.to_datetime(frame["day"]).dt.to_period("Q").astype(str)
@@ -109,31 +102,81 @@ def ebike_by_month(db: Database, filters: Filters) -> pd.DataFrame:
     """E-bike registrations per month of the window."""
     e = EbikeRegistration.__table__
     with db.session() as session:
-        rows = session.execute(select(e.c.local_day, func.sum(e.c["count"])).where(*_where(e, filters))
+        rows = session.execute(select(e.c.local_day, func.sum(e.c["count"])).where(*metrics.place_and_days(e, filters))
                                .group_by(e.c.local_day)).all()
     out = metrics.per_month(rows_frame(rows, ["day", "registrations"]), filters, ["registrations"])
     out["registrations"] = out["registrations"].fillna(0).astype(int)
     return out
 
 
-def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
-    districts = persuasion_by_district(db, filters)
-    if filters.districts:
-        districts = districts[districts["district_adcode"].isin(filters.districts)]
-    kinds = persuasion_by_kind(db, filters)
-    violations = int(kinds.loc[kinds["violation"], "count"].sum())
-    drunk = int(kinds.loc[kinds["kind"] == PersuasionKind.DRUNK_DRIVING.value, "count"].sum())
-    hazards = int(kinds.loc[kinds["kind"] == PersuasionKind.HAZARD.value, "count"].sum())
-    services = int(services_by_quarter(db, filters)["count"].sum())
-    ebikes = int(ebike_by_month(db, filters)["registrations"].sum())
-    stations = int(districts["stations"].sum())
-    return {
-        "persuasion_stations": (stations, stations), "persuasion_staff": (int(districts["staff"].sum()), stations),
-        "violations_stopped": (violations, violations), "drunk_driving": (drunk, drunk), "hazards": (hazards, hazards),
-        "vehicle_services": (services, services), "ebike_registrations": (ebikes, ebikes),
-    }
+# ------------------------------------------------------------------------------------ the stations page's metrics
+def _chosen_districts(db: Database, filters: Filters) -> pd.DataFrame:
+    frame = persuasion_by_district(db, filters)
+    return frame[frame["district_adcode"].isin(filters.districts)] if filters.districts else frame
+
+
+def persuasion_stations(db: Database, filters: Filters) -> int:
+    return int(_chosen_districts(db, filters)["stations"].sum())
+
+
+def persuasion_staff(db: Database, filters: Filters) -> int:
+    return int(_chosen_districts(db, filters)["staff"].sum())
+
+
+def vehicle_admin_stations(db: Database, filters: Filters) -> int:
+    return int(_chosen_districts(db, filters)["vehicle_admin_stations"].sum())
 
 
 @cached_query
-def station_kpis(db: Database, filters: Filters) -> OverviewKpis:
-    return metrics.kpis_against_comparison(db, filters, STATION_KPI_UNITS, _kpi_values)
+def claim_points(db: Database, filters: Filters) -> int:
+    """Quick-payout claim points of the city (and districts) now."""
+    s = Station.__table__
+    with db.session() as session:
+        return int(session.execute(select(func.count()).where(
+            *metrics.place_and_days(s, filters, day_column=None), s.c.kind == StationKind.CLAIM_POINT.value)
+        ).scalar() or 0)
+
+
+def _persuaded(db: Database, filters: Filters, kind: str | None = None) -> int:
+    kinds = persuasion_by_kind(db, filters)
+    chosen = kinds["violation"] if kind is None else kinds["kind"] == kind
+    return int(kinds.loc[chosen, "count"].sum())
+
+
+def violations_stopped(db: Database, filters: Filters) -> int:
+    """Violations stopped by the persuasion stations: every kind but hazards, drunk driving included."""
+    return _persuaded(db, filters)
+
+
+def drunk_driving(db: Database, filters: Filters) -> int:
+    return _persuaded(db, filters, PersuasionKind.DRUNK_DRIVING.value)
+
+
+def hazards_found(db: Database, filters: Filters) -> int:
+    return _persuaded(db, filters, PersuasionKind.HAZARD.value)
+
+
+def vehicle_services(db: Database, filters: Filters) -> int:
+    return int(services_by_quarter(db, filters)["count"].sum())
+
+
+def vehicle_services_quarter_on_quarter(db: Database, filters: Filters) -> float | None:
+    """Change of the services in the last whole quarter of the window against the quarter before it (None when the
+    window holds no two whole quarters or the earlier one had none)."""
+    quarters = services_by_quarter(db, filters).groupby("quarter", sort=True)["count"].sum()
+    whole = [q for q in quarters.index if _quarter_inside(pd.Period(q, freq="Q"), filters)]
+    if len(whole) < 2:
+        return None
+    last, before = quarters[whole[-1]], quarters[whole[-2]]
+    consecutive = pd.Period(whole[-1], freq="Q").ordinal - pd.Period(whole[-2], freq="Q").ordinal == 1
+    if not consecutive or not before:
+        return None
+    return float((last - before) / before)
+
+
+def _quarter_inside(quarter: pd.Period, filters: Filters) -> bool:
+    return filters.start <= quarter.start_time.date() and quarter.end_time.date() <= filters.end
+
+
+def ebike_registrations(db: Database, filters: Filters) -> int:
+    return int(ebike_by_month(db, filters)["registrations"].sum())

@@ -18,7 +18,7 @@ from data_access import metrics, sketch
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
-from data_access.metrics import OverviewKpis, share
+from data_access.metrics import share
 from data_access.models import ALERT_CHANNELS, AccidentCase, DailyStat
 
 GRAINS = ("auto", "day", "week", "month")
@@ -30,11 +30,6 @@ def resolved_grain(filters: Filters, grain: str) -> str:
         return grain
     return "day" if filters.days <= 92 else "week" if filters.days <= 731 else "month"
 LATENCY_METRICS = ("to_scene", "clearance")
-THROUGHPUT_KPI_UNITS = {
-    "alerts": "count", "quick": "count", "quick_rate": "ratio", "patrol_share": "ratio",
-    "to_scene_p50": "minutes", "to_scene_p90": "minutes", "clearance_p50": "minutes",
-    "cleared_within_3m": "ratio",
-}
 
 
 @cached_query
@@ -50,7 +45,7 @@ def counts_over_time(db: Database, filters: Filters, grain: str = "auto") -> pd.
         rows = session.execute(
             select(table.c.local_day, func.sum(table.c.alerts), func.sum(table.c.alerts_by_patrol),
                    func.sum(table.c.quick))
-            .where(metrics._stat_where(filters)).group_by(table.c.local_day)
+            .where(metrics.stat_where(filters)).group_by(table.c.local_day)
         ).all()
     daily = rows_frame(rows, ["day", "alerts", "alerts_by_patrol", "quick"])
     daily["day"] = pd.to_datetime(daily["day"])
@@ -116,10 +111,10 @@ def hour_weekday(db: Database, filters: Filters) -> pd.DataFrame:
             select(c.local_day, c.local_hour, func.count()).where(*conditions).group_by(c.local_day, c.local_hour)
         ).all()
     counts = rows_frame(rows, ["day", "hour", "alerts"])
-    counts["weekday"] = pd.to_datetime(counts["day"]).dt.weekday
+    counts["weekday"] = pd.to_datetime(counts["day"]).dt.day_of_week
     grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
     total = counts.groupby(["weekday", "hour"])["alerts"].sum().reindex(grid, fill_value=0)
-    weekdays = pd.Series(pd.date_range(filters.start, filters.end, freq="D").weekday).value_counts()
+    weekdays = pd.Series(pd.date_range(filters.start, filters.end, freq="D").day_of_week).value_counts()
     days = np.array([weekdays.get(day, 0) for day, _ in grid], dtype=float)
     frame = total.reset_index()
     frame["alerts"] = frame["alerts"].astype(int)
@@ -133,24 +128,3 @@ def by_district(db: Database, filters: Filters) -> pd.DataFrame:
     return frame.assign(alerts_reported=frame["alerts"] - frame["alerts_by_patrol"])[
         ["district_adcode", "name_zh", "name_en", "alerts", "alerts_by_patrol", "alerts_reported", "quick",
          "quick_rate", "patrol_share"]]
-
-
-def _kpi_values(db: Database, filters: Filters) -> dict[str, tuple[float | None, float]]:
-    totals = metrics.case_totals(db, filters)
-    scene = metrics.time_to_scene(db, filters)
-    clearance = metrics.clearance_time(db, filters)
-    return {
-        "alerts": (metrics.accident_alerts(db, filters), totals["alerts"]),
-        "quick": (metrics.quick_handled_cases(db, filters), totals["quick"]),
-        "quick_rate": (metrics.quick_handling_rate(db, filters), totals["alerts"]),
-        "patrol_share": (metrics.patrol_found_share(db, filters), totals["alerts"]),
-        "to_scene_p50": (scene.p50, scene.count),
-        "to_scene_p90": (scene.p90, scene.count),
-        "clearance_p50": (clearance.p50, clearance.count),
-        "cleared_within_3m": (metrics.cleared_within_share(db, filters), clearance.count),
-    }
-
-
-@cached_query
-def throughput_kpis(db: Database, filters: Filters) -> OverviewKpis:
-    return metrics.kpis_against_comparison(db, filters, THROUGHPUT_KPI_UNITS, _kpi_values)

@@ -5,9 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import pandas as pd
-
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # China has kept UTC+8 without daylight saving since 1991, so vectorised day cuts may use the fixed offset.
 LOCAL_OFFSET = dt.timedelta(hours=8)
@@ -16,13 +13,6 @@ LOCAL_OFFSET = dt.timedelta(hours=8)
 def utcnow() -> dt.datetime:
     """Now as a naive UTC datetime, the storage convention."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def to_utc_naive(value: dt.datetime) -> dt.datetime:
-    """An aware datetime in any zone, or a naive UTC one, as naive UTC."""
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def local_day(value_utc: dt.datetime) -> dt.date:
@@ -52,7 +42,3 @@ def to_local(value_utc: dt.datetime | None) -> dt.datetime | None:
     return value_utc.replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ)
 
 
-def local_days_of(utc_times: np.ndarray | pd.Series) -> np.ndarray:
-    """Vectorised `local_day` for datetime64 arrays."""
-    shifted = pd.to_datetime(utc_times) + pd.Timedelta(hours=8)
-    return np.asarray(shifted.normalize() if hasattr(shifted, "normalize") else shifted.dt.normalize())

@@ -21,17 +21,17 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from base.i18n import normalize_language, t
-from components import ids
+from components import ids, theme
 from components.charts import Context
-from components.kpi import kpi_card, kpi_grid
+from components.kpi import kpi_grid, kpi_placeholders
 from components.messages import database_unavailable_message, empty_message, problems_alert
 from components.theme import GRAPH_CONFIG, message_figure
 from components.urlstate import parse_search, with_params
-from data_access import metrics
+from data_access import metrics, registry
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters, parse_filters
-from data_access.metrics import Kpi, OverviewKpis
+from data_access.registry import KpiSet
 from data_access.timeutil import local_today
 from services.runtime import get_db, get_settings
 from services.view import open_view
@@ -70,13 +70,12 @@ class AnalyticsPage:
     name: str
     path: str
     title_key: str
-    kpis: Callable[[Database, Filters], OverviewKpis]
-    kpi_units: dict[str, str]
+    kpis: tuple[str, ...]                      # the metric keys of its KPI cards (data_access.registry)
     charts: tuple[Chart, ...]
     choices: tuple[Choice, ...] = ()
     intro_key: str | None = None
     needs_boundaries: bool = False
-    has_data: Callable[[OverviewKpis], bool] = field(default=lambda kpis: any(k.value for k in kpis.kpis))
+    has_data: Callable[[KpiSet], bool] = field(default=lambda kpis: any(k.value for k in kpis.kpis))
 
     def id(self, part: str) -> str:
         return f"{self.name}-{part}"
@@ -162,7 +161,7 @@ def chart_panel(page: AnalyticsPage, chart: Chart, lang: str) -> html.Section:
                   className="figure-hint", style={"flex": "1"})
     if chart.is_table:
         body = [
-            html.Div([html.H2(t(chart.title_key, lang), className="table-title"),
+            html.Div([html.H2(t(chart.title_key, lang), id=page.id(f"{chart.key}-title"), className="table-title"),
                       html.P(id=page.id(f"{chart.key}-window"), className="figure-hint", style={"margin": 0})],
                      style={"padding": "4px 8px 8px"}),
             dag.AgGrid(id=page.id(chart.key), columnDefs=chart.columns(lang), rowData=[],
@@ -203,7 +202,7 @@ def choice_controls(page: AnalyticsPage, lang: str) -> html.Div | None:
 
 
 def kpi_skeleton(page: AnalyticsPage, lang: str) -> list[html.Section]:
-    return [kpi_card(Kpi(key, None, None, unit, None, False), lang, None) for key, unit in page.kpi_units.items()]
+    return kpi_placeholders(page.kpis, lang)
 
 
 def make_layout(page: AnalyticsPage) -> Callable[..., html.Div]:
@@ -223,7 +222,7 @@ def make_layout(page: AnalyticsPage) -> Callable[..., html.Div]:
                           choice_controls(page, lang)],
                          className="page-head"),
                 dcc.Loading(body, delay_show=400, overlay_style={"visibility": "visible", "opacity": 0.6},
-                            type="dot", color="#1f5fa8", parent_className=f"{page.name}-body"),
+                            type="dot", color=theme.BRAND, parent_className=f"{page.name}-body"),
             ],
             className=f"page page-{page.name}",
         )
@@ -232,6 +231,16 @@ def make_layout(page: AnalyticsPage) -> Callable[..., html.Div]:
 
 
 # ------------------------------------------------------------------------------------------------ the callbacks
+def page_outputs(page: AnalyticsPage) -> list[Output]:
+    """Everything the page callback writes, in the order it returns them: the head, the KPIs, the page's own
+    choices, then each chart (a figure, or a table's rows, columns and window)."""
+    return [Output(page.id("problems"), "children"), Output(page.id("heading"), "children"),
+            Output(page.id("window"), "children"), Output(page.id("crumbs"), "children"),
+            Output(page.id("kpis"), "children"),
+            *[Output(page.id(f"choice-{c.name}"), "value") for c in page.choices],
+            *chart_outputs(page)]
+
+
 def chart_outputs(page: AnalyticsPage) -> list[Output]:
     outputs = []
     for chart in page.charts:
@@ -261,16 +270,9 @@ def _chart_values(page: AnalyticsPage, figures: tuple, lang: str, subtitle: str)
 
 
 def _register_main(page: AnalyticsPage) -> None:
-    n_chart_outputs = len(chart_outputs(page))
+    outputs = page_outputs(page)
 
-    @callback(
-        Output(page.id("problems"), "children"), Output(page.id("heading"), "children"),
-        Output(page.id("window"), "children"), Output(page.id("crumbs"), "children"),
-        Output(page.id("kpis"), "children"),
-        *[Output(page.id(f"choice-{c.name}"), "value") for c in page.choices],
-        *chart_outputs(page),
-        Input(ids.URL, "search"), Input(ids.REFRESH, "n_intervals"),
-    )
+    @callback(*outputs, Input(ids.URL, "search"), Input(ids.REFRESH, "n_intervals"))
     def show(search, _tick):
         params, choice_problems = choice_values(page, search)
         choice_out = [value for _, value in params]
@@ -281,12 +283,13 @@ def _register_main(page: AnalyticsPage) -> None:
                 return (empty_message(lang), t(page.title_key, lang), "", None, kpi_skeleton(page, lang),
                         *choice_out, *_empty_charts(page, lang))
             db, filters = view.db, view.filters
-            kpis = page.kpis(db, filters)
+            kpis = registry.kpis(db, filters, page.kpis)
             subtitle = f"{view.place} · {view.window}"
             figures = page_figures(db, page.name, filters, lang, subtitle, params)
         except DatabaseUnavailable:
             lang = normalize_language(parse_search(search).get("lang"), get_settings().language)
-            return (database_unavailable_message(lang), *[no_update] * (4 + len(choice_out) + n_chart_outputs))
+            # say so and keep the last good figures (the header marks them stale)
+            return (database_unavailable_message(lang), *[no_update] * (len(outputs) - 1))
         messages = [problems_alert(view.problems + tuple(choice_problems), lang)]
         if not page.has_data(kpis):
             messages.append(empty_message(lang))

@@ -16,12 +16,14 @@ from base.i18n import normalize_language, t
 from components import briefing as sheet
 from components import ids
 from components.messages import database_unavailable_message, empty_message
-from components.theme import GRAPH_CONFIG
+from components.theme import BRAND, GRAPH_CONFIG
 from components.urlstate import parse_search, with_params
+from data_access import registry
 from data_access.briefing import COMPARISONS, daily_briefing
 from data_access.db import DatabaseUnavailable
-from data_access.metrics import TOO_SMALL_TO_COMPARE
+from data_access.registry import TOO_SMALL_TO_COMPARE
 from data_access.timeutil import local_now, local_today
+from services.briefing_render import RenderError, render
 from services.runtime import get_settings
 from services.view import open_view
 
@@ -70,7 +72,8 @@ def parse_day(raw: object) -> tuple[dt.date, str | None]:
 def kpi_table(briefing, lang: str) -> html.Table:
     head = html.Thead(html.Tr([html.Th(t("briefing.col.kpi", lang)), html.Th(t("briefing.col.value", lang))]
                               + [html.Th(t(f"briefing.col.{c}", lang)) for c in COMPARISONS]))
-    rows = [html.Tr([html.Th(t(f"kpi.{k.key}", lang), scope="row"), html.Td(sheet.value_text(k, lang), className="num")]
+    rows = [html.Tr([html.Th(registry.label(k.key, lang), scope="row"),
+                     html.Td(sheet.value_text(k, lang), className="num")]
                     + [html.Td(sheet.comparison_text(k.against(c), lang),
                                className=f"cmp {sheet.comparison_tone(k.against(c))}") for c in COMPARISONS])
             for k in briefing.kpis]
@@ -95,7 +98,7 @@ def layout(**query) -> html.Div:
                           className="btn btn-sm btn-primary") for fmt in FILE_FORMATS],
             html.Button(t("briefing.print", lang), id=PRINT, n_clicks=0, className="btn btn-sm btn-outline-secondary"),
             dcc.Loading(html.Span(id=STATUS, className="briefing-status figure-hint", role="status"), type="dot",
-                        color="#1f5fa8"),
+                        color=BRAND),
             dcc.Download(id=DOWNLOAD),
             dcc.Store(id=PRINT_SINK),
         ],
@@ -118,24 +121,26 @@ def layout(**query) -> html.Div:
     return html.Div([html.Div(id=PROBLEMS), controls, sheet_body], className="page page-briefing")
 
 
-@callback(
+OUTPUTS = (
     Output(PROBLEMS, "children"), Output(HEADING, "children"), Output(DATE_LINE, "children"),
     Output(NARRATIVE, "children"), Output(KPIS, "children"), Output(TREND, "figure"), Output(STAGES, "figure"),
     Output(MEDIATION, "figure"), Output(EVENTS, "children"), Output(DATE, "value"),
-    Input(ids.URL, "search"), Input(ids.REFRESH, "n_intervals"),
 )
+
+
+@callback(*OUTPUTS, Input(ids.URL, "search"), Input(ids.REFRESH, "n_intervals"))
 def show_briefing(search, _tick):
     day, bad = briefing_day(search)
     try:
         view = open_view(search)
         lang = view.lang
         if view.filters is None:
-            return (empty_message(lang), *[no_update] * 8, day.isoformat())
+            return (empty_message(lang), *[no_update] * (len(OUTPUTS) - 2), day.isoformat())
         briefing = daily_briefing(view.db, view.filters.city, day, view.filters.districts)
         figures = sheet.figures(briefing, lang)
     except DatabaseUnavailable:
         lang = normalize_language(parse_search(search).get("lang"), get_settings().language)
-        return (database_unavailable_message(lang), *[no_update] * 9)
+        return (database_unavailable_message(lang), *[no_update] * (len(OUTPUTS) - 1))
     messages = [view.problems_alert()]
     if bad:
         messages.append(html.Div(t("briefing.bad_date", lang, value=bad), className="alert alert-warning",
@@ -165,12 +170,12 @@ def choose_day(value, search):
 
 
 def briefing_file(search: str | None, fmt: str) -> tuple[bytes, str]:
-    """The PDF or PNG of the URL's briefing and its file name; raises DatabaseUnavailable / sheet.RenderError."""
+    """The PDF or PNG of the URL's briefing and its file name; raises DatabaseUnavailable / RenderError."""
     day, _ = briefing_day(search)
     view = open_view(search)
     filters = view.filters
     briefing = daily_briefing(view.db, filters.city, day, filters.districts)
-    data = sheet.render(briefing, view.lang, view.place, fmt, local_now().replace(tzinfo=None))
+    data = render(briefing, view.lang, view.place, fmt, local_now().replace(tzinfo=None))
     place = "_".join((filters.city, *filters.districts))
     return data, f"briefing_{place}_{day.isoformat()}.{fmt}"
 
@@ -187,7 +192,7 @@ def _register_download(fmt: str) -> None:
             data, name = briefing_file(search, fmt)
         except DatabaseUnavailable:
             return no_update, t("status.db_down_no_time", lang)
-        except sheet.RenderError as exc:
+        except RenderError as exc:
             return no_update, t("briefing.download.failed", lang, reason=str(exc))
         return dcc.send_bytes(data, name), f"{name} · {len(data) / 1024:,.0f} KB"
 

@@ -119,11 +119,11 @@ def district_table(plan: cv.Plan, lang: str) -> html.Table:
 
     def row(label, demand, before, after, uncovered, class_name="", adcode=""):
         change = "—" if pd.isna(before) or pd.isna(after) else f"{(after - before) * 100:+.1f}"
-        return html.Tr([html.Th(label, scope="row"), html.Td(cmap._number(demand)),
+        return html.Tr([html.Th(label, scope="row"), html.Td(cmap.number_text(demand)),
                         html.Td(cmap.share_text(before)), html.Td(cmap.share_text(after)),
                         html.Td(change, className="coverage-up" if change.startswith("+") and change != "+0.0"
                                 else "coverage-down" if change.startswith("-") else ""),
-                        html.Td(cmap._number(uncovered))], className=class_name, **{"data-district": adcode})
+                        html.Td(cmap.number_text(uncovered))], className=class_name, **{"data-district": adcode})
 
     frame = district_rows(plan)
     body = [row(r[name], r["demand"], r["share_before"], r["share_after"], r["uncovered_after"],
@@ -141,7 +141,7 @@ def gaps_text(plan: cv.Plan, lang: str) -> str:
     if frame.empty:
         return t("coverage.gaps.none", lang)
     joiner = "、" if lang == "zh" else ", "
-    return t("coverage.gaps", lang, names=joiner.join(f"{r[name]} ({cmap._number(r['uncovered_after'])})"
+    return t("coverage.gaps", lang, names=joiner.join(f"{r[name]} ({cmap.number_text(r['uncovered_after'])})"
                                                       for _, r in frame.iterrows()))
 
 
@@ -157,7 +157,7 @@ def recommended_block(plan: cv.Plan, shown: bool, lang: str) -> list:
     columns = ["step", "lon", "lat", "gain", "share"]
     head = html.Thead(html.Tr([html.Th(t(f"coverage.col.{c}", lang), scope="col") for c in columns]))
     body = html.Tbody([html.Tr([html.Td(int(r.step)), html.Td(f"{r.lon:.5f}"), html.Td(f"{r.lat:.5f}"),
-                                html.Td(cmap._number(r.gain)), html.Td(cmap.share_text(r.share))])
+                                html.Td(cmap.number_text(r.gain)), html.Td(cmap.share_text(r.share))])
                        for r in frame.itertuples(index=False)])
     return [source, html.Table([head, body], className="table table-sm coverage-table coverage-recommended-table"),
             html.Button(t("coverage.adopt", lang), id=ADOPT, n_clicks=0, className="btn btn-sm btn-outline-primary")]

@@ -12,18 +12,18 @@ from dash import Input, Output, callback, dcc, html, no_update
 from base.i18n import normalize_language, t
 from components import ids
 from components.charts import Context, backlog_figure, heat_figure
-from components.kpi import kpi_grid, kpi_placeholders, kpi_value_text
+from components.formatting import metric_value_text
+from components.kpi import kpi_grid, kpi_placeholders
 from components.layout import district_breadcrumb
 from components.messages import database_unavailable_message, empty_message
 from components.payout_figures import STAGES_HEIGHT, stages_figure
-from components.theme import GRAPH_CONFIG, message_figure
+from components.theme import BRAND, GRAPH_CONFIG, message_figure
 from components.trend import TREND_HEIGHT, trend_figure
 from components.urlstate import parse_search, with_params
-from data_access import district, mediation, metrics, payouts, throughput
+from data_access import district, mediation, metrics, payouts, registry, throughput
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters
-from data_access.metrics import Kpi
 from pages._kit import grid_rows
 from services.runtime import get_settings
 from services.view import open_view
@@ -72,11 +72,11 @@ def rank_columns(lang: str) -> list[dict]:
 def rank_rows(ranks: pd.DataFrame, lang: str) -> list[dict]:
     rows = []
     for row in ranks.itertuples():
-        def text(value, key=row.kpi, unit=row.unit):
-            return " ".join(p for p in kpi_value_text(Kpi(key, value, None, unit, None, False), lang) if p)
+        def text(value, key=row.kpi):
+            return " ".join(p for p in metric_value_text(key, value, lang) if p)
         direction = {True: "district.direction.high", False: "district.direction.low",
                      None: "district.direction.none"}[row.higher_is_better]
-        rows.append({"kpi": row.kpi, "name": t(f"kpi.{row.kpi}", lang), "value_text": text(row.value),
+        rows.append({"kpi": row.kpi, "name": registry.label(row.kpi, lang), "value_text": text(row.value),
                      "rank_text": "—" if row.rank is None or pd.isna(row.rank) else f"{int(row.rank)} / {row.ranked}",
                      "median_text": text(row.city_median), "direction": t(direction, lang)})
     return rows
@@ -113,26 +113,28 @@ def layout(adcode: str | None = None, **query) -> html.Div:
                       html.P(id=WINDOW, className="page-window"), html.Div(id=CRUMBS),
                       html.Nav(id=LINKS, className="district-links", **{"aria-label": t("district.links", lang)})],
                      className="page-head"),
-            dcc.Loading([html.Section(kpi_placeholders(lang), id=KPIS, className="kpi-grid",
+            dcc.Loading([html.Section(kpi_placeholders(registry.OVERVIEW, lang), id=KPIS, className="kpi-grid",
                                       **{"aria-label": t("kpi.section", lang)}),
                          html.Div([panels[0], panels[1], ranks, panels[2], panels[3]], className="analytics-grid")],
                         delay_show=400, overlay_style={"visibility": "visible", "opacity": 0.6}, type="dot",
-                        color="#1f5fa8", parent_className="district-body"),
+                        color=BRAND, parent_className="district-body"),
         ],
         className="page page-district",
     )
 
 
-@callback(
+OUTPUTS = (
     Output(PROBLEMS, "children"), Output(HEADING, "children"), Output(WINDOW, "children"),
     Output(CRUMBS, "children"), Output(LINKS, "children"), Output(KPIS, "children"), Output(RANKS, "rowData"),
     Output(RANKS, "columnDefs"), Output(TREND, "figure"), Output(STAGES, "figure"), Output(HEAT, "figure"),
     Output(BACKLOG, "figure"),
-    Input(ids.URL, "pathname"), Input(ids.URL, "search"), Input(ids.REFRESH, "n_intervals"),
 )
+
+
+@callback(*OUTPUTS, Input(ids.URL, "pathname"), Input(ids.URL, "search"), Input(ids.REFRESH, "n_intervals"))
 def show_district(pathname, search, _tick):
     if not (pathname or "").startswith("/district"):
-        return (no_update,) * 12
+        return (no_update,) * len(OUTPUTS)
     code = adcode_of(pathname)
     try:
         view = open_view(with_params(search, districts=None, district=None))
@@ -143,13 +145,13 @@ def show_district(pathname, search, _tick):
         filters = view.filters.with_districts((code,))
         names = metrics.district_names(db, filters.city).set_index("district_adcode")
         name = names.at[code, "name_zh" if lang == "zh" else "name_en"]
-        kpis = metrics.overview_kpis(db, filters)
+        kpis = registry.kpis(db, filters, registry.OVERVIEW)
         ranks = district.district_ranks(db, filters, code)
         subtitle = f"{view.city_name} · {name} · {view.window}"
         figures = district_figures(db, filters, lang, subtitle)
     except DatabaseUnavailable:
         lang = normalize_language(parse_search(search).get("lang"), get_settings().language)
-        return (database_unavailable_message(lang), *[no_update] * 11)
+        return (database_unavailable_message(lang), *[no_update] * (len(OUTPUTS) - 1))
     notes = {row["kpi"]: rank_note(row, lang) for _, row in ranks.iterrows()}
     kept = with_params(search, districts=None, district=None)
     focused = with_params(kept, districts=code)
@@ -175,5 +177,5 @@ def _unknown(code: str, view, lang: str) -> tuple:
     message = html.Div(t("district.unknown", lang, code=code), className="alert alert-warning page-message",
                        role="alert")
     empty = [message_figure("", "", t("district.unknown", lang, code=code), height) for _, height in FIGURES]
-    return (message, t("district.title", lang), "", None, None, kpi_placeholders(lang), [], rank_columns(lang),
-            *empty)
+    return (message, t("district.title", lang), "", None, None, kpi_placeholders(registry.OVERVIEW, lang), [],
+            rank_columns(lang), *empty)

@@ -9,7 +9,7 @@ import pandas as pd
 from base.i18n import t
 from components import charts, theme
 from components.charts import Series
-from data_access import fraud
+from data_access import fraud, registry
 from pages._kit import AnalyticsPage, Chart, Context, build, number_column
 
 dash.register_page(__name__, path="/fraud", title="反欺诈 · 警保联动", name="fraud", title_key="nav.fraud", order=25)
@@ -21,9 +21,10 @@ def months_figure(frame: pd.DataFrame, ctx: Context):
     lang = ctx.lang
     return charts.over_time(
         frame, "month",
-        [Series("leads", t("kpi.fraud_leads", lang), COLOURS["leads"], unit=t("unit.leads", lang)),
-         Series("suspected", t("kpi.fraud_suspected", lang), COLOURS["suspected"], unit=t("unit.cases", lang)),
-         Series("suspected_share", t("kpi.fraud_suspected_share", lang), theme.RATE, kind="line", secondary=True)],
+        [Series("leads", registry.label("fraud_leads", lang), COLOURS["leads"], unit=t("unit.leads", lang)),
+         Series("suspected", registry.label("fraud_suspected", lang), COLOURS["suspected"], unit=t("unit.cases", lang)),
+         Series("suspected_share", registry.label("fraud_suspected_share", lang), theme.RATE, kind="line",
+                secondary=True)],
         t("fraud.months.title", lang), ctx.subtitle, 380, lang, t("fraud.axis.count", lang),
         t("fraud.axis.share", lang), ctx.duty, barmode="overlay", x_format="%Y-%m")
 
@@ -32,8 +33,9 @@ def districts_figure(frame: pd.DataFrame, ctx: Context):
     lang = ctx.lang
     return charts.by_district(
         frame,
-        [Series("leads", t("kpi.fraud_leads", lang), COLOURS["leads"], unit=t("unit.leads", lang)),
-         Series("suspected", t("kpi.fraud_suspected", lang), COLOURS["suspected"], unit=t("unit.cases", lang))],
+        [Series("leads", registry.label("fraud_leads", lang), COLOURS["leads"], unit=t("unit.leads", lang)),
+         Series("suspected", registry.label("fraud_suspected", lang), COLOURS["suspected"],
+                unit=t("unit.cases", lang))],
         t("fraud.districts.title", lang), ctx.subtitle, 380, lang, t("fraud.axis.count", lang),
         ctx.filters.districts, barmode="overlay", sort_by="leads")
 
@@ -42,16 +44,16 @@ def insurer_columns(lang: str) -> list[dict]:
     return [
         {"field": "name_zh" if lang == "zh" else "name_en", "headerName": t("payouts.col.insurer", lang),
          "minWidth": 160, "filter": True},
-        number_column("leads", t("kpi.fraud_leads", lang), ",d"),
-        number_column("suspected", t("kpi.fraud_suspected", lang), ",d", sort="desc"),
-        number_column("suspected_share", t("kpi.fraud_suspected_share", lang), ".1%"),
-        number_column("amount_yuan", f"{t('kpi.fraud_amount', lang)} ({t('unit.yuan', lang)})", ",.0f"),
+        number_column("leads", registry.label("fraud_leads", lang), ",d"),
+        number_column("suspected", registry.label("fraud_suspected", lang), ",d", sort="desc"),
+        number_column("suspected_share", registry.label("fraud_suspected_share", lang), ".1%"),
+        number_column("amount_yuan", f"{registry.label('fraud_amount', lang)} ({t('unit.yuan', lang)})", ",.0f"),
     ]
 
 
 PAGE = AnalyticsPage(
     name="fraud", path="/fraud", title_key="nav.fraud", intro_key="fraud.intro",
-    kpis=fraud.fraud_kpis, kpi_units=fraud.FRAUD_KPI_UNITS,
+    kpis=registry.FRAUD,
     charts=(
         Chart("months", "fraud.months.title", fraud.fraud_by_month, months_figure),
         Chart("districts", "fraud.districts.title", fraud.fraud_by_district, districts_figure, drill=True,

@@ -9,7 +9,7 @@ import pandas as pd
 from base.i18n import t
 from components import charts, theme
 from components.charts import Series, backlog_figure
-from data_access import mediation
+from data_access import mediation, registry
 from pages._kit import AnalyticsPage, Chart, Context, build
 
 dash.register_page(__name__, path="/mediation", title="调解 · 警保联动", name="mediation",
@@ -25,9 +25,9 @@ def rates_figure(frame: pd.DataFrame, ctx: Context):
         frame, "month",
         [Series("closed", t("mediation.closed", lang), COLOURS["closed"], unit=cases),
          Series("settled", t("mediation.settled", lang), COLOURS["settled"], unit=cases),
-         Series("success_rate", t("kpi.mediation_success_rate", lang), COLOURS["success_rate"], kind="line",
+         Series("success_rate", registry.label("mediation_success_rate", lang), COLOURS["success_rate"], kind="line",
                 secondary=True),
-         Series("pre_litigation_rate", t("kpi.pre_litigation_rate", lang), COLOURS["pre_litigation_rate"],
+         Series("pre_litigation_rate", registry.label("pre_litigation_rate", lang), COLOURS["pre_litigation_rate"],
                 kind="line", secondary=True)],
         t("mediation.rates.title", lang), ctx.subtitle, 380, lang, t("mediation.axis.per_month", lang),
         t("mediation.axis.rate", lang), ctx.duty, x_format="%Y-%m")
@@ -63,7 +63,7 @@ def outcomes_figure(frame: pd.DataFrame, ctx: Context):
 
 PAGE = AnalyticsPage(
     name="mediation", path="/mediation", title_key="nav.mediation",
-    kpis=mediation.mediation_kpis, kpi_units=mediation.MEDIATION_KPI_UNITS,
+    kpis=registry.MEDIATION,
     charts=(
         Chart("backlog", "mediation.backlog.title", mediation.backlog, backlog_figure, height=400, wide=True),
         Chart("rates", "mediation.rates.title", mediation.outcomes_by_month, rates_figure, wide=True),

@@ -14,10 +14,10 @@ from components import ids
 from components.district_map import MAP_HEIGHT, clicked_district, district_map_figure
 from components.kpi import kpi_grid, kpi_placeholders
 from components.messages import database_unavailable_message, empty_message
-from components.theme import GRAPH_CONFIG, map_config, message_figure
+from components.theme import BRAND, GRAPH_CONFIG, map_config, message_figure
 from components.trend import TREND_HEIGHT, trend_figure
 from components.urlstate import parse_search, toggle_district
-from data_access import metrics
+from data_access import metrics, registry
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters
@@ -57,10 +57,10 @@ def layout(**query) -> html.Div:
                       html.P(id=WINDOW, className="page-window"), html.Div(id=CRUMBS)], className="page-head"),
             # The last figures stay visible, dimmed, while a slow refresh runs (fast ones never show it).
             dcc.Loading(
-                [html.Section(kpi_placeholders(lang), id=KPIS, className="kpi-grid",
+                [html.Section(kpi_placeholders(registry.OVERVIEW, lang), id=KPIS, className="kpi-grid",
                               **{"aria-label": t("kpi.section", lang)}), figures],
                 delay_show=400, overlay_style={"visibility": "visible", "opacity": 0.6}, type="dot",
-                color="#1f5fa8", parent_className="overview-body",
+                color=BRAND, parent_className="overview-body",
             ),
         ],
         className="page page-overview",
@@ -80,11 +80,11 @@ def show_overview(search, _tick):
         hint = t("map.hint", lang)
         if view.filters is None:
             nothing = t("message.empty", lang)
-            return (empty_message(lang), t("nav.overview", lang), "", None, kpi_placeholders(lang),
+            return (empty_message(lang), t("nav.overview", lang), "", None, kpi_placeholders(registry.OVERVIEW, lang),
                     message_figure(t("trend.title", lang), "", nothing, TREND_HEIGHT),
                     message_figure(t("map.title", lang), "", nothing, MAP_HEIGHT), hint)
         db, filters = view.db, view.filters
-        overview = metrics.overview_kpis(db, filters)
+        overview = registry.kpis(db, filters, registry.OVERVIEW)
         trend = metrics.daily_trend(db, filters)
         trend_dict, map_dict = overview_figures(db, filters, lang, view.place, view.window)
     except DatabaseUnavailable:

@@ -12,8 +12,8 @@ import plotly.graph_objects as go
 
 from base.i18n import t
 from components import theme
-from data_access import metrics, rescue
-from pages._kit import AnalyticsPage, Chart, Context, build, number_column
+from data_access import metrics, registry, rescue
+from pages._kit import AnalyticsPage, Chart, Context, build, grid_rows, number_column
 
 dash.register_page(__name__, path="/rescue", title="空地救援 · 警保联动", name="rescue", title_key="nav.rescue",
                    order=40)
@@ -122,8 +122,6 @@ def mission_columns(lang: str) -> list[dict]:
 
 
 def mission_rows(frame: pd.DataFrame, ctx: Context) -> list[dict]:
-    from pages._kit import grid_rows
-
     lang = ctx.lang
     rows = frame.drop(columns=["route"]).assign(
         outcome_text=[t(f"rescue.outcome.{o}", lang) for o in frame["outcome"]],
@@ -134,7 +132,7 @@ def mission_rows(frame: pd.DataFrame, ctx: Context) -> list[dict]:
 
 PAGE = AnalyticsPage(
     name="rescue", path="/rescue", title_key="nav.rescue",
-    kpis=rescue.rescue_kpis, kpi_units=rescue.RESCUE_KPI_UNITS, needs_boundaries=True,
+    kpis=registry.RESCUE, needs_boundaries=True,
     charts=(
         Chart("timeline", "rescue.timeline.title", rescue.missions, timeline_figure, height=TIMELINE_HEIGHT,
               wide=True),

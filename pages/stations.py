@@ -10,7 +10,7 @@ import pandas as pd
 from base.i18n import t
 from components import charts, theme
 from components.charts import Series
-from data_access import stations
+from data_access import registry, stations
 from pages._kit import AnalyticsPage, Chart, Context, build
 
 dash.register_page(__name__, path="/stations", title="劝导站与车驾管 · 警保联动", name="stations",
@@ -26,7 +26,7 @@ def districts_figure(frame: pd.DataFrame, ctx: Context):
     return charts.by_district(
         frame,
         [Series("violations", t("stations.violations", lang), COLOURS["violations"], unit=times),
-         Series("hazards", t("kpi.hazards", lang), COLOURS["hazards"], unit=t("unit.items", lang))],
+         Series("hazards", registry.label("hazards", lang), COLOURS["hazards"], unit=t("unit.items", lang))],
         t("stations.districts.title", lang), ctx.subtitle, 400, lang, t("stations.axis.count", lang),
         ctx.filters.districts, barmode="group", sort_by="violations")
 
@@ -61,7 +61,7 @@ def services_figure(frame: pd.DataFrame, ctx: Context):
 
 def ebike_figure(frame: pd.DataFrame, ctx: Context):
     lang = ctx.lang
-    return charts.over_time(frame, "month", [Series("registrations", t("kpi.ebike_registrations", lang),
+    return charts.over_time(frame, "month", [Series("registrations", registry.label("ebike_registrations", lang),
                                                     COLOURS["registrations"], unit=t("unit.vehicles", lang))],
                             t("stations.ebike.title", lang), ctx.subtitle, 380, lang, t("stations.axis.vehicles", lang),
                             duty=ctx.duty, x_format="%Y-%m")
@@ -69,7 +69,7 @@ def ebike_figure(frame: pd.DataFrame, ctx: Context):
 
 PAGE = AnalyticsPage(
     name="stations", path="/stations", title_key="nav.stations",
-    kpis=stations.station_kpis, kpi_units=stations.STATION_KPI_UNITS,
+    kpis=registry.STATIONS,
     charts=(
         Chart("districts", "stations.districts.title", stations.persuasion_by_district, districts_figure, height=400,
               drill=True, wide=True, hint_key="drill.hint"),

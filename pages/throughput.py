@@ -10,7 +10,7 @@ import pandas as pd
 from base.i18n import t
 from components import charts, theme
 from components.charts import Series, heat_figure
-from data_access import throughput
+from data_access import registry, throughput
 from pages._kit import AnalyticsPage, Chart, Choice, Context, build
 
 dash.register_page(__name__, path="/throughput", title="快处 · 警保联动", name="throughput",
@@ -27,7 +27,8 @@ def counts_figure(frame: pd.DataFrame, ctx: Context):
         [Series("alerts", t("trend.alerts", lang), COLOURS["alerts"], unit=t("unit.cases", lang)),
          Series("quick", t("trend.quick", lang), COLOURS["quick"], unit=t("unit.cases", lang)),
          Series("quick_rate", t("trend.quick_rate", lang), COLOURS["quick_rate"], kind="line", secondary=True),
-         Series("patrol_share", t("kpi.patrol_share", lang), COLOURS["patrol_share"], kind="line", secondary=True)],
+         Series("patrol_share", registry.label("patrol_share", lang), COLOURS["patrol_share"], kind="line",
+                secondary=True)],
         t("throughput.counts.title", lang, grain=t(f"throughput.grain.{grain}", lang)), ctx.subtitle,
         420, lang, t(f"throughput.axis.per_{grain}", lang), t("throughput.axis_share", lang), ctx.duty,
         barmode="overlay", x_format="%Y-%m" if grain == "month" else None)
@@ -68,7 +69,7 @@ def districts_figure(frame: pd.DataFrame, ctx: Context):
 
 PAGE = AnalyticsPage(
     name="throughput", path="/throughput", title_key="nav.throughput",
-    kpis=throughput.throughput_kpis, kpi_units=throughput.THROUGHPUT_KPI_UNITS,
+    kpis=registry.THROUGHPUT,
     charts=(
         Chart("counts", "throughput.counts.chart", throughput.counts_over_time, counts_figure, height=420, wide=True),
         Chart("latency", "throughput.latency.title", lambda db, f: throughput.latency_by_month(db, f),

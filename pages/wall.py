@@ -22,7 +22,7 @@ from components import wall as w
 from components.district_map import district_map_figure
 from components.payout_figures import stages_figure
 from components.trend import trend_figure
-from data_access import live, metrics, payouts
+from data_access import live, metrics, payouts, registry
 from data_access.briefing import priority_events
 from data_access.db import DatabaseUnavailable
 from data_access.filters import Filters
@@ -155,7 +155,7 @@ def show_views(search, _tick):
         lang = view.lang
         window, today = view_filters(view.filters.city)
         span = f"{window.start.isoformat()} – {window.end.isoformat()}"
-        overview = metrics.overview_kpis(view.db, window)
+        overview = registry.kpis(view.db, window, registry.OVERVIEW)
         trend = trend_figure(metrics.daily_trend(view.db, window), metrics.duty_periods(view.db, window), lang,
                              t("wall.window.30d", lang, window=span))
         stages = stages_figure(payouts.stage_clocks(view.db, window), lang, t("wall.window.30d", lang, window=span))

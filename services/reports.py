@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from data_access import metrics
+from data_access import registry
 from data_access.db import Database
 from data_access.filters import Filters
 
 
-def kpi_report(db: Database, filters: Filters) -> dict:
-    """The overview KPIs as plain data: what `jingbao kpis --format json` and the read API print."""
-    overview = metrics.overview_kpis(db, filters)
+def kpi_report(db: Database, filters: Filters, keys: tuple[str, ...] = registry.OVERVIEW) -> dict:
+    """The overview KPIs (or the metrics `keys`) as plain data: what `jingbao kpis --format json` and the read API
+    print; each with its unit and which direction is good, as the registry declares."""
+    overview = registry.kpis(db, filters, keys)
     return {
         "city": filters.city,
         "districts": list(filters.districts),
@@ -22,7 +23,16 @@ def kpi_report(db: Database, filters: Filters) -> dict:
         },
         "kpis": {
             k.key: {"value": k.value, "unit": k.unit, "previous": k.previous, "change": k.change,
-                    "too_small_to_compare": k.too_small}
+                    "too_small_to_compare": k.too_small,
+                    "higher_is_better": registry.METRICS[k.key].higher_is_better}
             for k in overview.kpis
         },
     }
+
+
+def metric_catalogue(lang: str = "zh") -> list[dict]:
+    """Every metric of the registry as plain data (`GET /api/v1/metrics`, `jingbao metrics`): key, name and definition
+    in `lang`, unit, number format, which direction is good, and whether windows are compared."""
+    return [{"key": m.key, "label": m.label(lang), "definition": m.definition(lang), "unit": m.unit,
+             "number_format": m.number_format, "higher_is_better": m.higher_is_better, "compared": m.compared}
+            for m in registry.METRICS.values()]

@@ -68,7 +68,8 @@ def ensure_demo_data(db: Database, settings: Settings, progress: bool = True) ->
         from data_access.demo.positions import build_positions
         from data_access.timeutil import utcnow
 
-        summary = build_demo(db, seed=settings.seed, progress=progress)
+        summary = build_demo(db, seed=settings.seed, scale=settings.demo_scale, start=settings.demo_start,
+                             progress=progress)
         # two hours of patrol positions up to now, so the live map shows every unit from the first start
         build_positions(db, utcnow(), seed=settings.seed)
         return f"built demo data: {summary.cases:,} accident cases in {summary.seconds:.0f} s"

@@ -1,12 +1,62 @@
-"""Fixtures shared by every test: a database on each backend the project supports."""
+"""Fixtures shared by every test (a database on each backend the project supports); the rule that under CI
+(CI=true) a test that cannot run fails instead of skipping, since a skip there would hide a broken set-up; and the
+`sqlite_pass` mark of tests that the PostgreSQL pass of `make test` leaves out."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from tests.servers import RedisServer, shared_postgres
+from tests.servers import RedisServer, shared_postgres, test_backend
 
 BACKENDS = ("sqlite", "postgresql")
+CI_VARIABLE = "CI"
+
+
+def in_ci() -> bool:
+    return os.environ.get(CI_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+
+
+def skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """Why a test or a module skipped, and where, from its report."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        path, line, message = longrepr
+        return f"{str(message).removeprefix('Skipped: ')} ({path}:{line})"
+    return str(longrepr)
+
+
+def fail_instead_of_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Under CI turn a skip into a failure that names the reason (an expected failure, xfail, stays as it is)."""
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped, and under {CI_VARIABLE}=true no test may skip: {skip_reason(report)}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    fail_instead_of_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    report = yield
+    fail_instead_of_skip(report)
+    return report
+
+
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs the suite on SQLite, then again with JINGBAO_TEST_BACKEND=postgresql: the second pass
+    deselects (rather than skips) the tests marked `sqlite_pass`, which would only repeat the first."""
+    if test_backend() != "postgresql":
+        return
+    once = [item for item in items if item.get_closest_marker("sqlite_pass")]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if not item.get_closest_marker("sqlite_pass")]
 
 
 @pytest.fixture(scope="session")

@@ -39,8 +39,7 @@ TEXTS = {
     "briefing.say.sla_missed": {"zh": "未达标：{items}。", "en": "Missed: {items}."},
     "briefing.say.sla_item": {"zh": "{name} {value}（目标 ≥ {target}）", "en": "{name} {value} (target ≥ {target})"},
     "briefing.say.sla_met": {"zh": "各项时效指标均达标。", "en": "Every service level was met."},
-    "briefing.say.payout": {"zh": "赔付时长中位数 {p50} 分钟，P90 {p90} 分钟。",
-                            "en": "Payout time: median {p50} min, p90 {p90} min."},
+    "briefing.say.payout": {"zh": "赔付时长中位数 {p50}，P90 {p90}。", "en": "Payout time: median {p50}, p90 {p90}."},
     "briefing.say.rescues": {"zh": "空地救援 {n} 次。", "en": "{n} air-ground rescue(s)."},
     "briefing.say.empty": {"zh": "当日没有数据。", "en": "No data for the day."},
     # SLAs

@@ -35,6 +35,7 @@ def run(args, settings) -> int:
     from data_access.briefing import briefing_report, daily_briefing
     from data_access.db import DatabaseUnavailable
     from data_access.timeutil import local_now
+    from services.briefing_render import RenderError, render
     from services.runtime import open_database
 
     if args.format in ("pdf", "png") and (not args.out or args.out == "-"):
@@ -67,8 +68,8 @@ def run(args, settings) -> int:
         data = sheet.markdown(briefing, args.lang, place).encode("utf-8")
     else:
         try:
-            data = sheet.render(briefing, args.lang, place, args.format, local_now().replace(tzinfo=None))
-        except sheet.RenderError as exc:
+            data = render(briefing, args.lang, place, args.format, local_now().replace(tzinfo=None))
+        except RenderError as exc:
             print(f"{NAME}: error: {exc}", file=sys.stderr)
             return 1
     if out is None:

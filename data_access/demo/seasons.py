@@ -60,7 +60,3 @@ def accident_day_weights(days: pd.DatetimeIndex) -> np.ndarray:
     return weights
 
 
-def ramp(days: pd.DatetimeIndex, start: dt.date, days_to_full: int, floor: float = 0.3) -> np.ndarray:
-    """A weight rising linearly from `floor` at `start` to 1 after `days_to_full` days (a new service starting)."""
-    age = np.array([(d - start).days for d in days.date], dtype=float)
-    return np.clip(floor + (1 - floor) * age / days_to_full, floor, 1.0)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from dash.testing.application_runners import BaseDashRunner
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+from sqlalchemy.engine import make_url
 
 from base.settings import load_settings
 from dashboard.app import create_app
@@ -20,6 +27,7 @@ from tests.servers import free_port, fresh_database_url
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 CHROMIUM = os.environ.get("JINGBAO_TEST_BROWSER", "/usr/bin/chromium")
+T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +56,16 @@ def dashboard_db(tmp_path_factory) -> Database:
     return db
 
 
+@pytest.fixture(scope="session")
+def old_db(tmp_path_factory) -> Database:
+    """Zhangzhou's last 40 days at a fiftieth of the volume, built up to three hours ago and not topped up: data
+    older than JINGBAO_STALE_AFTER_MINUTES (30 by default)."""
+    db = Database(fresh_database_url(tmp_path_factory.mktemp("old"), "old.db"), QueryCache.from_url("simple"))
+    build_demo(db, scale=0.02, cities=("350600",), start=local_today() - dt.timedelta(days=40),
+               end=utcnow() - dt.timedelta(hours=3))
+    return db
+
+
 @pytest.fixture
 def dashboard_app(dashboard_db):
     settings = load_settings({}, database_url=dashboard_db.url, demo=False)
@@ -65,3 +83,126 @@ def console_errors(dash_duo) -> list[dict]:
     """Browser console entries, less failed map-tile requests (there is no internet in the test sandbox)."""
     return [entry for entry in (dash_duo.get_logs() or [])
             if not ("tile" in entry.get("message", "").lower() and "Failed to load" in entry.get("message", ""))]
+
+
+# ------------------------------------------------------------------ waiting for content, never for a fixed time
+WAIT_S = 30          # generous: under a loaded two-core CI machine a callback can take many seconds
+
+
+def wait_for_value(dash_duo, read: Callable[[], T], expected: object, what: str, timeout: float = WAIT_S) -> T:
+    """Read `read()` every quarter second until it equals `expected` (or passes it, when `expected` is a test), and
+    return that value. An element redrawn or not yet drawn while it is read counts as "not yet". On timeout fail
+    naming what was awaited and the last value read."""
+    test = expected if callable(expected) else (lambda value: value == expected)
+    seen: list[object] = ["nothing read yet"]
+
+    def attempt(_driver) -> bool:
+        try:
+            seen[0] = read()
+        except (StaleElementReferenceException, NoSuchElementException) as exc:
+            seen[0] = exc
+            return False
+        return bool(test(seen[0]))
+
+    try:
+        WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.25).until(attempt)
+    except TimeoutException:
+        raise AssertionError(f"waited {timeout:g} s for {what}; last seen: {seen[0]!r}") from None
+    return seen[0]
+
+
+def wait_for(dash_duo, condition: Callable[[], T], what: str, timeout: float = WAIT_S) -> T:
+    """Wait until `condition()` returns something truthy, and return that."""
+    return wait_for_value(dash_duo, condition, bool, what, timeout)
+
+
+def texts_of(dash_duo, selector: str) -> list[str]:
+    """The visible text of every element matching `selector`, now."""
+    return [element.text for element in dash_duo.driver.find_elements(By.CSS_SELECTOR, selector)]
+
+
+def count_of(dash_duo, selector: str) -> int:
+    """How many elements match `selector`, now (without the driver's implicit wait when there are none)."""
+    return dash_duo.driver.execute_script("return document.querySelectorAll(arguments[0]).length", selector)
+
+
+def wait_for_count(dash_duo, selector: str, expected: int | Callable[[int], bool], timeout: float = WAIT_S) -> int:
+    """Wait until the number of elements matching `selector` is `expected` (or passes it); returns the number."""
+    return wait_for_value(dash_duo, lambda: count_of(dash_duo, selector), expected,
+                          f"the number of {selector} to be {_describe(expected)}", timeout)
+
+
+def wait_for_texts(dash_duo, selector: str, expected: list[str] | Callable[[list[str]], bool],
+                   timeout: float = WAIT_S) -> list[str]:
+    """Wait until the texts of the elements matching `selector` are `expected` (or pass it); returns them."""
+    return wait_for_value(dash_duo, lambda: texts_of(dash_duo, selector), expected,
+                          f"the texts of {selector} to be {_describe(expected)}", timeout)
+
+
+def wait_for_text(dash_duo, selector: str, expected: str | Callable[[str], bool], timeout: float = WAIT_S) -> str:
+    """Wait until the first element matching `selector` shows `expected` (or a text passing it); returns the text."""
+    test = expected if callable(expected) else (lambda text: text == expected)
+    return wait_for_value(dash_duo, lambda: texts_of(dash_duo, selector)[:1], lambda found: bool(found) and test(
+        found[0]), f"the text of {selector} to be {_describe(expected)}", timeout)[0]
+
+
+def wait_for_text_in(dash_duo, selector: str, *parts: str, timeout: float = WAIT_S) -> str:
+    """Wait until an element matching `selector` shows every one of `parts`; returns that element's whole text.
+    For content filled in after its element appears (a map popup, a status line)."""
+    texts = wait_for_value(dash_duo, lambda: texts_of(dash_duo, selector),
+                           lambda found: any(all(p in text for p in parts) for text in found),
+                           f"a {selector} showing {' and '.join(map(repr, parts))}", timeout)
+    return next(text for text in texts if all(p in text for p in parts))
+
+
+def wait_for_attribute(dash_duo, selector: str, name: str, expected: str | None | Callable[[str | None], bool],
+                       timeout: float = WAIT_S) -> str | None:
+    """Wait until the attribute `name` of the first element matching `selector` is `expected` (or passes it)."""
+    test = expected if callable(expected) else (lambda value: value == expected)
+
+    def read() -> list[str | None]:
+        return [e.get_attribute(name) for e in dash_duo.driver.find_elements(By.CSS_SELECTOR, selector)[:1]]
+
+    return wait_for_value(dash_duo, read, lambda found: bool(found) and test(found[0]),
+                          f"the {name} of {selector} to be {_describe(expected)}", timeout)[0]
+
+
+def _describe(expected: object) -> str:
+    return "as the test requires" if callable(expected) else repr(expected)
+
+
+# ------------------------------------------------------------------ a database that goes away and comes back
+@contextmanager
+def database_away(db: Database) -> Iterator[None]:
+    """While inside, `db` cannot be reached as when its server or disk is gone: a SQLite database's folder is
+    moved aside, a PostgreSQL database refuses connections (its open ones are ended). Every query then fails in the
+    driver, which the app sees as DatabaseUnavailable. Afterwards the database is back as it was."""
+    url = make_url(db.url)
+    if url.get_backend_name() == "sqlite":
+        folder = Path(url.database).parent
+        aside = folder.with_name(folder.name + "-away")
+        folder.rename(aside)
+        db.dispose()                      # pooled connections still hold the moved file open
+        try:
+            yield
+        finally:
+            aside.rename(folder)
+            db.dispose()
+        return
+    name = url.database
+
+    def admin(statement: str) -> None:
+        import psycopg
+
+        with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname="postgres",
+                             autocommit=True) as connection:
+            connection.execute(statement)
+
+    admin(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+    admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    db.dispose()
+    try:
+        yield
+    finally:
+        admin(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        db.dispose()

@@ -5,18 +5,17 @@ axe-core 4.10.3 (MPL-2.0) is shipped in tests/vendor and injected with Selenium;
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.integration.test_payouts import wait_for_graphs
+from tests.integration.conftest import wait_for
+from tests.integration.test_overview import graphs_fit
 
 pytestmark = pytest.mark.browser
 
 AXE = (Path(__file__).resolve().parent.parent / "vendor" / "axe-core-4.10.3.min.js").read_text(encoding="utf-8")
-PAGES = ("/", "/throughput", "/payouts", "/fraud", "/mediation", "/rescue?city=500000&range=all", "/stations",
+PAGES = ("/", "/throughput", "/teams", "/payouts", "/fraud", "/mediation", "/rescue?city=500000&range=all", "/stations",
          "/district/350602", "/coverage", "/briefing", "/wall", "/map", "/nope")
 
 
@@ -37,15 +36,19 @@ def test_no_serious_accessibility_violation(dash_duo, dashboard_app, path):
     dash_duo.start_server(dashboard_app)
     dash_duo.driver.set_script_timeout(60)
     dash_duo.wait_for_page(url=dash_duo.server_url + path)
-    WebDriverWait(dash_duo.driver, 30, poll_frequency=0.3).until(lambda d: d.execute_script("""
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script("""
         const number = document.querySelector(
             "[data-kpi] .kpi-number, [data-kpi] .kpi-value, .wall-kpi-number, .briefing-kpis td.num, "
             + "#map-map .leaflet-marker-pane > *, #map-map .leaflet-overlay-pane path");
         const drawn = document.querySelector(".not-found") || (number && number.textContent.trim() !== "—");
         return drawn && !document.querySelector('[data-dash-is-loading="true"]');
-    """))
-    time.sleep(1.0)               # let a dimmed loading overlay fade before colours are measured
-    wait_for_graphs(dash_duo)
+    """), f"{path} drawn with its figures")
+    # colours are measured: wait until no loading overlay dims the page (dcc.Loading's overlay_style opacity)
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script("""
+        return ![...document.querySelectorAll("div[style*='opacity']")].some(el =>
+            !el.closest(".leaflet-container, .js-plotly-plot") && parseFloat(el.style.opacity) < 1);
+    """), f"{path} without a dimming loading overlay")
+    wait_for(dash_duo, lambda: graphs_fit(dash_duo), f"{path}: the graphs to fill their panels")
     serious = [v for v in axe_violations(dash_duo.driver) if v["impact"] in ("serious", "critical")]
     assert serious == []
     assert dash_duo.driver.execute_script("return document.documentElement.lang") in ("zh-CN", "en")

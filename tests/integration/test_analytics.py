@@ -9,13 +9,15 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import WebDriverWait
 
+from base.i18n import t
 from components.kpi import kpi_value_text
-from data_access import fraud, ingest, mediation, metrics, rescue, stations, throughput
+from data_access import fraud, ingest, mediation, metrics, registry, rescue, stations, throughput
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today, utcnow
 from tests.integration.conftest import console_errors, screenshot
@@ -27,16 +29,17 @@ pytestmark = pytest.mark.browser
 ZHANGZHOU = "350600"
 CHONGQING = "500000"
 
-# path, KPI function, the graphs' ids, the heading in Chinese and English
+# path, KPI keys, the graphs' ids, the heading in Chinese and English
 PAGES = {
-    "throughput": ("/throughput", throughput.throughput_kpis, ("counts", "latency", "heat", "districts"),
+    "throughput": ("/throughput", registry.THROUGHPUT, ("counts", "latency", "heat", "districts"),
                    ("快处", "Throughput")),
-    "mediation": ("/mediation", mediation.mediation_kpis, ("backlog", "rates", "duration", "outcomes"),
+    "mediation": ("/mediation", registry.MEDIATION, ("backlog", "rates", "duration", "outcomes"),
                   ("调解", "Mediation")),
-    "rescue": ("/rescue", rescue.rescue_kpis, ("timeline", "routes"), ("空地救援", "Rescue")),
-    "stations": ("/stations", stations.station_kpis, ("districts", "kinds", "ebike", "services"),
+    "rescue": ("/rescue", registry.RESCUE, ("timeline", "routes"), ("空地救援", "Rescue")),
+    "stations": ("/stations", registry.STATIONS, ("districts", "kinds", "ebike", "services"),
                  ("劝导站与车驾管", "Stations")),
-    "fraud": ("/fraud", fraud.fraud_kpis, ("months", "districts"), ("反欺诈", "Anti-fraud")),
+    "fraud": ("/fraud", registry.FRAUD, ("months", "districts"), ("反欺诈", "Anti-fraud")),
+    "teams": ("/teams", registry.TEAMS, ("patrols", "share", "districts"), ("快骑队", "Teams")),
 }
 
 
@@ -78,14 +81,14 @@ def shown_kpis(dash_duo) -> dict[str, str]:
 @pytest.mark.parametrize("name", list(PAGES))
 def test_page_loads_with_kpis_equal_to_the_metric_functions(dash_duo, dashboard_app, dashboard_db, rescues, name,
                                                           lang):
-    path, kpi_function, graphs, headings = PAGES[name]
+    path, kpi_keys, graphs, headings = PAGES[name]
     city = CHONGQING if name == "rescue" else ZHANGZHOU
     query = {"city": city, "range": "all" if name == "rescue" else "12m", "lang": lang}
     search = "?" + "&".join(f"{k}={v}" for k, v in query.items())
     dash_duo.start_server(dashboard_app)
     dash_duo.wait_for_page(url=dash_duo.server_url + path + search)
     filters = parse_filters(query, metrics.catalogue(dashboard_db), local_today(), ZHANGZHOU).filters
-    expected = {kpi.key: card_text(kpi, lang) for kpi in kpi_function(dashboard_db, filters).kpis}
+    expected = {kpi.key: card_text(kpi, lang) for kpi in registry.kpis(dashboard_db, filters, kpi_keys).kpis}
     first = next(iter(expected))
     WebDriverWait(dash_duo.driver, 30, poll_frequency=0.3).until(
         lambda _: shown_kpis(dash_duo).get(first) == expected[first])
@@ -116,13 +119,25 @@ def test_rescue_list_links_each_mission_to_the_live_map(dash_duo, dashboard_app,
     missions = rescue.missions(dashboard_db, filters)
     assert len(missions) >= 2
     assert {48.0, 75.0} <= set(missions["hospital_min"].round())          # the stored missions' timelines
-    dash_duo.wait_for_element("#rescue-missions .ag-center-cols-container .ag-row", timeout=20)
-    links = [a.get_attribute("href") for a in dash_duo.find_elements('#rescue-missions [col-id="map_link"] a')]
-    expected = {f"/map?city={CHONGQING}&mission={m}" for m in missions["mission_id"].head(len(links))}
-    assert links and {link.replace(dash_duo.server_url, "") for link in links} <= {
-        f"/map?city={CHONGQING}&mission={m}" for m in missions["mission_id"]}
-    assert len(expected) == len(links)
+    # the grid's first page lists the missions newest first, each linking to its own route on the live map
+    expected = [f"/map?city={CHONGQING}&mission={m}" for m in missions["mission_id"].head(MISSIONS_PER_PAGE)]
+    WebDriverWait(dash_duo.driver, 20, poll_frequency=0.3).until(lambda _: mission_links(dash_duo) == expected)
     assert console_errors(dash_duo) == []
+
+
+MISSIONS_PER_PAGE = 12      # the grid's page size (pages/_kit.py)
+
+
+def mission_links(dash_duo) -> list[str | None]:
+    """The map link of each row of the missions grid, in the order of the rows on screen."""
+    return dash_duo.driver.execute_script("""
+        const rows = [...document.querySelectorAll("#rescue-missions .ag-center-cols-container .ag-row")];
+        rows.sort((a, b) => Number(a.getAttribute("row-index")) - Number(b.getAttribute("row-index")));
+        return rows.map(row => {
+            const link = row.querySelector('[col-id="map_link"] a');
+            return link ? link.getAttribute("href") : null;
+        });
+    """)
 
 
 DRILLS = {   # page -> (the chart that drills, the frame behind it, the column its bars are sorted by)
@@ -168,15 +183,52 @@ def test_the_district_view_agrees_with_the_overview_filtered_to_that_district(da
     dash_duo.wait_for_page(url=dash_duo.server_url + f"/district/{code}?range=12m&compare=yoy")
     dash_duo.wait_for_element(".kpi-note", timeout=30)
     district_view = shown_kpis(dash_duo)
+    # ranks: the note under each card is the district's rank among the city's districts, 1 for the best value
+    filters = parse_filters({"range": "12m", "compare": "yoy"}, metrics.catalogue(dashboard_db), local_today(),
+                            ZHANGZHOU).filters
+    ranks = expected_rank_notes(dashboard_db, filters, code)
+    assert len(ranks) >= 5
+    WebDriverWait(dash_duo.driver, 20, poll_frequency=0.3).until(lambda _: rank_notes(dash_duo) == ranks)
     dash_duo.wait_for_page(url=dash_duo.server_url + f"/?range=12m&compare=yoy&districts={code}")
     dash_duo.wait_for_element(".district-breadcrumb", timeout=30)
     WebDriverWait(dash_duo.driver, 20).until(lambda _: shown_kpis(dash_duo).get("alerts") not in (None, "— 起"))
     assert shown_kpis(dash_duo) == district_view
     profile = dash_duo.find_element(".crumb-profile").get_attribute("href")        # and back to the district view
     assert profile.endswith(f"/district/{code}?range=12m&compare=yoy")
-    assert len(district_view) == len(metrics.KPI_UNITS)
-    # ranks: the district's rank note under each card comes from the same figures
+    assert len(district_view) == len(registry.OVERVIEW)
     assert console_errors(dash_duo) == []
+
+
+def expected_rank_notes(db, filters, code: str) -> dict[str, str]:
+    """The rank note of each overview KPI for district `code`, ranked here from each district's own value as the
+    metric's function computes it (the best value ranks 1, ties share a rank, districts without a value are left
+    out; a KPI with no good direction, such as rescues, has no rank)."""
+    districts = metrics.district_names(db, filters.city)["district_adcode"]
+    notes = {}
+    for key in registry.OVERVIEW:
+        metric = registry.METRICS[key]
+        if metric.higher_is_better is None:
+            continue
+        values = {d: metric.value(db, filters.with_districts((d,))) for d in districts}
+        known = {d: float(v) for d, v in values.items() if v is not None and not math.isnan(v)}
+        if code not in known:
+            continue
+        sign = 1 if metric.higher_is_better else -1
+        rank = 1 + sum(sign * value > sign * known[code] for value in known.values())
+        notes[key] = t("district.rank", "zh", rank=rank, of=len(known))
+    return notes
+
+
+def rank_notes(dash_duo) -> dict[str, str]:
+    """The note under each KPI card that has one, by the card's KPI key."""
+    return dash_duo.driver.execute_script("""
+        const out = {};
+        for (const card of document.querySelectorAll(".kpi-card")) {
+            const note = card.querySelector(".kpi-note");
+            if (note) { out[card.dataset.kpi] = note.innerText.trim(); }
+        }
+        return out;
+    """)
 
 
 def post(app, body: dict):

@@ -8,14 +8,12 @@ import csv
 import importlib
 import io
 import json
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
 from components.coverage_map import UNCOVERED, share_text
 from components.urlstate import parse_search
@@ -23,7 +21,16 @@ from data_access import coverage as cv
 from data_access import metrics
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today
-from tests.integration.conftest import console_errors, screenshot
+from tests.integration.conftest import (
+    console_errors,
+    screenshot,
+    wait_for,
+    wait_for_attribute,
+    wait_for_count,
+    wait_for_text,
+    wait_for_text_in,
+    wait_for_value,
+)
 from tests.integration.test_overview import overflowing
 
 pytestmark = pytest.mark.browser
@@ -43,8 +50,8 @@ def expected_plan(db, search: str) -> cv.Plan:
     return cv.evaluate_plan(db, filters, scenario, cv.city_centre(db, filters.city))
 
 
-def kpi_value(dash_duo, key: str) -> str:
-    return dash_duo.find_element(f'#coverage-kpis [data-kpi="{key}"] .kpi-value').text.strip()
+def kpi_selector(key: str) -> str:
+    return f'#coverage-kpis [data-kpi="{key}"] .kpi-value'
 
 
 def table_after(dash_duo) -> dict[str, tuple[str, str]]:
@@ -52,7 +59,8 @@ def table_after(dash_duo) -> dict[str, tuple[str, str]]:
     rows = {}
     for row in dash_duo.find_elements("#coverage-table tbody tr"):
         cells = [c.text for c in row.find_elements("css selector", "td")]
-        rows[row.get_attribute("data-district")] = (cells[1], cells[2])
+        if len(cells) >= 3:
+            rows[row.get_attribute("data-district")] = (cells[1], cells[2])
     return rows
 
 
@@ -65,6 +73,16 @@ def expected_table(plan: cv.Plan) -> dict[str, tuple[str, str]]:
 
 def current_search(dash_duo) -> str:
     return "?" + (urlparse(dash_duo.driver.current_url).query or "")
+
+
+def wait_for_table(dash_duo, expected: dict[str, tuple[str, str]]) -> None:
+    wait_for_value(dash_duo, lambda: table_after(dash_duo), expected, "the before/after table of the plan")
+
+
+def wait_for_search(dash_duo, part: str) -> str:
+    """Wait until the address holds `part`; returns its query string."""
+    wait_for(dash_duo, lambda: part in dash_duo.driver.current_url, f"{part} in the address")
+    return current_search(dash_duo)
 
 
 def uncovered_hexagon(dash_duo):
@@ -93,70 +111,63 @@ def test_cov_page_what_if_recommend_and_download(dash_duo, dashboard_app, dashbo
     dash_duo.wait_for_page(url=dash_duo.server_url + "/coverage")
     plan = expected_plan(dashboard_db, "")
     assert plan.demand_points > 100 and 0 < plan.before.share < 1
-    dash_duo.wait_for_text_to_equal('#coverage-kpis [data-kpi="before"] .kpi-value', share_text(plan.before.share),
-                                    timeout=20)
-    assert kpi_value(dash_duo, "after") == share_text(plan.after.share)
-    assert kpi_value(dash_duo, "demand") == f"{plan.demand_points:,}"
-    assert dash_duo.find_element(".app-nav-link.active").text == "覆盖规划"
-    assert "漳州市" in dash_duo.find_element("#coverage-heading").text
-    assert table_after(dash_duo) == expected_table(plan)
-    assert len(table_after(dash_duo)) == 12                                        # 11 districts and the city
-    assert "直线距离模型" in dash_duo.find_element("#coverage-routing").text
+    wait_for_text(dash_duo, kpi_selector("before"), share_text(plan.before.share))
+    wait_for_text(dash_duo, kpi_selector("after"), share_text(plan.after.share))
+    wait_for_text(dash_duo, kpi_selector("demand"), f"{plan.demand_points:,}")
+    wait_for_text(dash_duo, ".app-nav-link.active", "覆盖规划")
+    wait_for_text_in(dash_duo, "#coverage-heading", "漳州市")
+    assert len(expected_table(plan)) == 12                                         # 11 districts and the city
+    wait_for_table(dash_duo, expected_table(plan))
+    wait_for_text_in(dash_duo, "#coverage-routing", "直线距离模型")
     stations = len(plan.stations)
     assert stations > 10
-    dash_duo.wait_for_element('#coverage-map path[fill="#1d2733"]', timeout=10)
-    assert len(dash_duo.find_elements('#coverage-map path[fill="#1d2733"]')) == stations
-    assert dash_duo.find_elements(f'#coverage-map path[stroke="{UNCOVERED}"]')
-    gaps = dash_duo.find_element("#coverage-gaps").text
+    wait_for_count(dash_duo, '#coverage-map path[fill="#1d2733"]', stations)
+    wait_for_count(dash_duo, f'#coverage-map path[stroke="{UNCOVERED}"]', lambda n: n > 0)
     worst = plan.districts.sort_values("uncovered_after", ascending=False).iloc[0]
-    assert worst["name_zh"] in gaps
-    assert overflowing(dash_duo) == []
+    wait_for_text_in(dash_duo, "#coverage-gaps", worst["name_zh"])
+    wait_for(dash_duo, lambda: overflowing(dash_duo) == [], "nothing spilling out of its box")
     screenshot(dash_duo, "coverage_zh")
 
     # what-if: a click on the map in the middle of the most-demand uncovered hexagon adds a candidate there
-    hexagon = uncovered_hexagon(dash_duo)
-    assert hexagon is not None
+    hexagon = wait_for(dash_duo, lambda: uncovered_hexagon(dash_duo), "an uncovered hexagon wholly inside the map")
     ActionChains(dash_duo.driver).move_to_element(hexagon).click().perform()
-    WebDriverWait(dash_duo.driver, 15, poll_frequency=0.2).until(lambda _: "add=" in dash_duo.driver.current_url)
-    search = current_search(dash_duo)
+    search = wait_for_search(dash_duo, "add=")
     assert len(cv.parse_scenario(parse_search(search))[0].added) == 1
     after = expected_plan(dashboard_db, search)
     assert after.after.share > after.before.share == plan.before.share
-    dash_duo.wait_for_text_to_equal('#coverage-kpis [data-kpi="after"] .kpi-value', share_text(after.after.share),
-                                    timeout=20)
-    assert table_after(dash_duo) == expected_table(after)
-    assert table_after(dash_duo)["city"][0] != table_after(dash_duo)["city"][1]
-    assert kpi_value(dash_duo, "stations") == f"{stations:,} / 1"
-    dash_duo.wait_for_element('#coverage-map path[fill="#2e7d32"]', timeout=10)   # the added candidate
+    wait_for_text(dash_duo, kpi_selector("after"), share_text(after.after.share))
+    assert expected_table(after)["city"][0] != expected_table(after)["city"][1]
+    wait_for_table(dash_duo, expected_table(after))
+    wait_for_text(dash_duo, kpi_selector("stations"), f"{stations:,} / 1")
+    wait_for_count(dash_duo, '#coverage-map path[fill="#2e7d32"]', 1)             # the added candidate
 
     # recommend three sites
     k_input = dash_duo.find_element("#coverage-k")
     k_input.send_keys(Keys.CONTROL, "a")
     k_input.send_keys("3", Keys.TAB)
     click(dash_duo, "#coverage-recommend")
-    WebDriverWait(dash_duo.driver, 15, poll_frequency=0.2).until(lambda _: "rec=1" in dash_duo.driver.current_url)
-    search = current_search(dash_duo)
+    search = wait_for_search(dash_duo, "rec=1")
     recommended = expected_plan(dashboard_db, search).recommended
     assert len(recommended) == 3 and recommended["gain"].is_monotonic_decreasing
-    dash_duo.wait_for_element(".coverage-recommended-table tbody tr:nth-child(3)", timeout=20)
-    rows = [[c.text for c in r.find_elements("css selector", "td")]
-            for r in dash_duo.find_elements(".coverage-recommended-table tbody tr")]
-    assert [(r[1], r[2]) for r in rows] == [(f"{lon:.5f}", f"{lat:.5f}") for lon, lat in
-                                            zip(recommended["lon"], recommended["lat"], strict=True)]
-    assert len(dash_duo.find_elements('#coverage-map path[fill="#6a4c93"]')) == 3
+
+    def recommended_rows() -> list[tuple[str, str]]:
+        return [tuple(c.text for c in r.find_elements("css selector", "td")[1:3])
+                for r in dash_duo.find_elements(".coverage-recommended-table tbody tr")]
+
+    wait_for_value(dash_duo, recommended_rows, [(f"{lon:.5f}", f"{lat:.5f}") for lon, lat in
+                                                zip(recommended["lon"], recommended["lat"], strict=True)],
+                   "the three recommended sites listed")
+    wait_for_count(dash_duo, '#coverage-map path[fill="#6a4c93"]', 3)
     screenshot(dash_duo, "coverage_zh_recommended")
     height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight")
     dash_duo.driver.set_window_size(1600, height + 140)
-    assert overflowing(dash_duo) == []
+    wait_for(dash_duo, lambda: overflowing(dash_duo) == [], "nothing spilling out of its box")
     screenshot(dash_duo, "coverage_zh_full")
 
     # the plan as CSV, downloaded by the browser
     click(dash_duo, "#coverage-export-csv-button")
     folder = Path(dash_duo.download_path)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and not list(folder.glob("coverage_plan_*.csv")):
-        time.sleep(0.2)
-    files = list(folder.glob("coverage_plan_*.csv"))
+    files = wait_for(dash_duo, lambda: list(folder.glob("coverage_plan_*.csv")), "the plan downloaded as CSV")
     assert len(files) == 1
     plan_rows = list(csv.DictReader(io.StringIO(files[0].read_text(encoding="utf-8-sig"))))
     statuses = [r["status"] for r in plan_rows]
@@ -176,16 +187,14 @@ def test_cov_page_in_english_with_a_malformed_link(dash_duo, dashboard_app, dash
     dash_duo.wait_for_page(url=dash_duo.server_url + "/coverage" + search)
     plan = expected_plan(dashboard_db, search)
     assert plan.scenario.minutes == 15 and plan.scenario.off == (station,) and plan.scenario.k == cv.DEFAULT_K
-    dash_duo.wait_for_text_to_equal('#coverage-kpis [data-kpi="after"] .kpi-value', share_text(plan.after.share),
-                                    timeout=20)
     assert plan.after.share < plan.before.share                       # the switched-off station leaves a gap
-    problems = dash_duo.find_element(".coverage-problems").text
-    assert "fell back to defaults" in problems and "k" in problems and "speeds" in problems
-    assert "Coverage planning" in dash_duo.find_element("#coverage-heading").text
-    assert dash_duo.find_element('#coverage-map path[fill="#9aa5b1"]')             # the switched-off station
-    assert table_after(dash_duo) == expected_table(plan)
-    assert dash_duo.find_element("#coverage-k").get_attribute("value") == str(cv.DEFAULT_K)
-    assert overflowing(dash_duo) == []
+    wait_for_text(dash_duo, kpi_selector("after"), share_text(plan.after.share))
+    wait_for_text_in(dash_duo, ".coverage-problems", "fell back to defaults", "k", "speeds")
+    wait_for_text_in(dash_duo, "#coverage-heading", "Coverage planning")
+    wait_for_count(dash_duo, '#coverage-map path[fill="#9aa5b1"]', lambda n: n > 0)   # the switched-off station
+    wait_for_table(dash_duo, expected_table(plan))
+    wait_for_attribute(dash_duo, "#coverage-k", "value", str(cv.DEFAULT_K))
+    wait_for(dash_duo, lambda: overflowing(dash_duo) == [], "nothing spilling out of its box")
     screenshot(dash_duo, "coverage_en")
     assert console_errors(dash_duo) == []
 
@@ -257,8 +266,7 @@ def test_cov_page_has_no_serious_accessibility_violation(dash_duo, dashboard_app
     dash_duo.driver.set_script_timeout(60)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/coverage")
     plan = expected_plan(dashboard_db, "")
-    dash_duo.wait_for_text_to_equal('#coverage-kpis [data-kpi="before"] .kpi-value', share_text(plan.before.share),
-                                    timeout=20)
+    wait_for_text(dash_duo, kpi_selector("before"), share_text(plan.before.share))
     dash_duo.driver.execute_script(AXE)
     violations = dash_duo.driver.execute_async_script("""
         const done = arguments[arguments.length - 1];

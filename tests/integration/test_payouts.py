@@ -1,5 +1,5 @@
 """The payouts page (快赔) in a real browser: KPIs equal to the metric functions, the charts and the insurer grid,
-CSV downloads of the rows behind a chart, a district bar drilling in, English."""
+CSV downloads of the rows behind a chart, a district bar drilling into the district view, English."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import io
 import json
 
 import pytest
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from components.formatting import format_count, format_minutes, format_ratio, format_yuan
-from data_access import metrics, payouts
+from components.formatting import format_count, format_duration, format_ratio, format_yuan
+from components.kpi import kpi_value_text
+from data_access import metrics, payouts, registry
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today
 from tests.integration.conftest import console_errors, screenshot
@@ -39,6 +39,11 @@ def kpi_text(dash_duo, key: str) -> str:
     return dash_duo.find_element(f'[data-kpi="{key}"] .kpi-value').text.replace("\n", " ").strip()
 
 
+def duration(minutes: float | None) -> str:
+    """Minutes as a card writes them: "12.5 分钟", or "2 小时 05 分" from two hours on."""
+    return " ".join(part for part in format_duration(minutes, "zh") if part)
+
+
 def expected_kpis(db, query: dict) -> dict[str, str]:
     """Each KPI card's text, computed from the metric functions themselves."""
     filters = filters_of(db, query)
@@ -46,9 +51,9 @@ def expected_kpis(db, query: dict) -> dict[str, str]:
     one_click = metrics.one_click_claims(db, filters)
     return {
         "paid": f"{format_count(metrics.case_totals(db, filters)['paid'])} 起",
-        "payout_p50": f"{format_minutes(payout.p50)} 分钟",
-        "payout_p90": f"{format_minutes(payout.p90)} 分钟",
-        "payout_fastest": f"{format_minutes(payout.fastest)} 分钟",
+        "payout_p50": duration(payout.p50),
+        "payout_p90": duration(payout.p90),
+        "payout_fastest": duration(payout.fastest),
         "remote_sla_share": format_ratio(metrics.remote_liability_sla_share(db, filters)),
         "online_share": format_ratio(metrics.online_share(db, filters)),
         "one_click": f"{format_count(one_click.cases)} 起",
@@ -108,10 +113,8 @@ def callback_requests(dash_duo) -> int:
 
 
 def wait_for_graphs(dash_duo) -> None:
-    try:
-        WebDriverWait(dash_duo.driver, 5, poll_frequency=0.25).until(lambda _: graphs_fit(dash_duo))
-    except TimeoutException:
-        pass
+    WebDriverWait(dash_duo.driver, 30, poll_frequency=0.25).until(
+        lambda _: graphs_fit(dash_duo), "the payout graphs never filled their boxes")
 
 
 def download(app, chart: str, search: str) -> tuple[str, list[dict]]:
@@ -119,7 +122,7 @@ def download(app, chart: str, search: str) -> tuple[str, list[dict]]:
     page = page_module()
     client = app.server.test_client()
     assert client.get("/payouts").status_code == 200              # the first request registers the callbacks
-    target, button = page.DOWNLOAD.format(chart=chart), page.DOWNLOAD_BUTTON.format(chart=chart)
+    target, button = page.PAGE.id(f"download-{chart}"), page.PAGE.id(f"download-{chart}-button")
     body = {
         "output": f"{target}.data",
         "outputs": {"id": target, "property": "data"},
@@ -139,7 +142,7 @@ def test_pay_csv_downloads_are_the_rows_behind_each_chart(dashboard_app, dashboa
     page = page_module()
     name, rows = download(dashboard_app, "insurers", "?city=350600&range=90d")
     assert name == f"payouts_insurers_350600_{filters.start}_{filters.end}.csv"
-    table = page.chart_data(dashboard_db, filters, "insurers")
+    table = page.insurer_rows(dashboard_db, filters)
     assert [row["code"] for row in rows] == list(table["code"])
     assert [int(row["paid"]) for row in rows] == list(table["paid"])
     assert [float(row["p90"]) for row in rows if row["p90"]] == pytest.approx(list(table["p90"].dropna()))
@@ -159,21 +162,39 @@ def test_pay_csv_downloads_are_the_rows_behind_each_chart(dashboard_app, dashboa
     assert [float(r["p90"]) for r in rows] == sorted((float(r["p90"]) for r in rows), reverse=True)
 
 
-def test_pay_clicking_a_district_bar_focuses_the_page(dash_duo, dashboard_app, dashboard_db):
+def test_pay_a_district_bar_opens_the_district_view_with_the_filters_kept(dash_duo, dashboard_app, dashboard_db):
     dash_duo.start_server(dashboard_app)
-    dash_duo.wait_for_page(url=dash_duo.server_url + "/payouts?compare=pop")
-    whole_city = expected_kpis(dashboard_db, {})["paid"].split()[0]
-    dash_duo.wait_for_text_to_equal('[data-kpi="paid"] .kpi-number', whole_city, timeout=20)
-    bar = dash_duo.wait_for_element("#payouts-districts .bars path", timeout=10)   # the longest p90 comes first
-    longest = page_module().chart_data(dashboard_db, filters_of(dashboard_db, {}), "districts").iloc[0]
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/payouts?range=90d&compare=pop&lang=en")
+    query = {"range": "90d", "compare": "pop"}
+    longest = page_module().district_rows(dashboard_db, filters_of(dashboard_db, query)).iloc[0]
+    dash_duo.wait_for_text_to_equal("#payouts-districts-hint",
+                                    "Click a district's bar to open its district view (period and comparison kept)")
+    bar = dash_duo.wait_for_element("#payouts-districts .bars path", timeout=20)   # the longest p90 comes first
     ActionChains(dash_duo.driver).move_to_element(bar).click().perform()
 
-    dash_duo.wait_for_contains_text("#payouts-heading", longest["name_zh"], timeout=10)
+    code = longest["district_adcode"]
+    WebDriverWait(dash_duo.driver, 10).until(lambda d: f"/district/{code}?" in d.current_url)
     url = dash_duo.driver.current_url
-    assert "/payouts?" in url and f"districts={longest['district_adcode']}" in url and "compare=pop" in url
-    focused = expected_kpis(dashboard_db, {"districts": longest["district_adcode"]})
-    dash_duo.wait_for_text_to_equal('[data-kpi="paid"] .kpi-number', focused["paid"].split()[0], timeout=10)
-    assert {key: kpi_text(dash_duo, key) for key in focused} == focused
+    assert "range=90d" in url and "compare=pop" in url and "lang=en" in url and "districts=" not in url
+    dash_duo.wait_for_contains_text("#district-heading", longest["name_en"], timeout=20)
+    district = filters_of(dashboard_db, {**query, "districts": code})
+    alerts = registry.kpis(dashboard_db, district, registry.OVERVIEW).get("alerts")
+    dash_duo.wait_for_text_to_equal('[data-kpi="alerts"] .kpi-number', kpi_value_text(alerts, "en")[0], timeout=20)
+    assert kpi_text(dash_duo, "alerts") == card_text(alerts, "en")
+    assert dash_duo.find_element(".district-breadcrumb").text.startswith("Zhangzhou")
+
+    # and back through the district view's link to payouts, now focused on that district, the filters still kept
+    link = dash_duo.driver.find_element(By.XPATH, "//*[@id='district-links']//a[normalize-space()='Payouts']")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", link)
+    link.click()
+    dash_duo.wait_for_contains_text("#payouts-heading", longest["name_en"], timeout=20)
+    url = dash_duo.driver.current_url
+    assert "/payouts?" in url and f"districts={code}" in url and "compare=pop" in url and "lang=en" in url
+    focused = registry.kpis(dashboard_db, district, registry.PAYOUTS)
+    dash_duo.wait_for_text_to_equal('[data-kpi="paid"] .kpi-number', kpi_value_text(focused.get("paid"), "en")[0],
+                                    timeout=20)
+    assert {kpi.key: kpi_text(dash_duo, kpi.key) for kpi in focused.kpis} == {
+        kpi.key: card_text(kpi, "en") for kpi in focused.kpis}
     dash_duo.wait_for_element(".district-breadcrumb", timeout=5)
     dash_duo.driver.execute_script("document.querySelector('.page-head').scrollIntoView({block: 'end'})")
     WebDriverWait(dash_duo.driver, 5).until(
@@ -181,6 +202,11 @@ def test_pay_clicking_a_district_bar_focuses_the_page(dash_duo, dashboard_app, d
                                    ".getBoundingClientRect().top > 100"))
     screenshot(dash_duo, "payouts_district")
     assert console_errors(dash_duo) == []
+
+
+def card_text(kpi, lang: str) -> str:
+    """A KPI card's value as the card writes it (number and unit)."""
+    return " ".join(part for part in kpi_value_text(kpi, lang) if part)
 
 
 def test_pay_english_switch_translates_the_page(dash_duo, dashboard_app):

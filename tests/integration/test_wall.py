@@ -1,31 +1,41 @@
 """The wall display (指挥大屏) in a real browser at 1920×1080: kiosk layout without scroll bars, a 3-view playlist
-rotating with its dwell times, the "数据延迟" badge while the database is away and gone when it returns, and a new
-rescue taking over the screen, then the playlist resuming."""
+rotating with its dwell times, the "数据延迟" badge when the data is old, while the database is away and while the
+server is away (the page reloading when it is back), and a new rescue taking over the screen, then the playlist
+resuming."""
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
 import json
-import time
 
 import pytest
-from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import delete
 
 from base.settings import load_settings
 from components.formatting import format_count
 from components.wall import DEFAULT_PLAYLIST, parse_playlist
 from dashboard.app import create_app
-from data_access import metrics
-from data_access.db import DatabaseUnavailable
+from data_access import metrics, registry
 from data_access.models import RescueMission, RescueOutcome
-from data_access.timeutil import local_day, utcnow
-from tests.integration.conftest import console_errors, screenshot
+from data_access.timeutil import local_day, to_local, utcnow
+from tests.integration.conftest import (
+    WAIT_S,
+    console_errors,
+    database_away,
+    screenshot,
+    wait_for,
+    wait_for_count,
+    wait_for_text,
+    wait_for_text_in,
+    wait_for_texts,
+)
 
 pytestmark = pytest.mark.browser
 
 ZHANGZHOU = "350600"
+BADGE = "#wall-stale"
+TILES = "#wall-kpis .wall-kpi-number"
 
 
 def wall_app(db, **settings):
@@ -45,58 +55,107 @@ def scroll_bars(dash_duo) -> dict:
     """)
 
 
-def wait_until(dash_duo, condition, timeout: float):
-    return WebDriverWait(dash_duo.driver, timeout, poll_frequency=0.2).until(lambda _: condition())
+def wait_for_view(dash_duo, view: str, timeout: float = WAIT_S) -> None:
+    wait_for(dash_duo, lambda: current_view(dash_duo) == view, f"the wall to show its {view} view", timeout)
+
+
+def wait_for_laid_out(dash_duo, selector: str) -> None:
+    """Wait until every graph in `selector` is drawn at the width of its box: a graph drawn while its view was
+    hidden lays itself out again once shown."""
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script("""
+        const graphs = [...document.querySelectorAll(arguments[0] + ' .js-plotly-plot')];
+        return graphs.length > 0 && graphs.every(graph => {
+            const svg = graph.querySelector('.main-svg'), width = graph.getBoundingClientRect().width;
+            return svg && width > 0 && Math.abs(svg.getBoundingClientRect().width - width) < 2;
+        });""", selector), f"the graphs of {selector} to fill their boxes")
+
+
+def badge_shown(dash_duo) -> bool:
+    return dash_duo.driver.execute_script(f"return getComputedStyle(document.querySelector('{BADGE}')).display") \
+        != "none"
+
+
+def local_minutes(first: dt.datetime, last: dt.datetime) -> list[str]:
+    """Every Asia/Shanghai HH:MM from the UTC instant `first` to `last`, both included."""
+    minute = to_local(first).replace(second=0, microsecond=0)
+    minutes = []
+    while minute <= to_local(last):
+        minutes.append(minute.strftime("%H:%M"))
+        minute += dt.timedelta(minutes=1)
+    return minutes
+
+
+def since_of(badge: str) -> str:
+    """The HH:MM of "数据延迟 · 自 HH:MM 起"."""
+    return badge.removeprefix("数据延迟 · 自 ").removesuffix(" 起")
 
 
 def open_wall(dash_duo, app, query: str) -> None:
     dash_duo.driver.set_window_size(1920, 1080)
     dash_duo.start_server(app)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/wall?{query}")
-    dash_duo.wait_for_element("#wall-kpis .wall-kpi", timeout=30)
+    dash_duo.wait_for_element("#wall-kpis .wall-kpi", timeout=WAIT_S)
     inner = dash_duo.driver.execute_script("return [window.innerWidth, window.innerHeight]")
     dash_duo.driver.set_window_size(1920 + 1920 - inner[0], 1080 + 1080 - inner[1])   # the screen inside: 1920×1080
 
 
+def record_views(dash_duo) -> None:
+    """From now on the browser notes each view the wall shows, with the moment it changed (ms), so that dwell times
+    are measured where they happen rather than by polling from here."""
+    dash_duo.driver.execute_script("""
+        const root = document.querySelector('.page-wall');
+        const log = window.wallViews = [[root.getAttribute('data-wall-view'), performance.now()]];
+        new MutationObserver(() => {
+            const view = root.getAttribute('data-wall-view');
+            if (view !== log[log.length - 1][0]) { log.push([view, performance.now()]); }
+        }).observe(root, {attributes: true, attributeFilter: ['data-wall-view']});
+    """)
+
+
 def test_wall_rotates_a_three_view_playlist_without_scroll_bars(dash_duo, dashboard_db):
     open_wall(dash_duo, wall_app(dashboard_db), f"city={ZHANGZHOU}&playlist=overview:6,payouts:4,districts:4")
+    record_views(dash_duo)
     assert dash_duo.driver.execute_script("return [window.innerWidth, window.innerHeight]") == [1920, 1080]
-    assert not dash_duo.find_element(".app-header").is_displayed()          # kiosk: no navigation chrome
-    assert len(dash_duo.find_elements("#wall-kpis .wall-kpi")) == 6
+    wait_for(dash_duo, lambda: not dash_duo.find_element(".app-header").is_displayed(),
+             "the navigation chrome to be hidden (kiosk)")
+    wait_for_count(dash_duo, "#wall-kpis .wall-kpi", 6)
     window, _ = importlib.import_module("pages.wall").view_filters(ZHANGZHOU)
-    overview = metrics.overview_kpis(dashboard_db, window)
+    overview = registry.kpis(dashboard_db, window, registry.OVERVIEW)
     for key in ("alerts", "quick"):                    # the tiles are the overview's own figures
-        assert dash_duo.find_element(f'[data-kpi="{key}"] .wall-kpi-number').text == format_count(
-            overview.get(key).value)
-    assert dash_duo.find_element(".wall-place").text == "漳州市"
-    wait_until(dash_duo, lambda: dash_duo.find_element("#wall-as-of").text.startswith("数据截至"), 20)
-    clock = dash_duo.find_element("#wall-clock").text
-    assert len(clock) == 19 and clock[4] == "-" and clock[13] == ":"
+        wait_for_text(dash_duo, f'[data-kpi="{key}"] .wall-kpi-number', format_count(overview.get(key).value))
+    wait_for_text(dash_duo, ".wall-place", "漳州市")
+    wait_for_text(dash_duo, "#wall-as-of", lambda text: text.startswith("数据截至"))
+    clock = wait_for_text(dash_duo, "#wall-clock", lambda text: len(text) == 19)
+    assert clock[4] == "-" and clock[13] == ":"
+    wait_for_texts(dash_duo, ".wall-chips[data-list='playlist'] .wall-chip", ["总体态势 · 6s", "快赔时效 · 4s",
+                                                                             "区县排名 · 4s"])
 
-    # Watch the rotation for two rounds of 14 s: the views in order, each shown for its dwell time.
-    wait_until(dash_duo, lambda: current_view(dash_duo) == "payouts", 10)
-    changes, last, end = [], "payouts", time.monotonic() + 24
-    while time.monotonic() < end:
-        view = current_view(dash_duo)
-        if view != last:
-            changes.append((view, time.monotonic()))
-            last = view
-        if view == "overview" and len(changes) == 2:
-            dash_duo.wait_for_element("#wall-trend .main-svg")
-            assert scroll_bars(dash_duo) == {"vertical": False, "horizontal": False, "wall_outside": False}
-            screenshot(dash_duo, "wall_overview_zh")
-        time.sleep(0.1)
-    assert [view for view, _ in changes[:4]] == ["districts", "overview", "payouts", "districts"]
-    dwell = [round(b[1] - a[1], 1) for a, b in zip(changes, changes[1:], strict=False)][:3]
-    assert dwell == pytest.approx([4, 6, 4], abs=0.8)
-    chips = [c.text for c in dash_duo.find_elements(".wall-chips[data-list='playlist'] .wall-chip")]
-    assert chips == ["总体态势 · 6s", "快赔时效 · 4s", "区县排名 · 4s"]
-    wait_until(dash_duo, lambda: current_view(dash_duo) == "districts", 15)
-    dash_duo.wait_for_element("#wall-districts .main-svg")
-    time.sleep(0.5)
-    titles = dash_duo.driver.execute_script("""
-        const box = s => document.querySelector('#wall-districts ' + s).getBoundingClientRect();
-        return [box('.gtitle').bottom, box('.gtitle-subtitle').top];""")
+    # Two rounds of 14 s: each view follows the one before in the playlist and is shown for its dwell time.
+    log = wait_for(dash_duo, lambda: (views := dash_duo.driver.execute_script("return window.wallViews"))
+                   and len(views) >= 5 and views, "four changes of the shown view", timeout=60)
+    dwell, following = {"overview": 6, "payouts": 4, "districts": 4}, {
+        "overview": "payouts", "payouts": "districts", "districts": "overview"}
+    changes = log[1:5]
+    assert [view for view, _ in changes[1:]] == [following[view] for view, _ in changes[:-1]]
+    shown = [round((b[1] - a[1]) / 1000, 1) for a, b in zip(changes, changes[1:], strict=False)]
+    assert shown == pytest.approx([dwell[view] for view, _ in changes[:-1]], abs=0.8)
+
+    wait_for_view(dash_duo, "overview")
+    wait_for_laid_out(dash_duo, "#wall-view-overview")
+    assert scroll_bars(dash_duo) == {"vertical": False, "horizontal": False, "wall_outside": False}
+    screenshot(dash_duo, "wall_overview_zh")
+
+    def districts_titles() -> list[float] | None:
+        """The bottom of the districts chart's title and the top of its subtitle, while that view is shown."""
+        return dash_duo.driver.execute_script("""
+            if (document.querySelector('.page-wall').getAttribute('data-wall-view') !== 'districts') { return null; }
+            const title = document.querySelector('#wall-districts .gtitle');
+            const subtitle = document.querySelector('#wall-districts .gtitle-subtitle');
+            if (!title || !subtitle) { return null; }
+            const a = title.getBoundingClientRect(), b = subtitle.getBoundingClientRect();
+            return a.height > 0 && b.height > 0 ? [a.bottom, b.top] : null;""")
+
+    titles = wait_for(dash_duo, districts_titles, "the districts view with its chart's titles drawn")
     assert titles[0] <= titles[1]                       # the subtitle sits under the title, not on it
     assert scroll_bars(dash_duo) == {"vertical": False, "horizontal": False, "wall_outside": False}
     screenshot(dash_duo, "wall_districts_zh")
@@ -105,64 +164,106 @@ def test_wall_rotates_a_three_view_playlist_without_scroll_bars(dash_duo, dashbo
 
 def test_wall_in_english_with_a_bad_view_named(dash_duo, dashboard_db):
     open_wall(dash_duo, wall_app(dashboard_db), f"city={ZHANGZHOU}&playlist=map:20,radar:5&lang=en")
-    dash_duo.wait_for_contains_text("#wall-problems", "“radar” in the playlist is not a view", timeout=10)
-    wait_until(dash_duo, lambda: current_view(dash_duo) == "map", 10)
-    dash_duo.wait_for_element("#wall-map .main-svg", timeout=20)
-    assert dash_duo.find_element(".wall-title").text == "Police–insurance command wall"
+    wait_for_text_in(dash_duo, "#wall-problems", "“radar” in the playlist is not a view")
+    wait_for_view(dash_duo, "map")
+    wait_for_text(dash_duo, ".wall-title", "Police–insurance command wall")
+    wait_for_text(dash_duo, "#wall-clock", lambda text: len(text) == 19)
+    wait_for_laid_out(dash_duo, "#wall-view-map")
     spilled = dash_duo.driver.execute_script("""
         return [...document.querySelectorAll('.page-wall, .wall-top, .wall-stage, .wall-foot')]
             .filter(el => el.scrollWidth > el.clientWidth + 1).map(el => el.className);""")
     assert spilled == []
     clock = dash_duo.driver.execute_script("return document.getElementById('wall-clock').getBoundingClientRect().right")
     assert clock <= 1920 - 16                          # the clock is whole on screen, inside the padding
-    time.sleep(1)
     screenshot(dash_duo, "wall_map_en")
     assert console_errors(dash_duo) == []
 
 
-def test_wall_marks_itself_stale_while_the_database_is_away_and_recovers(dash_duo, dashboard_db, monkeypatch):
-    open_wall(dash_duo, wall_app(dashboard_db, stale_after_minutes=10**6), f"city={ZHANGZHOU}&playlist=overview:60")
-    wait_until(dash_duo, lambda: dash_duo.find_element("#wall-as-of").text.startswith("数据截至"), 20)
-    assert not dash_duo.find_element("#wall-stale").is_displayed()
-    dash_duo.wait_for_element("#wall-trend .main-svg")
-    tiles = [e.text for e in dash_duo.find_elements("#wall-kpis .wall-kpi-number")]
-
-    def away():
-        raise DatabaseUnavailable("connection refused (test)")
-
-    monkeypatch.setattr(dashboard_db, "data_version", away)
-    wait_until(dash_duo, lambda: dash_duo.find_element("#wall-stale").is_displayed(), 25)
-    assert dash_duo.find_element("#wall-stale").text.startswith("数据延迟 · 自 ")
-    # the last good figures stay on screen
-    assert [e.text for e in dash_duo.find_elements("#wall-kpis .wall-kpi-number")] == tiles
-    assert dash_duo.find_elements("#wall-trend .main-svg")
-    screenshot(dash_duo, "wall_stale_zh")
-
-    monkeypatch.undo()
-    wait_until(dash_duo, lambda: not dash_duo.find_element("#wall-stale").is_displayed(), 25)
+def test_wall_badge_says_the_data_is_old(dash_duo, old_db):
+    """The demo built up to three hours ago, JINGBAO_STALE_AFTER_MINUTES at its default 30: the badge names the time
+    of the newest data, and the figures of that data are shown."""
+    newest = to_local(metrics.data_as_of(old_db, ZHANGZHOU)).strftime("%H:%M")
+    open_wall(dash_duo, wall_app(old_db), f"city={ZHANGZHOU}&playlist=overview:60")
+    wait_for_text(dash_duo, BADGE, f"数据延迟 · 自 {newest} 起")
+    wait_for_text(dash_duo, "#wall-as-of", f"数据截至 {newest}")
+    wait_for_texts(dash_duo, TILES, lambda tiles: len(tiles) == 6 and "—" not in tiles[:2])
+    wait_for_laid_out(dash_duo, "#wall-view-overview")
+    screenshot(dash_duo, "wall_data_old_zh")
     assert console_errors(dash_duo) == []
 
 
-def test_wall_as_of_endpoint_reports_old_data_and_an_absent_database(dashboard_db, monkeypatch):
+def test_wall_marks_itself_stale_while_the_database_is_away_and_recovers(dash_duo, dashboard_db):
+    opened = utcnow()
+    open_wall(dash_duo, wall_app(dashboard_db, stale_after_minutes=10**6), f"city={ZHANGZHOU}&playlist=overview:60")
+    wait_for_text(dash_duo, "#wall-as-of", lambda text: text.startswith("数据截至"))
+    assert not badge_shown(dash_duo)
+    dash_duo.wait_for_element("#wall-trend .main-svg", timeout=WAIT_S)
+    tiles = wait_for_texts(dash_duo, TILES, lambda found: len(found) == 6 and "—" not in found[:2])
+
+    with database_away(dashboard_db):
+        away = utcnow()
+        badge = wait_for_text(dash_duo, BADGE, lambda text: text.startswith("数据延迟 · 自 "))
+        assert since_of(badge) in local_minutes(opened, away)        # the last good answer, before it went away
+        wait_for_texts(dash_duo, TILES, tiles)                        # the last good figures stay on screen
+        assert dash_duo.find_elements("#wall-trend .main-svg")
+        screenshot(dash_duo, "wall_stale_zh")
+
+    wait_for(dash_duo, lambda: not badge_shown(dash_duo), "the badge to go once the database is back")
+    assert console_errors(dash_duo) == []
+
+
+def refused_connections_only(entries: list[dict], server_url: str) -> list[dict]:
+    """The console entries other than requests to `server_url` that failed because nothing listened there."""
+    return [e for e in entries if not (server_url in e.get("message", "") and "ERR_CONNECTION_REFUSED" in e["message"])]
+
+
+def test_wall_badge_says_the_server_is_away_and_the_page_reloads_when_it_is_back(dash_duo, dashboard_db):
+    app = wall_app(dashboard_db, stale_after_minutes=10**6)
+    opened = utcnow()
+    open_wall(dash_duo, app, f"city={ZHANGZHOU}&playlist=overview:60")
+    as_of = wait_for_text(dash_duo, "#wall-as-of", lambda text: text.startswith("数据截至"))
+    assert not badge_shown(dash_duo)
+    tiles = wait_for_texts(dash_duo, TILES, lambda found: len(found) == 6 and "—" not in found[:2])
+    dash_duo.driver.execute_script("window.wallVisit = 'before'")
+
+    port = dash_duo.server.port
+    dash_duo.server.stop()                              # nothing answers on the server's address any more
+    stopped = utcnow()
+    badge = wait_for_text(dash_duo, BADGE, lambda text: text.startswith("数据延迟 · 自 "))
+    assert since_of(badge) in local_minutes(opened, stopped)      # the last good answer, before the server went
+    wait_for_texts(dash_duo, TILES, tiles)                       # the last good figures stay on screen
+    wait_for_text(dash_duo, "#wall-as-of", as_of)
+    assert current_view(dash_duo) == "overview"                  # the playlist goes on in the browser
+    screenshot(dash_duo, "wall_server_away_zh")
+    assert refused_connections_only(console_errors(dash_duo), dash_duo.server_url) == []
+
+    dash_duo.server.start(app, port=port, start_timeout=WAIT_S)   # back on the same address
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script("return window.wallVisit") is None,
+             "the wall to reload itself once the server answers")
+    wait_for_text(dash_duo, "#wall-as-of", lambda text: text.startswith("数据截至"))
+    wait_for_texts(dash_duo, TILES, tiles)
+    assert not badge_shown(dash_duo)
+    assert refused_connections_only(console_errors(dash_duo), dash_duo.server_url) == []
+
+
+def test_wall_as_of_endpoint_reports_old_data_and_an_absent_database(dashboard_db):
     client = wall_app(dashboard_db, stale_after_minutes=0).server.test_client()
     body = client.get(f"/api/v1/as-of?city={ZHANGZHOU}").get_json()
     assert body["database"] == "ok" and body["stale"] is True and body["stale_after_minutes"] == 0
     assert len(body["as_of_local"]) == 5
     assert client.get("/api/v1/as-of?city=999999").status_code == 400
 
-    def away():
-        raise DatabaseUnavailable("connection refused (test)")
-
-    monkeypatch.setattr(dashboard_db, "data_version", away)
-    response = client.get(f"/api/v1/as-of?city={ZHANGZHOU}")
+    with database_away(dashboard_db):
+        response = client.get(f"/api/v1/as-of?city={ZHANGZHOU}")
     assert response.status_code == 200
     assert response.get_json()["database"] == "unavailable" and response.get_json()["stale"] is True
 
 
 def test_wall_new_rescue_interrupts_then_the_playlist_resumes(dash_duo, dashboard_db):
-    open_wall(dash_duo, wall_app(dashboard_db), f"city={ZHANGZHOU}&playlist=overview:40,payouts:40&interrupt=6")
-    wait_until(dash_duo, lambda: dash_duo.find_element("#wall-event-ids").get_attribute("textContent"), 20)
-    wait_until(dash_duo, lambda: current_view(dash_duo) == "overview", 15)   # any older event has had its turn
+    open_wall(dash_duo, wall_app(dashboard_db), f"city={ZHANGZHOU}&playlist=overview:60,payouts:60&interrupt=15")
+    wait_for(dash_duo, lambda: dash_duo.find_element("#wall-event-ids").get_attribute("textContent"),
+             "the first list of priority events")
+    wait_for_view(dash_duo, "overview")                 # any older event has had its turn
     requested = utcnow() - dt.timedelta(minutes=1)
     with dashboard_db.transaction() as session:
         mission = RescueMission(source="wall-test", external_id="W1", city_adcode=ZHANGZHOU, district_adcode="350602",
@@ -172,18 +273,18 @@ def test_wall_new_rescue_interrupts_then_the_playlist_resumes(dash_duo, dashboar
         session.flush()
         mission_id = mission.id
     try:
-        wait_until(dash_duo, lambda: current_view(dash_duo) == "interrupt", 25)
-        assert f"rescue-{mission_id}" in json.loads(dash_duo.find_element("#wall-event-ids")
-                                                    .get_attribute("textContent"))
-        assert dash_duo.find_element(".wall-interrupt-kind").text == "空地救援 · 新任务"
-        assert dash_duo.find_element(".wall-interrupt-where").text.startswith("芗城区")
-        steps = [e.text.split("\n") for e in dash_duo.find_elements(".wall-step")]
+        wait_for_view(dash_duo, "interrupt")
+        wait_for(dash_duo, lambda: f"rescue-{mission_id}" in json.loads(
+            dash_duo.find_element("#wall-event-ids").get_attribute("textContent")), "the new mission among the events")
+        wait_for_text(dash_duo, ".wall-interrupt-kind", "空地救援 · 新任务")
+        wait_for_text(dash_duo, ".wall-interrupt-where", lambda text: text.startswith("芗城区"))
+        steps = [text.split("\n") for text in wait_for_texts(dash_duo, ".wall-step", lambda found: len(found) == 4)]
         assert [s[0] for s in steps] == ["请求救援", "直升机起飞", "到达现场", "送达医院"]
         assert steps[2][1] == "进行中"
         assert not dash_duo.find_element("#wall-view-overview").is_displayed()
-        dash_duo.wait_for_element("#wall-interrupt-map .main-svg")
+        wait_for_laid_out(dash_duo, "#wall-interrupt")
         screenshot(dash_duo, "wall_interrupt_zh")
-        wait_until(dash_duo, lambda: current_view(dash_duo) == "overview", 12)        # resumes where it was
+        wait_for_view(dash_duo, "overview")            # resumes where it was
     finally:
         with dashboard_db.transaction() as session:
             session.execute(delete(RescueMission).where(RescueMission.source == "wall-test"))
@@ -204,15 +305,17 @@ def test_wall_at_3840_by_2160_fills_the_screen_without_scroll_bars(dash_duo, das
     dash_duo.driver.set_window_size(3840, 2160)
     dash_duo.start_server(wall_app(dashboard_db))
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/wall?city={ZHANGZHOU}&playlist=payouts:60")
-    dash_duo.wait_for_element("#wall-stages .main-svg", timeout=30)
+    dash_duo.wait_for_element("#wall-stages .main-svg", timeout=WAIT_S)
     inner = dash_duo.driver.execute_script("return [window.innerWidth, window.innerHeight]")
     dash_duo.driver.set_window_size(3840 + 3840 - inner[0], 2160 + 2160 - inner[1])
-    wait_until(dash_duo, lambda: dash_duo.driver.execute_script(
-        "return document.querySelector('.page-wall').getBoundingClientRect().width") == 3840, 10)
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script(
+        "return document.querySelector('.page-wall').getBoundingClientRect().width") == 3840,
+        "the wall scaled to the 3840 px wide screen")
     assert scroll_bars(dash_duo) == {"vertical": False, "horizontal": False, "wall_outside": False}
     assert dash_duo.driver.execute_script(
         "return document.querySelector('.page-wall').getBoundingClientRect().height") == 2160
-    time.sleep(1)
+    wait_for_view(dash_duo, "payouts")
+    wait_for_laid_out(dash_duo, "#wall-view-payouts")
     screenshot(dash_duo, "wall_payouts_4k_zh")
     assert console_errors(dash_duo) == []
 
@@ -244,9 +347,10 @@ def test_wall_map_moves_the_rider_units_every_few_seconds(dash_duo, dashboard_db
     open_wall(dash_duo, wall_app(dashboard_db), "playlist=map:60")
     first = expected()
     assert len(first) > 10
-    wait_until(dash_duo, lambda: same(on_map(), first), 30)
+    wait_for(dash_duo, lambda: same(on_map(), first), "the rider units where the database has them")
     sim.step(60)                                              # the units patrol on
     moved = expected()
     assert moved != first
-    wait_until(dash_duo, lambda: same(on_map(), moved), 25)  # the next live tick (10–15 s) redraws only them
+    wait_for(dash_duo, lambda: same(on_map(), moved),        # the next live tick (10–15 s) redraws only them
+             "the rider units at their new positions after the next live tick")
     assert console_errors(dash_duo) == []

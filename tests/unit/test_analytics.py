@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_access import district, fraud, mediation, metrics, rescue, stations, throughput
+from data_access import district, fraud, mediation, metrics, registry, rescue, stations, throughput
 from data_access.filters import Filters
 from data_access.models import (
     Channel,
@@ -161,7 +161,6 @@ def test_mediation_durations_outcomes_and_change_against_the_year_before(db):
     assert bands.loc["7–10", "current_cases"] == 0 and bands.loc["10–14", "current_cases"] == 1
     assert bands.loc["5–7", "previous_cases"] == 1
     assert bands["current_share"].sum() == pytest.approx(1.0)
-    assert mediation.duration_change(db, june) == pytest.approx((4 - 5) / 5)           # median 4 d against 5 d
     outcomes = mediation.outcome_counts(db, june).set_index("outcome")
     assert outcomes["cases"].to_dict() == {"settled": 2, "failed": 1, "litigation": 0}
     assert outcomes.loc["settled", "amount_yuan"] == 3000
@@ -175,7 +174,7 @@ def test_rescue_missions_give_minutes_from_the_request(db):
     assert frame["takeoff_min"].tolist() == pytest.approx([8, 8])
     assert frame["within_60m"].tolist() == [False, True]
     assert frame["requested_at"].iloc[1].hour == 10                                 # Asia/Shanghai wall time
-    kpis = rescue.rescue_kpis(db, window(MON, MON + 6 * DAY)).as_dict()
+    kpis = registry.kpis(db, window(MON, MON + 6 * DAY), registry.RESCUE).as_dict()
     assert kpis["rescue_within_60m"] == pytest.approx(0.5)
     assert kpis["rescue_to_hospital_p50"] == pytest.approx(62.5)
 
@@ -193,7 +192,7 @@ def test_station_work_by_district_kind_quarter_and_month(db):
     assert annual["count"].to_dict() == {"2020Q1": 10, "2020Q2": 15}
     assert np.isnan(annual.loc["2020Q1", "qoq_change"]) and annual.loc["2020Q2", "qoq_change"] == pytest.approx(0.5)
     assert stations.ebike_by_month(db, window(MON, dt.date(2020, 7, 31)))["registrations"].tolist() == [6, 4]
-    values = stations.station_kpis(db, window(MON, dt.date(2020, 7, 31), districts=(D1,))).as_dict()
+    values = registry.kpis(db, window(MON, dt.date(2020, 7, 31), districts=(D1,)), registry.STATIONS).as_dict()
     assert values["violations_stopped"] == 9 and values["persuasion_staff"] == 3
     assert values["vehicle_services"] == 0                                         # services were in D2
 
@@ -221,7 +220,8 @@ def test_district_ranks_use_the_overview_figures_of_each_district(db):
     june = window(MON, MON + 29 * DAY)
     table = district.district_kpi_table(db, june).set_index("district_adcode")
     for code in (D1, D2):
-        assert table.loc[code, "alerts"] == metrics.overview_values(db, june.with_districts((code,)))["alerts"]
+        one = june.with_districts((code,))
+        assert table.loc[code, "alerts"] == registry.values(db, one, registry.OVERVIEW)["alerts"]
     ranks = district.district_ranks(db, june, D1).set_index("kpi")
     assert ranks.loc["alerts", "value"] == 3 and ranks.loc["alerts", "rank"] == 2      # fewer alerts rank first
     assert ranks.loc["quick", "rank"] == 1 and ranks.loc["quick", "ranked"] == 2

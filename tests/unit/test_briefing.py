@@ -12,10 +12,11 @@ import pytest
 
 from components import briefing as sheet
 from dashboard.cli import main
-from data_access import metrics
+from data_access import registry
 from data_access.briefing import briefing_report, daily_briefing, day_filters
 from data_access.models import Severity
 from data_access.rollups import rebuild_rollups
+from services.briefing_render import PNG_SCALE
 from tests.unit.handmade import CITY, D1, D2, case, empty_city, local, minutes, rescue
 
 DAY = dt.date(2020, 6, 10)
@@ -66,8 +67,8 @@ def test_brf001_the_day_against_the_day_before_a_year_before_and_the_week(briefi
 
 
 def test_brf002_figures_come_from_the_overview_metric_functions(db, briefing):
-    yoy = metrics.overview_kpis(db, day_filters(CITY, DAY))
-    pop = metrics.overview_kpis(db, day_filters(CITY, DAY, comparison="pop"))
+    yoy = registry.kpis(db, day_filters(CITY, DAY), registry.OVERVIEW)
+    pop = registry.kpis(db, day_filters(CITY, DAY, comparison="pop"), registry.OVERVIEW)
     for kpi in briefing.kpis:
         assert kpi.value == yoy.get(kpi.key).value
         assert kpi.year_before == yoy.get(kpi.key)
@@ -171,4 +172,4 @@ def test_brf011_cli_pdf_renders_with_chinese_text_and_png(db, monkeypatch, tmp_p
                  "--out", str(png)]) == 0
     head = png.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", head[16:24]) == (794 * sheet.PNG_SCALE, 1123 * sheet.PNG_SCALE)
+    assert struct.unpack(">II", head[16:24]) == (794 * PNG_SCALE, 1123 * PNG_SCALE)

@@ -14,7 +14,7 @@ from components.trend import trend_figure
 from components.urlstate import districts_of, parse_search, to_search, toggle_district, with_params
 from data_access import metrics
 from data_access.filters import Filters
-from data_access.metrics import Kpi
+from data_access.registry import Kpi
 from data_access.rollups import rebuild_rollups
 from tests.unit import handmade
 

@@ -65,10 +65,3 @@ def test_end_before_start_is_reported():
     parsed = parse(start="2020-06-10", end="2020-06-01")
     assert "bad_window:end_before_start" in parsed.problems
     assert parsed.filters.range_key == "30d"
-
-
-def test_query_string_round_trip():
-    f = parse(city="500000", start="2019-01-01", end="2019-01-31", districts="500236", compare="none").filters
-    from urllib.parse import parse_qs
-    again = parse_filters({k: v[0] for k, v in parse_qs(f.to_query()).items()}, CATALOGUE, TODAY, "350600")
-    assert again.filters == f and again.problems == ()

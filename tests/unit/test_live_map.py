@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 from base.settings import load_settings
-from components import live_map as lm
 from dashboard.app import create_app
-from data_access import live
+from data_access import live, live_layers
 from data_access.cache import QueryCache
 from data_access.db import Database
 from data_access.demo.build import build_demo
@@ -54,15 +53,15 @@ def test_live002_stage_is_the_last_reached_at_now():
 
 
 def test_live003_gcj02_tiles_shift_every_overlay():
-    lon, lat = lm.shifted([117.65], [24.51], "gcj02")
+    lon, lat = live_layers.shifted([117.65], [24.51], "gcj02")
     expected = wgs84_to_gcj02_array(np.array([117.65]), np.array([24.51]))
     assert (lon[0], lat[0]) == (expected[0][0], expected[1][0])
     assert 0.2 < float(haversine_km(117.65, 24.51, lon[0], lat[0])) < 1.0          # a few hundred metres
     polygon = {"type": "Polygon", "coordinates": [[[117.6, 24.5], [117.7, 24.5], [117.65, 24.6], [117.6, 24.5]]]}
-    moved = lm.shift_geometry(polygon, "gcj02")["coordinates"][0][0]
+    moved = live_layers.shift_geometry(polygon, "gcj02")["coordinates"][0][0]
     corner = wgs84_to_gcj02_array(np.array([117.6]), np.array([24.5]))
     assert moved == [round(float(corner[0][0]), 6), round(float(corner[1][0]), 6)]
-    assert lm.shift_geometry(polygon, "wgs84") is polygon
+    assert live_layers.shift_geometry(polygon, "wgs84") is polygon
 
 
 def test_live004_unit_states_latest_at_a_time_and_since(db):
@@ -82,12 +81,12 @@ def test_live005_popup_data_has_no_markup_and_case_times(db):
     busy = units[units["case_id"].notna()]
     assert len(busy)
     cases = live.cases(db, [int(c) for c in busy["case_id"]])
-    features = lm.units_geojson(busy, cases, "zh", "wgs84")["features"]
+    features = live_layers.units_geojson(busy, cases, "zh", "wgs84")["features"]
     first = features[0]["properties"]
     assert first["case"] == int(busy.iloc[0]["case_id"]) and first["times"][0][0] == "reported"
     assert set(first) == {"uid", "cs", "team", "vk", "st", "case", "times"}     # no names, no plates
     hostile = busy.iloc[:1].assign(team_zh="<img src=x onerror=alert(1)>")
-    props = lm.units_geojson(hostile, cases, "zh", "wgs84")["features"][0]["properties"]
+    props = live_layers.units_geojson(hostile, cases, "zh", "wgs84")["features"][0]["properties"]
     assert props["team"] == "<img src=x onerror=alert(1)>"          # data, drawn with textContent by live_map.js
     script = open("assets/live_map.js", encoding="utf-8").read()
     assert "innerHTML" not in script and "textContent" in script
@@ -115,7 +114,7 @@ def test_live006_tick_patches_only_moved_units_under_50kb(db):
     units = live.unit_states(db, CHONGQING)
     placed = units[units["lon"].notna()]
     state = {"city": CHONGQING, "lang": "zh", "districts": [], "order": [int(u) for u in placed["unit_id"]],
-             "since": str(placed["at"].max()), "statuses": lm.status_keys(placed)}
+             "since": str(placed["at"].max()), "statuses": live_layers.status_keys(placed)}
     status, raw = post_tick(client, app, state)
     assert status in (200, 204) and not json.loads(raw or b'{"response": {}}')["response"]    # nothing moved
     Simulator(db, CHONGQING, seed=6, start=placed["at"].max(), rate_scale=5).step(15)
@@ -129,7 +128,7 @@ def test_live006_tick_patches_only_moved_units_under_50kb(db):
     assert set(response) == {"map-unit-delta", "map-unit-state", "map-status"}     # no other layer is sent
     first = state["order"].index(int(moved.iloc[0]["unit_id"]))
     assert delta["i"][0] == first and delta["x"][0] == round(float(moved.iloc[0]["lon"]), 5)
-    after = lm.status_keys(moved)
+    after = live_layers.status_keys(moved)
     turned = {str(state["order"].index(int(u))) for u in after if after[u] != state["statuses"][u]}
     assert set(delta["full"]) == turned and 0 < len(turned) < 60       # only units whose status or case changed
     assert response["map-unit-state"]["data"]["since"] == str(moved["at"].max())
@@ -163,3 +162,27 @@ def test_live007_a_click_on_a_district_focuses_it_keeping_the_other_filters(db):
     assert "districts=500103" in search and "range=7d" in search and "lang=en" in search and "city=500000" in search
     outside = click(10.0, 10.0, "?city=500000")                  # far away from every district: nothing changes
     assert outside.status_code in (200, 204) and not (outside.get_json() or {}).get("response")
+
+
+def test_live008_the_district_under_a_point_on_either_datum_and_the_city_drawn():
+    from data_access.boundaries import load_city_boundaries
+
+    centre = next(f["properties"] for f in load_city_boundaries(CHONGQING)["features"]
+                  if f["properties"]["adcode"] == "500103")
+    lon, lat = centre["center_lon"], centre["center_lat"]
+    assert live_layers.district_at(CHONGQING, lon, lat, "wgs84") == "500103"
+    assert live_layers.district_at(CHONGQING, 10.0, 10.0, "wgs84") is None
+    # walk towards the border along the GCJ-02 shift until the shifted point, read as WGS-84, falls outside: only
+    # shifting the click back finds the district there
+    shifted_lon, shifted_lat = wgs84_to_gcj02_array(np.array([lon]), np.array([lat]))
+    step = np.array([shifted_lon[0] - lon, shifted_lat[0] - lat])          # the GCJ-02 offset: a few hundred metres
+    point = np.array([lon, lat])
+    while live_layers.district_at(CHONGQING, *(point + step), "wgs84") == "500103":
+        point = point + step / 4
+    on_amap = wgs84_to_gcj02_array(point[:1], point[1:])
+    assert live_layers.district_at(CHONGQING, *point, "wgs84") == "500103"
+    assert live_layers.district_at(CHONGQING, float(on_amap[0][0]), float(on_amap[1][0]), "wgs84") != "500103"
+    assert live_layers.district_at(CHONGQING, float(on_amap[0][0]), float(on_amap[1][0]), "gcj02") == "500103"
+    assert live_layers.map_city(CHONGQING, "350600") == CHONGQING
+    assert live_layers.map_city("110000", "350600") == "350600"              # no boundaries shipped: the default
+    assert live_layers.map_city(None, "350600") == "350600"

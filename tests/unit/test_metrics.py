@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from data_access import metrics
+from data_access import metrics, registry
 from data_access.cache import QueryCache
 from data_access.filters import Filters
 from data_access.models import Channel, MediationOutcome
@@ -141,7 +141,7 @@ def test_rescue_share_reaching_hospital_within_sixty_minutes(db):
 
 
 def test_overview_compares_year_on_year_and_marks_small_bases(db):
-    overview = metrics.overview_kpis(db, june(comparison="yoy"))
+    overview = registry.kpis(db, june(comparison="yoy"), registry.OVERVIEW)
     alerts = overview.get("alerts")
     assert (alerts.value, alerts.previous) == (5, 2)
     assert alerts.too_small and alerts.change is None
@@ -149,10 +149,10 @@ def test_overview_compares_year_on_year_and_marks_small_bases(db):
 
 
 def test_compare_gives_relative_change_for_counts_and_points_for_rates():
-    assert metrics.compare("alerts", "count", 110, 100, 100).change == pytest.approx(0.10)
-    rate = metrics.compare("quick_rate", "ratio", 0.3634, 0.30, 500)
+    assert registry.compare("alerts", 110, 100, 100).change == pytest.approx(0.10)
+    rate = registry.compare("quick_rate", 0.3634, 0.30, 500)
     assert rate.change == pytest.approx(0.0634)
-    assert metrics.compare("alerts", "count", 5, 2, 2).too_small
+    assert registry.compare("alerts", 5, 2, 2).too_small
 
 
 def test_daily_trend_fills_every_day_of_the_window(db):

@@ -8,7 +8,10 @@ import math
 import pandas as pd
 import pytest
 
-from data_access import metrics, payouts
+from components import theme
+from components.charts import Context
+from components.payout_figures import districts_figure, within_figure
+from data_access import metrics, payouts, registry
 from data_access.filters import Filters
 from data_access.models import Insurer
 from data_access.rollups import rebuild_rollups
@@ -133,7 +136,7 @@ def test_pay007_district_rows_follow_an_insurer_filter(db):
 
 
 def test_pay008_kpis_equal_the_metric_functions(db):
-    kpis = payouts.payout_kpis(db, june()).as_dict()
+    kpis = registry.kpis(db, june(), registry.PAYOUTS).as_dict()
     assert kpis["paid"] == 4
     assert kpis["paid_amount"] == 5000.0
     assert kpis["payout_p50"] == metrics.payout_latency_percentiles(db, june()).p50
@@ -163,3 +166,22 @@ def test_pay010_each_insurer_row_equals_the_metric_functions_for_that_insurer(db
         for mine, theirs in ((row["p50"], latency.p50), (row["p90"], latency.p90),
                              (row["remote_sla_share"], metrics.remote_liability_sla_share(db, one))):
             assert (pd.isna(mine) and theirs is None) or mine == pytest.approx(theirs)
+
+
+def test_pay011_district_bars_carry_the_adcode_a_click_drills_into(db):
+    frame = payouts.payouts_by_district(db, june()).sort_values("p90", ascending=False)
+    figure = districts_figure(frame, Context("en", "June", june(districts=(D2,))))
+    bars = figure.data[0]
+    assert [row[0] for row in bars.customdata] == [D1, D2]        # customdata[0]: the district a click opens
+    assert list(bars.y) == pytest.approx([2880, 180], rel=0.01)
+    assert list(bars.marker.line.color) == [theme.RATE, theme.INK]   # the district in focus is outlined
+    empty = districts_figure(payouts.payouts_by_district(db, nothing()), Context("en", "", nothing()))
+    assert not empty.data and empty.layout.annotations[0].text == "No data in the chosen window"
+
+
+def test_pay012_within_bars_are_the_shares_in_percent(db):
+    shares = payouts.payout_within(db, june())
+    frame = pd.DataFrame({"within": list(shares), "share": list(shares.values())})
+    bars = within_figure(frame, Context("zh", "", june())).data[0]
+    assert list(bars.x) == ["15 分钟内", "1 小时内", "1 天内"]
+    assert list(bars.y) == pytest.approx([25, 50, 75])

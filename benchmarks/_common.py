@@ -1,0 +1,57 @@
+"""What every benchmark shares: a result row against its target, the timing of repeated runs, and a page's main
+callback posted through the Flask test client as a browser sends it."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from data_access.db import Database
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    p50: str
+    p95: str
+    target: str
+    ok: bool | None
+
+
+def timed(func: Callable[[], object], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def row(name: str, samples: list[float], target_ms: float | None) -> Row:
+    p50, p95 = statistics.median(samples), float(np.percentile(samples, 95))
+    return Row(name, f"{p50:.1f} ms", f"{p95:.1f} ms", f"< {target_ms:.0f} ms" if target_ms else "baseline",
+               None if target_ms is None else p95 < target_ms)
+
+
+def payload(app, path: str, search: str, marker: str) -> dict:
+    """The body of the POST /_dash-update-component that draws the page for `path` and `search`; `marker` is the
+    first output of the page's main callback (its problems area)."""
+    key = next(k for k in app.callback_map if f"{marker}.children" in k)
+    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in key[2:-2].split("...")]
+    values = {"search": search, "pathname": path, "n_intervals": None}
+    inputs = [{"id": i["id"], "property": i["property"], "value": values.get(i["property"])}
+              for i in app.callback_map[key]["inputs"]]
+    return {"output": key, "outputs": outputs, "inputs": inputs, "changedPropIds": ["app-url.search"]}
+
+
+def post_callback(client, body: str, clear: Database | None = None) -> None:
+    """POST one callback request; with `clear`, that database's cache is emptied first (a cold request)."""
+    if clear is not None:
+        clear.cache.clear()
+    response = client.post("/_dash-update-component", data=body, content_type="application/json")
+    if response.status_code not in (200, 204):
+        raise RuntimeError(f"callback answered {response.status_code}: {response.get_data(as_text=True)[:200]}")

@@ -1,0 +1,91 @@
+"""The daily briefing as a file: its charts drawn to PNG by kaleido, then the A4 sheet of `components.briefing` printed
+to PDF or shot to PNG by headless Chromium. The page's download buttons and `jingbao briefing` both call `render`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from components import briefing as sheet
+from data_access.briefing import Briefing
+
+A4_CSS_PX = (794, 1123)               # A4 at 96 px per inch: the PNG's page
+PNG_SCALE = 2
+RENDER_TIMEOUT_S = 90
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+CSS_PATH = Path(__file__).resolve().parent.parent / "assets" / "briefing.css"
+
+
+class RenderError(RuntimeError):
+    """Headless Chromium or kaleido could not make the file."""
+
+
+def chromium_path() -> str | None:
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
+    return next((shutil.which(name) for name in CHROMIUM_CANDIDATES if shutil.which(name)), None)
+
+
+def _use_system_chromium() -> None:
+    """Kaleido drives the Chromium it finds under BROWSER_PATH; point it at the installed one."""
+    if not os.environ.get("BROWSER_PATH"):
+        found = chromium_path()
+        if found:
+            os.environ["BROWSER_PATH"] = found
+
+
+def chart_images(briefing: Briefing, lang: str) -> dict[str, bytes]:
+    """Each chart of the sheet as a PNG (kaleido, which drives the installed Chromium)."""
+    import plotly.io as pio
+
+    _use_system_chromium()
+    images = {}
+    try:
+        for name, figure in sheet.figures(briefing, lang).items():
+            images[name] = pio.to_image(sheet.print_figure(figure, name), format="png", scale=PNG_SCALE)
+    except Exception as exc:   # kaleido raises several private types when its browser cannot start
+        raise RenderError(f"kaleido could not draw the charts: {exc}") from exc
+    return images
+
+
+def _chromium(arguments: list[str], page: str, output: Path) -> bytes:
+    browser = chromium_path()
+    if browser is None:
+        raise RenderError("no Chromium found (install chromium)")
+    with tempfile.TemporaryDirectory(prefix="briefing-") as folder:
+        source = Path(folder) / "briefing.html"
+        source.write_text(page, encoding="utf-8")
+        target = Path(folder) / output.name
+        command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                   "--hide-scrollbars", f"--user-data-dir={folder}/profile", "--no-first-run",
+                   *[a.format(out=target) for a in arguments], source.as_uri()]
+        try:
+            done = subprocess.run(command, capture_output=True, timeout=RENDER_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise RenderError(f"Chromium took longer than {RENDER_TIMEOUT_S} s") from exc
+        if not target.exists() or not target.stat().st_size:
+            raise RenderError(f"Chromium made no file (exit {done.returncode})")
+        return target.read_bytes()
+
+
+def html_to_pdf(page: str) -> bytes:
+    return _chromium(["--no-pdf-header-footer", "--print-to-pdf={out}"], page, Path("briefing.pdf"))
+
+
+def html_to_png(page: str) -> bytes:
+    width, height = A4_CSS_PX
+    return _chromium([f"--window-size={width},{height}", f"--force-device-scale-factor={PNG_SCALE}",
+                      "--screenshot={out}"], page, Path("briefing.png"))
+
+
+def render(briefing: Briefing, lang: str, place: str, fmt: str, generated: dt.datetime) -> bytes:
+    """The briefing as a PDF or PNG file's bytes."""
+    if fmt not in ("pdf", "png"):
+        raise ValueError(fmt)
+    page = sheet.sheet_html(briefing, lang, place, chart_images(briefing, lang), generated,
+                            CSS_PATH.read_text(encoding="utf-8"))
+    return html_to_pdf(page) if fmt == "pdf" else html_to_png(page)
