@@ -16,6 +16,7 @@ from data_access.briefing import Briefing
 A4_CSS_PX = (794, 1123)               # A4 at 96 px per inch: the PNG's page
 PNG_SCALE = 2
 RENDER_TIMEOUT_S = 90
+KALEIDO_ATTEMPTS = 3                  # a chart kaleido fails to draw is tried again on a fresh start
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 CSS_PATH = Path(__file__).resolve().parent.parent / "assets" / "briefing.css"
 
@@ -44,11 +45,17 @@ def chart_images(briefing: Briefing, lang: str) -> dict[str, bytes]:
 
     _use_system_chromium()
     images = {}
-    try:
-        for name, figure in sheet.figures(briefing, lang).items():
-            images[name] = pio.to_image(sheet.print_figure(figure, name), format="png", scale=PNG_SCALE)
-    except Exception as exc:   # kaleido raises several private types when its browser cannot start
-        raise RenderError(f"kaleido could not draw the charts: {exc}") from exc
+    for name, figure in sheet.figures(briefing, lang).items():
+        printable = sheet.print_figure(figure, name)
+        for attempt in range(1, KALEIDO_ATTEMPTS + 1):
+            try:
+                images[name] = pio.to_image(printable, format="png", scale=PNG_SCALE)
+                break
+            # kaleido raises several private types when its browser cannot start, and on a busy machine it can
+            # evaluate before its page has loaded ("kaleido_scopes is not defined"): a fresh start draws it.
+            except Exception as exc:
+                if attempt == KALEIDO_ATTEMPTS:
+                    raise RenderError(f"kaleido could not draw the charts: {exc}") from exc
     return images
 
 

@@ -173,3 +173,30 @@ def test_brf011_cli_pdf_renders_with_chinese_text_and_png(db, monkeypatch, tmp_p
     head = png.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", head[16:24]) == (794 * PNG_SCALE, 1123 * PNG_SCALE)
+
+
+def test_brf012_a_chart_kaleido_fails_to_draw_once_is_drawn_on_a_fresh_start(briefing, monkeypatch):
+    """On a loaded machine kaleido can evaluate before its page has loaded; the sheet's charts still come out, and a
+    chart that never draws is a RenderError naming kaleido, not a traceback."""
+    import plotly.io as pio
+
+    from services import briefing_render
+
+    calls = {"n": 0}
+
+    def flaky(figure, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("ReferenceError: kaleido_scopes is not defined")
+        return b"\x89PNG drawn"
+
+    monkeypatch.setattr(pio, "to_image", flaky)
+    images = briefing_render.chart_images(briefing, "zh")
+    assert set(images) == set(sheet.figures(briefing, "zh")) and all(v == b"\x89PNG drawn" for v in images.values())
+
+    def broken(figure, **kwargs):
+        raise RuntimeError("no browser")
+
+    monkeypatch.setattr(pio, "to_image", broken)
+    with pytest.raises(briefing_render.RenderError, match="kaleido could not draw the charts: no browser"):
+        briefing_render.chart_images(briefing, "zh")
