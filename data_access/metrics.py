@@ -117,11 +117,7 @@ def duty_periods(db: Database, filters: Filters) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------ rollup readers
 def stat_where(filters: Filters, table=DailyStat.__table__):
     """The rollup rows of the window's days, city and districts (the insurer filter has no rollup)."""
-    conditions = [table.c.city_adcode == filters.city, table.c.local_day >= filters.start,
-                  table.c.local_day <= filters.end]
-    if filters.districts:
-        conditions.append(table.c.district_adcode.in_(filters.districts))
-    return and_(*conditions)
+    return and_(*place_and_days(table, filters))
 
 
 def case_where(filters: Filters):
