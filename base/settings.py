@@ -12,6 +12,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "var"
 
 TILE_DATUMS = ("wgs84", "gcj02")
+AUTH_MODES = ("local", "proxy", "oidc", "none")
 LANGUAGES = ("zh", "en")
 MAX_DEMO_SCALE = 10.0
 CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")   # the demo's days are local days
@@ -38,6 +39,14 @@ class Settings:
     demo_start: dt.date | None = None
     stale_after_minutes: int = 30
     wall_playlist: str = ""
+    auth: str = "local"
+    auth_header: str = ""
+    trusted_proxies: tuple[str, ...] = ()
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    secret_key: str = ""
+    session_hours: float = 12.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -54,6 +63,15 @@ class Settings:
                                 f"not {self.demo_scale:g}")
         if self.demo_start is not None and self.demo_start > dt.datetime.now(CHINA_TIME).date():
             raise SettingsError(f"JINGBAO_DEMO_START must not be after today, not {self.demo_start}")
+        if self.auth not in AUTH_MODES:
+            raise SettingsError(f"JINGBAO_AUTH must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
+        if self.auth == "proxy" and not (self.auth_header and self.trusted_proxies):
+            raise SettingsError("JINGBAO_AUTH=proxy needs JINGBAO_AUTH_HEADER and JINGBAO_TRUSTED_PROXIES")
+        if self.auth == "oidc" and not (self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret):
+            raise SettingsError("JINGBAO_AUTH=oidc needs JINGBAO_OIDC_ISSUER, JINGBAO_OIDC_CLIENT_ID and "
+                                "JINGBAO_OIDC_CLIENT_SECRET")
+        if not 0 < self.session_hours <= 24 * 30:
+            raise SettingsError(f"JINGBAO_SESSION_HOURS must be more than 0 and at most 720, not {self.session_hours}")
 
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
@@ -83,6 +101,18 @@ ENVIRONMENT = (
     ("JINGBAO_STALE_AFTER_MINUTES", "stale_after_minutes", int, "data older than this is marked stale on screen"),
     ("JINGBAO_WALL_PLAYLIST", "wall_playlist", str,
      "the wall's playlist when its URL names none, e.g. `overview:30,map:60,payouts:20`"),
+    ("JINGBAO_AUTH", "auth", str,
+     "`local` (accounts and passwords of `jingbao users`), `proxy` (the bureau's sign-on gateway sets a header), "
+     "`oidc` (an OpenID Connect issuer) or `none` (no sign-in: every page says so in red)"),
+    ("JINGBAO_AUTH_HEADER", "auth_header", str, "with `proxy`: the header naming the signed-in account"),
+    ("JINGBAO_TRUSTED_PROXIES", "trusted_proxies", lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
+     "with `proxy`: comma-separated addresses of the gateway; the header is believed only from these"),
+    ("JINGBAO_OIDC_ISSUER", "oidc_issuer", str, "with `oidc`: the issuer URL (its discovery document is read)"),
+    ("JINGBAO_OIDC_CLIENT_ID", "oidc_client_id", str, "with `oidc`: this dashboard's client id"),
+    ("JINGBAO_OIDC_CLIENT_SECRET", "oidc_client_secret", str, "with `oidc`: this dashboard's client secret"),
+    ("JINGBAO_SECRET_KEY", "secret_key", str,
+     "signs the session cookies; empty: a random key kept in `var/secret_key` (shared by the workers of one host)"),
+    ("JINGBAO_SESSION_HOURS", "session_hours", float, "a signed-in session ends after this many idle hours"),
 )
 
 

@@ -55,3 +55,28 @@ def post_callback(client, body: str, clear: Database | None = None) -> None:
     response = client.post("/_dash-update-component", data=body, content_type="application/json")
     if response.status_code not in (200, 204):
         raise RuntimeError(f"callback answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
+
+
+BENCH_ACCOUNT = "bench-leader"
+
+
+def signed_in_client(app, account: str = BENCH_ACCOUNT, role: str = "leader", **scope):
+    """A Flask test client signed in through the login form as `account` (created with a fresh random password, or
+    given one, each run): the benchmarks time what a signed-in browser asks, scope checks included."""
+    import re
+    import secrets
+
+    from data_access import accounts
+
+    db = app.server.config["JINGBAO_DB"]
+    password = secrets.token_urlsafe(16)
+    if accounts.find_account(db, account) is None:
+        accounts.create_account(db, account, role, password=password, **scope)
+    else:
+        accounts.set_password(db, account, password)
+    client = app.server.test_client()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    response = client.post("/login", data={"username": account, "password": password, "csrf": csrf})
+    if response.status_code != 302:
+        raise RuntimeError(f"the benchmark could not sign in as {account}: {response.status_code}")
+    return client

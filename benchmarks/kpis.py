@@ -10,7 +10,7 @@ from functools import partial
 import pandas as pd
 
 from base.settings import load_settings
-from benchmarks._common import Row, payload, post_callback, row, timed
+from benchmarks._common import Row, payload, post_callback, row, signed_in_client, timed
 from data_access import metrics, registry
 from data_access.cache import QueryCache
 from data_access.db import Database
@@ -95,7 +95,7 @@ def callback_rows(settings, repeat: int) -> list[Row]:
     for kind, target in (("uncached", 500), ("cached", 150)):
         db = Database(settings.database_url, QueryCache.from_url("simple"))
         app = create_app(settings, db)
-        client = app.server.test_client()
+        client = signed_in_client(app)
         client.get("/")
         for label, search in OVERVIEW_SEARCHES:
             body = json.dumps(payload(app, "/", search, "overview-problems"))

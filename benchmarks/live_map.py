@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from base.settings import load_settings
-from benchmarks._common import Row, payload, post_callback, row, timed
+from benchmarks._common import Row, payload, post_callback, row, signed_in_client, timed
 from data_access import live, live_layers
 from data_access.cache import QueryCache
 from data_access.db import Database
@@ -52,7 +52,7 @@ def first_render_rows(repeat: int) -> list[Row]:
         start, end = _window_with(db, CHONGQING, 10_000)
         count = live.incidents(db, live_filters(db, start, end), dt.datetime.now(dt.UTC).replace(tzinfo=None)).total
         app = create_app(settings, db)
-        client = app.server.test_client()
+        client = signed_in_client(app)
         client.get("/map")
         search = f"?city={CHONGQING}&start={start}&end={end}"
         body = json.dumps(payload(app, "/map", search, "map-problems"))
@@ -86,7 +86,7 @@ def tick_rows(repeat: int) -> list[Row]:
     sim.run(600, step_s=15)
     settings = load_settings({}, database_url=db.url, demo=False)
     app = create_app(settings, db)
-    client = app.server.test_client()
+    client = signed_in_client(app)
     client.get("/map")
     key = next(k for k, cb in app.callback_map.items() if any(i["id"] == "map-live" for i in cb["inputs"]))
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1].split("@")[0]} for o in key[2:-2].split("...")]
@@ -129,7 +129,7 @@ def playback_rows(repeat: int) -> list[Row]:
     Simulator(db, CHONGQING, seed=4, start=local_midnight_utc(day)).run(86_400, step_s=60)
     settings = load_settings({}, database_url=db.url, demo=False)
     app = create_app(settings, db)
-    client = app.server.test_client()
+    client = signed_in_client(app)
     client.get("/map")
     first = json.loads(client.post("/_dash-update-component", data=json.dumps(payload(
         app, "/map", f"?city={CHONGQING}&date={day}", "map-problems")), content_type="application/json").get_data())

@@ -8,7 +8,7 @@ import json
 from functools import partial
 
 from base.settings import load_settings
-from benchmarks._common import Row, payload, post_callback, row, timed
+from benchmarks._common import Row, payload, post_callback, row, signed_in_client, timed
 from data_access.cache import QueryCache
 from data_access.db import Database
 from services.runtime import ensure_demo_data, open_database
@@ -25,6 +25,13 @@ VIEWS = (
     ("anti-fraud · Chongqing 12 months", "/fraud", "?city=500000&range=12m", "fraud-problems"),
     ("district · Chongqing 渝中区 12 months", "/district/500103", "?city=500000&range=12m", "district-problems"),
 )
+# The same pages as an insurer's account sees them: every figure restricted to its cases, peers anonymised.
+INSURER_VIEWS = (
+    ("payouts · insurer INS01 · Chongqing 12 months", "/payouts", "?city=500000&range=12m", "payouts-problems"),
+    ("anti-fraud · insurer INS01 · Chongqing 12 months", "/fraud", "?city=500000&range=12m", "fraud-problems"),
+    ("mediation · insurer INS01 · Chongqing 12 months", "/mediation", "?city=500000&range=12m",
+     "mediation-problems"),
+)
 
 
 def run_rows(repeat: int = 15) -> list[Row]:
@@ -36,12 +43,14 @@ def run_rows(repeat: int = 15) -> list[Row]:
     for kind, target in (("uncached", 500), ("cached", 150)):
         db = Database(settings.database_url, QueryCache.from_url("simple"))
         app = create_app(settings, db)
-        client = app.server.test_client()
-        client.get("/")
-        for label, path, search, marker in VIEWS:
-            body = json.dumps(payload(app, path, search, marker))
-            post = partial(post_callback, client, body, db if kind == "uncached" else None)
-            post()
-            rows.append(row(f"page callback {kind} · {label}", timed(post, max(3, repeat // 3) if kind == "uncached"
-                                                                        else repeat), target))
+        leader = signed_in_client(app)
+        leader.get("/")
+        insurer = signed_in_client(app, "bench-insurer", "insurer", insurer="INS01")
+        for client, views in ((leader, VIEWS), (insurer, INSURER_VIEWS)):
+            for label, path, search, marker in views:
+                body = json.dumps(payload(app, path, search, marker))
+                post = partial(post_callback, client, body, db if kind == "uncached" else None)
+                post()
+                rows.append(row(f"page callback {kind} · {label}",
+                                timed(post, max(3, repeat // 3) if kind == "uncached" else repeat), target))
     return rows

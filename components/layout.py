@@ -98,8 +98,22 @@ def filter_bar(lang: str) -> html.Div:
     )
 
 
-def app_shell(page_container, lang: str, refresh_ms: int, titles: Mapping[str, Mapping[str, str]]) -> html.Div:
-    """The whole page around `dash.page_container`; static, so it draws at once and the callbacks fill it in."""
+def account_badge(name: str | None, role: str | None, lang: str) -> list:
+    """The signed-in account and its role, and the way out; nothing when no account is signed in."""
+    if not name:
+        return []
+    role_name = t(f"role.{role}", lang)
+    return [html.Span([html.Span(name, className="account-name"),
+                       html.Span(" · " + role_name, className="account-role")],
+                      className="account-who", title=f"{name} · {role_name}"),
+            html.A(t("signin.sign_out", lang), href="/logout" + ("?lang=en" if lang == "en" else ""),
+                   className="account-sign-out", id=ids.SIGN_OUT)]
+
+
+def app_shell(page_container, lang: str, refresh_ms: int, titles: Mapping[str, Mapping[str, str]],
+              open_access: bool = False) -> html.Div:
+    """The whole page around `dash.page_container`; static, so it draws at once and the callbacks fill it in.
+    `open_access`: sign-in is off (JINGBAO_AUTH=none), which a red banner above everything says."""
     header = html.Header(
         [
             html.Div(
@@ -111,6 +125,7 @@ def app_shell(page_container, lang: str, refresh_ms: int, titles: Mapping[str, M
                     html.Div(
                         [
                             html.Span(id=ids.AS_OF, className="as-of", role="status"),
+                            html.Div(id=ids.ACCOUNT, className="account"),
                             html.Div(
                                 dbc.RadioItems(
                                     id=ids.LANGUAGE, options=language_options(), value=lang, inline=True,
@@ -138,6 +153,8 @@ def app_shell(page_container, lang: str, refresh_ms: int, titles: Mapping[str, M
             dcc.Store(id=ids.AS_OF_STORE),
             dcc.Store(id=ids.PAGE_TITLES, data=dict(titles)),
             dcc.Store(id=ids.DOCUMENT_SINK),
+            html.Div(t("signin.no_auth_banner", lang), className="no-auth-banner", role="alert",
+                     id=ids.NO_AUTH_BANNER) if open_access else None,
             header,
             html.Main(
                 dcc.Loading(page_container, target_components={"_pages_content": "children"}, delay_show=250,

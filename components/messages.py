@@ -21,6 +21,12 @@ def empty_message(lang: str) -> html.Div:
                   "empty-message", "status")
 
 
+def out_of_scope_message(what: str, lang: str) -> html.Div:
+    """"Not in your scope": the link names a city, district or insurer (or a page) the viewer's account may not see.
+    Says which kind of thing, never the request's text."""
+    return _alert([html.Strong(t(f"scope.out.{what}", lang))], "warning", "scope-message", "alert")
+
+
 def database_unavailable_message(lang: str) -> html.Div:
     return _alert(t("message.db_unavailable", lang), "danger", "db-message", "alert")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request
 
-from data_access import ingest
+from data_access import audit, ingest
 from data_access.db import DatabaseUnavailable
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today
 from data_access.tokens import TokenRejected, authenticate
+from services.identity import current_viewer
 from services.runtime import get_db, get_settings
 
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -31,7 +32,7 @@ def post_rows(kind: str):
         return error(404, f"no such collection {kind!r}; use {', '.join(ingest.KINDS)}")
     db = get_db()
     try:
-        source = authenticate(db, request.headers.get("Authorization"))
+        caller = authenticate(db, request.headers.get("Authorization"))
     except TokenRejected as exc:
         response = error(exc.status, exc.message)
         if exc.status == 401:
@@ -44,7 +45,10 @@ def post_rows(kind: str):
         return error(400, "the array is empty")
     if len(rows) > ingest.MAX_ROWS_PER_REQUEST:
         return error(413, f"{len(rows)} rows: send at most {ingest.MAX_ROWS_PER_REQUEST:,} per request")
-    result = ingest.store(db, kind, source, rows)
+    source = caller.source
+    result = ingest.store(db, kind, source, rows, insurer=caller.insurer_code)
+    audit.record(db, "import", source, (request.remote_addr or "")[:64], via="api", kind=kind,
+                 received=result.received, stored=result.stored, rejected=result.rejected_rows)
     status = 200 if not result.problems else (207 if result.stored else 422)
     return jsonify(source=source, **result.as_dict()), status
 
@@ -59,9 +63,14 @@ def get_kpis():
     catalogue = metrics.catalogue(db)
     if not catalogue.cities:
         return error(404, "the database holds no city yet")
-    parsed = parse_filters(request.args, catalogue, local_today(), get_settings().default_city)
+    viewer = current_viewer()
+    if viewer is None or viewer.role == "wall":
+        return error(403, "this account may not read KPIs")
+    parsed = parse_filters(request.args, catalogue, local_today(), get_settings().default_city, viewer.scope)
     if parsed.problems:
         return error(400, "bad query values", problems=list(parsed.problems))
+    if parsed.out_of_scope is not None:
+        return error(403, str(parsed.out_of_scope), outside=parsed.out_of_scope.what)
     return jsonify(kpi_report(db, parsed.filters))
 
 
@@ -86,7 +95,12 @@ def get_as_of():
     from data_access.timeutil import to_local, utcnow
 
     settings = get_settings()
+    viewer = current_viewer()
     city = request.args.get("city") or settings.default_city
+    if viewer is not None and viewer.scope.cities and not request.args.get("city"):
+        city = viewer.scope.cities[0]
+    if viewer is None or not viewer.scope.allows_city(city):
+        return error(403, f"city {city[:12]} is not in your scope")
     try:
         db = get_db()
         if metrics.catalogue(db).city(city) is None:

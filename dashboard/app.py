@@ -16,6 +16,7 @@ from components import ids
 from components.formatting import format_clock
 from components.layout import (
     NavPage,
+    account_badge,
     app_shell,
     city_options,
     compare_options,
@@ -26,6 +27,7 @@ from components.layout import (
 )
 from components.urlstate import parse_search, to_search
 from dashboard.api import register_api
+from dashboard.signin import install_sign_in
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today, to_local, utcnow
@@ -91,13 +93,19 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
     ]
     Compress(app.server)
+    if settings.demo:
+        from services.runtime import demo_accounts
+
+        app.server.config["JINGBAO_DEMO_ACCOUNTS"] = demo_accounts(settings)
+    install_sign_in(app.server, settings, db)
 
     pages = nav_pages(dash.page_registry)
     titles = {page.path: {lang: f"{t(page.title_key, lang)} · {t('app.name', lang)}" for lang in ("zh", "en")}
               for page in pages}
     titles[NOT_FOUND_TITLE] = {lang: f"{t('page.not_found.title', lang)} · {t('app.name', lang)}"
                                for lang in ("zh", "en")}
-    app.layout = app_shell(dash.page_container, settings.language, refresh_ms, titles)
+    app.layout = app_shell(dash.page_container, settings.language, refresh_ms, titles,
+                           open_access=settings.auth == "none")
     _register_shell_callbacks(app, pages)
     _reject_malformed_callback_requests(app)
     _answer_unknown_paths_with_404(app, known_paths(dash.page_registry.values()))
@@ -105,7 +113,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     return app
 
 
-SERVER_PREFIXES = ("/_dash", "/assets/", "/_favicon", "/_reload", "/api/")
+SERVER_PREFIXES = ("/_dash", "/assets/", "/_favicon", "/_reload", "/api/", "/login", "/logout")
 
 
 def known_paths(registry) -> re.Pattern:
@@ -180,9 +188,12 @@ def _reject_malformed_callback_requests(app: Dash) -> None:
 
 def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
     from data_access import metrics
+    from services.identity import current_scope, current_viewer
     from services.runtime import get_db, get_settings
 
     known_paths = {page.path for page in pages}
+    # pages whose figures follow no city or window (administration) show no filter bar
+    filterless = {page["path"] for page in dash.page_registry.values() if page.get("filter_bar") is False}
 
     @app.callback(
         output=dict(
@@ -197,6 +208,7 @@ def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
             brand_name=Output(ids.BRAND_NAME, "children"),
             labels=[Output(label, "children") for label in _LABELS],
             bar_hidden=Output(ids.FILTER_BAR, "hidden"),
+            account=Output(ids.ACCOUNT, "children"),
         ),
         inputs=dict(
             pathname=Input(ids.URL, "pathname"), search=Input(ids.URL, "search"),
@@ -237,9 +249,11 @@ def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
                 new_search = no_update
         query = parse_search(search)
         lang = normalize_language(query.get("lang"), settings.language)
+        viewer = current_viewer()
+        scope = viewer.scope if viewer is not None else None
         catalogue = None
         try:
-            catalogue = metrics.catalogue(get_db())
+            catalogue = metrics.catalogue(get_db()).within(scope) if scope is not None else None
         except DatabaseUnavailable:
             pass
         values = dict(city=query.get("city") or settings.default_city, range="30d", start=None, end=None,
@@ -249,6 +263,7 @@ def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
             values = dict(city=filters.city, range=filters.range_key, start=filters.start.isoformat(),
                           end=filters.end.isoformat(), compare=filters.comparison)
         nav_search = to_search(query)
+        allowed = tuple(page for page in pages if viewer is not None and viewer.may_open(page.path))
         return dict(
             search=new_search,
             city=values["city"], city_options=city_options(catalogue, lang),
@@ -256,10 +271,14 @@ def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
             start=values["start"], end=values["end"], max_date=(local_today() + dt.timedelta(days=1)).isoformat(),
             compare=values["compare"], compare_options=compare_options(lang),
             lang=lang, lang_options=language_options(),
-            nav=nav_links(pages, lang, pathname, nav_search), brand="/" + nav_search,
+            nav=nav_links(allowed, lang, pathname, nav_search),
+            brand=(viewer.home if viewer is not None else "/") + nav_search,
             brand_name=t("app.name", lang),
             labels=[t(key, lang) for key in _LABELS.values()],
-            bar_hidden=(pathname or "/") not in known_paths,
+            bar_hidden=(pathname or "/") not in known_paths or (pathname or "/") in filterless or viewer is None
+            or not viewer.may_open(pathname or "/"),
+            account=account_badge(viewer.name if viewer and viewer.account else None,
+                                  viewer.role if viewer else None, lang),
         )
 
     @app.callback(
@@ -273,10 +292,15 @@ def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
         lang = normalize_language(query.get("lang"), settings.language)
         city = query.get("city") or settings.default_city
         today = local_today()
+        scope = current_scope()
+        if scope is None:
+            return "", "as-of", last_good
         try:
             db = get_db()
-            if metrics.catalogue(db).city(city) is None:
-                city = settings.default_city
+            catalogue = metrics.catalogue(db).within(scope)
+            if catalogue.city(city) is None:
+                city = settings.default_city if catalogue.city(settings.default_city) else (
+                    catalogue.cities[0].adcode if catalogue.cities else "")
             newest = metrics.data_as_of(db, city)
         except DatabaseUnavailable:
             since = (last_good or {}).get("shown")

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     for action, text in (("create", "a new token for SOURCE (shown once)"), ("revoke", "revoke SOURCE's tokens")):
         token_command = token_commands.add_parser(action, help=text)
         token_command.add_argument("--source", required=True, type=source_arg)
+        if action == "create":
+            token_command.add_argument("--insurer", default="",
+                                       help="an insurer's code: the token writes only that insurer's rows")
     token_commands.add_parser("list", help="sources and their tokens (never the tokens themselves)")
 
     importer_csv = commands.add_parser("import", help="import a CSV file of cases, mediations or rescues")
@@ -114,13 +117,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args, settings) -> int:
     from dashboard.app import create_app
-    from services.runtime import ensure_demo_data, open_database, start_demo_feed
+    from services.runtime import ensure_demo_accounts, ensure_demo_data, open_database, start_demo_feed
 
     settings = settings.with_overrides(
         host=args.host or settings.host, port=args.port or settings.port, demo=settings.demo and not args.no_demo
     )
     db = open_database(settings)
     print(ensure_demo_data(db, settings), file=sys.stderr)
+    if settings.demo and settings.auth != "none":
+        print(ensure_demo_accounts(db, settings), file=sys.stderr)
     if args.workers > 1:
         return _serve_with_gunicorn(settings, args.workers)
     app = create_app(settings, db)
@@ -265,14 +270,27 @@ def _tokens(args, settings) -> int:
     db = open_database(settings)
     db.create_schema()
     if args.action == "create":
-        token = create_token(db, args.source)
+        try:
+            token = create_token(db, args.source, getattr(args, "insurer", "") or "")
+        except ValueError as exc:
+            print(f"jingbao: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         print(token)
-        print(f"token for source {args.source!r}: keep it secret; it is not shown again", file=sys.stderr)
+        bound = f", writing only insurer {args.insurer}'s rows" if args.insurer else ""
+        print(f"token for source {args.source!r}{bound}: keep it secret; it is not shown again", file=sys.stderr)
+        from data_access import audit
+
+        audit.record(db, "token_created", args.source, "", kind="ingest", insurer=args.insurer)
     elif args.action == "revoke":
-        print(f"revoked {revoke_tokens(db, args.source)} token(s) of {args.source!r}")
+        count = revoke_tokens(db, args.source)
+        from data_access import audit
+
+        audit.record(db, "token_revoked", args.source, "", kind="ingest", count=count)
+        print(f"revoked {count} token(s) of {args.source!r}")
     else:
         for info in list_tokens(db):
-            print(f"{info.id:>5}  {info.source:<40}  {'revoked' if info.revoked else 'active'}")
+            bound = f"  insurer {info.insurer_code}" if info.insurer_code else ""
+            print(f"{info.id:>5}  {info.source:<40}  {'revoked' if info.revoked else 'active'}{bound}")
     return 0
 
 
@@ -314,6 +332,14 @@ def _import(args, settings) -> int:
         for problem in total.problems:
             print(f"{problem.index:>7}  {problem.field:<18}  {problem.reason}")
     verb = "would store" if args.dry_run else "stored"
+    if not args.dry_run:
+        import getpass
+
+        from data_access import audit
+
+        audit.record(db, "import", args.source, "", via="cli", by=getpass.getuser(), kind=args.kind,
+                     file=args.file.name, received=total.received, stored=total.stored,
+                     rejected=total.rejected_rows)
     print(f"{args.file}: {total.received:,} rows, {verb} {total.stored:,} (inserted {total.inserted:,}, updated "
           f"{total.updated:,}, unchanged {total.unchanged:,}), rejected {total.rejected_rows:,}")
     return 1 if total.problems else 0

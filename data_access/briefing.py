@@ -19,6 +19,7 @@ from data_access.db import Database
 from data_access.filters import Filters
 from data_access.models import AccidentCase, RescueMission, Severity
 from data_access.registry import TOO_SMALL_TO_COMPARE, Kpi
+from data_access.scope import EVERYTHING, Scope
 from data_access.timeutil import LOCAL_OFFSET
 
 WEEK_DAYS = 7
@@ -106,8 +107,10 @@ class Briefing:
         return tuple(s for s in self.slas if s.missed)
 
 
-def day_filters(city: str, day: dt.date, districts: tuple[str, ...] = (), comparison: str = "yoy") -> Filters:
-    return Filters(city=city, start=day, end=day, districts=tuple(sorted(districts)), comparison=comparison)
+def day_filters(city: str, day: dt.date, districts: tuple[str, ...] = (), comparison: str = "yoy",
+                scope: Scope = EVERYTHING) -> Filters:
+    return Filters(city=city, start=day, end=day, districts=tuple(sorted(districts)), comparison=comparison,
+                   scope=scope)
 
 
 def _week_average(db: Database, day: Filters) -> dict[str, tuple[float | None, float]]:
@@ -159,9 +162,10 @@ def major_accidents(db: Database, day: Filters) -> int:
 
 
 @cached_query
-def daily_briefing(db: Database, city: str, day: dt.date, districts: tuple[str, ...] = ()) -> Briefing:
-    """The briefing of one local day for a city, or for some of its districts."""
-    yoy = day_filters(city, day, districts, "yoy")
+def daily_briefing(db: Database, city: str, day: dt.date, districts: tuple[str, ...] = (),
+                   scope: Scope = EVERYTHING) -> Briefing:
+    """The briefing of one local day for a city, or for some of its districts, as a viewer of `scope` may see it."""
+    yoy = day_filters(city, day, districts, "yoy", scope)
     pop = replace(yoy, comparison="pop")
     against_year = registry.kpis(db, yoy, registry.OVERVIEW)
     against_day = registry.kpis(db, pop, registry.OVERVIEW)

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from data_access.scope import EVERYTHING, OutOfScope, Scope
+
 RANGES = ("yesterday", "7d", "30d", "90d", "ytd", "12m", "all", "custom")
 COMPARISONS = ("yoy", "pop", "none")
 DEFAULT_RANGE = "30d"
@@ -31,6 +33,17 @@ class Catalogue:
     def city(self, adcode: str) -> CityInfo | None:
         return next((c for c in self.cities if c.adcode == adcode), None)
 
+    def within(self, scope: Scope) -> Catalogue:
+        """The cities and districts `scope` may see: what the city picker offers the viewer."""
+        cities = []
+        for city in self.cities:
+            if not scope.allows_city(city.adcode) or (scope.insurers and scope.insurer_in(city.adcode) is None):
+                continue
+            districts = tuple(code for code in city.districts if scope.allows_district(code))
+            if districts:
+                cities.append(replace(city, districts=districts))
+        return Catalogue(tuple(cities))
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -41,6 +54,15 @@ class Filters:
     comparison: str = DEFAULT_COMPARISON
     range_key: str = "custom"
     insurer: int | None = None
+    scope: Scope = EVERYTHING          # whose view: a Filters never names anything outside it
+
+    def __post_init__(self) -> None:
+        # The scope narrows every view made from this one (`replace` runs this again): a district user's "whole
+        # city" is its districts, an insurer user's every filter carries its insurer. Outside the scope: OutOfScope.
+        if self.scope is not EVERYTHING:
+            districts, insurer = self.scope.narrow(self.city, self.districts, self.insurer)
+            object.__setattr__(self, "districts", tuple(sorted(districts)))
+            object.__setattr__(self, "insurer", insurer)
 
     @property
     def days(self) -> int:
@@ -58,11 +80,22 @@ class Filters:
     def with_districts(self, districts: tuple[str, ...]) -> Filters:
         return replace(self, districts=tuple(sorted(districts)))
 
+    def whole_city(self) -> Filters:
+        """The window over every district the viewer may see: the whole city, or a district user's districts."""
+        return replace(self, districts=())
+
+    def unscoped(self) -> Filters:
+        """The same window for everyone. Only for figures that leave data_access as a rank or an anonymous peer
+        statistic (a district's rank among the city's districts, an insurer's place among its peers), never as rows."""
+        return replace(self, scope=EVERYTHING, districts=() if self.scope.districts else self.districts,
+                       insurer=None if self.scope.insurers else self.insurer)
+
 
 @dataclass(frozen=True)
 class ParsedFilters:
-    filters: Filters
+    filters: Filters | None                                     # None: the query names something outside the scope
     problems: tuple[str, ...] = field(default_factory=tuple)   # message keys with arguments, for the page to show
+    out_of_scope: OutOfScope | None = None
 
 
 def _year_before(day: dt.date) -> dt.date:
@@ -99,10 +132,13 @@ def _first(query: Mapping[str, object], key: str) -> str | None:
 
 
 def parse_filters(
-    query: Mapping[str, object], catalogue: Catalogue, today: dt.date, default_city: str
+    query: Mapping[str, object], catalogue: Catalogue, today: dt.date, default_city: str, scope: Scope = EVERYTHING
 ) -> ParsedFilters:
-    """Validate a query string; every bad value falls back to its default and is reported, never raised."""
+    """Validate a query string; every bad value falls back to its default and is reported, never raised. A query
+    naming a city, district or insurer outside `scope` gives no filters and the reason (`out_of_scope`)."""
     problems: list[str] = []
+    if not scope.allows_city(default_city) and scope.cities:
+        default_city = scope.cities[0]
     city_code = _first(query, "city") or default_city
     city = catalogue.city(city_code)
     if city is None:
@@ -160,6 +196,9 @@ def parse_filters(
         else:
             problems.append(f"bad_insurer:{raw_insurer[:12]}")
 
-    filters = Filters(city=city.adcode, start=start, end=end, districts=tuple(sorted(set(districts))),
-                      comparison=comparison, range_key=range_key, insurer=insurer)
+    try:
+        filters = Filters(city=city.adcode, start=start, end=end, districts=tuple(sorted(set(districts))),
+                          comparison=comparison, range_key=range_key, insurer=insurer, scope=scope)
+    except OutOfScope as exc:
+        return ParsedFilters(None, tuple(problems), exc)
     return ParsedFilters(filters, tuple(problems))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import case, func, select
 
-from data_access import metrics
+from data_access import metrics, peers
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
@@ -56,7 +56,10 @@ def fraud_by_month(db: Database, filters: Filters) -> pd.DataFrame:
 
 @cached_query
 def fraud_by_insurer(db: Database, filters: Filters) -> pd.DataFrame:
-    """Per insurer of the city (all of them, most suspected first)."""
+    """Per insurer of the city (all of them, most suspected first); an insurer's viewer gets its own row and the
+    other insurers as anonymous quartiles (`peers.in_view`)."""
+    if not filters.scope.every_insurer:
+        return peers.in_view(fraud_by_insurer(db, filters.unscoped()), filters, [*COLUMNS, "suspected_share"])
     with db.session() as session:
         rows = session.execute(select(F.insurer_id, *_sums()).where(*_where(filters)).group_by(F.insurer_id)).all()
         insurers = session.execute(select(Insurer.id, Insurer.name_zh, Insurer.name_en)
@@ -73,7 +76,7 @@ def fraud_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     with db.session() as session:
         rows = session.execute(select(F.district_adcode, *_sums()).where(*_where(filters, whole_city=True))
                                .group_by(F.district_adcode)).all()
-    frame = metrics.district_names(db, filters.city)[["district_adcode", "name_zh", "name_en"]].merge(
+    frame = metrics.districts_in_view(db, filters)[["district_adcode", "name_zh", "name_en"]].merge(
         rows_frame(rows, ["district_adcode", *COLUMNS]), on="district_adcode", how="left")
     return _finish(frame)
 

@@ -188,7 +188,7 @@ MEDIATION_FIELDS = (
     Field("mediation_id", parse_id, True), Field("city", parse_id, True), Field("district", parse_id, True),
     Field("opened_at", parse_time, True), Field("closed_at", parse_time),
     Field("outcome", parse_choice(o.value for o in MediationOutcome), True), Field("pre_litigation", parse_bool),
-    Field("amount_yuan", _amount),
+    Field("amount_yuan", _amount), Field("insurer", parse_id),
 )
 RESCUE_FIELDS = (
     Field("mission_id", parse_id, True), Field("city", parse_id, True), Field("district", parse_id, True),
@@ -233,6 +233,10 @@ class Places:
                 by_code[(city, name)] = insurer_id
             by_code[(city, str(insurer_id))] = insurer_id
         return cls({adcode: city for adcode, city, _ in rows}, outlines, by_code)
+
+    def insurer_id(self, city: str, insurer: str | None) -> int | None:
+        """The id of the insurer a row names (code, name or id as registered for its city); None if it names none."""
+        return self.insurers.get((city, insurer)) if insurer else None
 
 
 # -------------------------------------------------------------------------------------------------- validation
@@ -285,6 +289,9 @@ def _validate_row(kind: str, raw: Mapping, places: Places, index: int) -> tuple[
         problems += _case_rules(row, places, index)
     if kind == "mediations" and row["outcome"] != MediationOutcome.OPEN.value and row["closed_at"] is None:
         problems.append(RowProblem(index, "closed_at", f"required when the outcome is {row['outcome']}"))
+    if (row.get("insurer") is not None and city in places.outlines
+            and places.insurer_id(city, row["insurer"]) is None):
+        problems.append(RowProblem(index, "insurer", f"unknown insurer {row['insurer']!r} in city {city}"))
     return row, problems
 
 
@@ -300,9 +307,6 @@ def _case_rules(row: dict, places: Places, index: int) -> list[RowProblem]:
             problems.append(RowProblem(index, mode, f"given without {stage}"))
     if row["paid_amount_yuan"] is not None and row["paid_at"] is None:
         problems.append(RowProblem(index, "paid_amount_yuan", "given without paid_at"))
-    if (row["insurer"] is not None and row["city"] in places.outlines
-            and (row["city"], row["insurer"]) not in places.insurers):
-        problems.append(RowProblem(index, "insurer", f"unknown insurer {row['insurer']!r} in city {row['city']}"))
     return problems
 
 
@@ -324,18 +328,19 @@ def _case_record(row: dict, source: str, places: Places) -> dict:
         "liability_mode": row["liability_mode"], "assessed_at": row["assessed_at"],
         "assessment_mode": row["assessment_mode"], "handled_online": bool(online),
         "one_click_claim": bool(row["one_click_claim"]),
-        "insurer_id": places.insurers.get((row["city"], row["insurer"])) if row["insurer"] else None,
+        "insurer_id": places.insurer_id(row["city"], row["insurer"]),
         "paid_at": row["paid_at"], "paid_amount_yuan": row["paid_amount_yuan"],
     }
 
 
-def _mediation_record(row: dict, source: str, _places: Places) -> dict:
+def _mediation_record(row: dict, source: str, places: Places) -> dict:
     closed = row["closed_at"]
     return {
         "source": source, "external_id": row["mediation_id"], "city_adcode": row["city"],
         "district_adcode": row["district"], "opened_at": row["opened_at"], "opened_day": local_day(row["opened_at"]),
         "closed_at": closed, "closed_day": local_day(closed) if closed else None, "outcome": row["outcome"],
         "pre_litigation": bool(row["pre_litigation"]), "amount_yuan": row["amount_yuan"],
+        "insurer_id": places.insurer_id(row["city"], row["insurer"]),
     }
 
 
@@ -355,12 +360,17 @@ TABLES = {"cases": (AccidentCase, _case_record, "local_day"),
 
 
 def store(db: Database, kind: str, source: str, rows: list[Mapping], places: Places | None = None,
-          dry_run: bool = False) -> IngestResult:
-    """Validate `rows` and upsert the good ones for `source` in one transaction; rollups follow."""
+          dry_run: bool = False, insurer: str = "") -> IngestResult:
+    """Validate `rows` and upsert the good ones for `source` in one transaction; rollups follow. With `insurer` (the
+    code an insurer's token is bound to) only rows of that insurer are stored: a row naming another insurer or none,
+    and every rescue, is rejected with its reason."""
     if not source or len(source) > 40:
         raise IngestError("a source name of 1 to 40 characters is needed")
     places = places or Places.load(db)
     good, problems = validate(kind, rows, places)
+    if insurer:
+        good, refused = own_insurer_rows(kind, good, insurer, places)
+        problems = sorted(problems + refused, key=lambda p: p.index)
     result = IngestResult(received=len(rows), problems=problems)
     if not good or dry_run:
         result.inserted = len(good) if dry_run else 0
@@ -405,6 +415,25 @@ def store(db: Database, kind: str, source: str, rows: list[Mapping], places: Pla
     if kind == "cases" and touched:
         refresh_days(db, touched)
     return result
+
+
+def own_insurer_rows(kind: str, good: list[tuple[int, dict]], insurer: str,
+                     places: Places) -> tuple[list[tuple[int, dict]], list[RowProblem]]:
+    """The rows an insurer's token may write (those naming its own insurer), and a problem for each other row."""
+    kept, refused = [], []
+    for index, row in good:
+        if kind not in ("cases", "mediations"):
+            refused.append(RowProblem(index, "insurer", f"an insurer's token cannot write {kind}"))
+            continue
+        own = places.insurer_id(row["city"], insurer)
+        named = places.insurer_id(row["city"], row.get("insurer"))
+        if own is None:
+            refused.append(RowProblem(index, "insurer", f"insurer {insurer} is not registered in city {row['city']}"))
+        elif named != own:
+            refused.append(RowProblem(index, "insurer", f"this token writes only insurer {insurer}'s rows"))
+        else:
+            kept.append((index, row))
+    return kept, refused
 
 
 def _same(stored, new) -> bool:

@@ -2,7 +2,8 @@
 the duration distribution against the comparison window, amounts and outcomes.
 
 Success rate, pre-litigation rate and duration keep their single definitions in `metrics`; this module only
-breaks them down by month or lists their inputs.
+breaks them down by month or lists their inputs. Every query reads the cases of `metrics.mediations_where`: the
+window's city, districts and insurer (an insurer's viewer sees its own insurer's cases only).
 """
 
 from __future__ import annotations
@@ -25,26 +26,20 @@ OUTCOMES = (MediationOutcome.SETTLED.value, MediationOutcome.FAILED.value, Media
 DURATION_BINS_DAYS = (0, 1, 2, 3, 5, 7, 10, 14, 21, 30, 45, 60, 90, 180, 10_000)
 
 
-def _place(filters: Filters) -> list:
-    conditions = [M.city_adcode == filters.city]
-    if filters.districts:
-        conditions.append(M.district_adcode.in_(filters.districts))
-    return conditions
-
-
 @cached_query
 def backlog(db: Database, filters: Filters) -> pd.DataFrame:
     """Per day of the window: cases opened, cases closed, and the backlog still open at the end of the day
     (opened on or before it and not closed by then, whenever they were opened)."""
+    place = metrics.mediations_where(filters)
     with db.session() as session:
         carried = session.execute(select(func.count()).where(
-            *_place(filters), M.opened_day < filters.start,
+            *place, M.opened_day < filters.start,
             or_(M.closed_day.is_(None), M.closed_day >= filters.start))).scalar() or 0
         opened = session.execute(
-            select(M.opened_day, func.count()).where(*_place(filters), M.opened_day >= filters.start,
+            select(M.opened_day, func.count()).where(*place, M.opened_day >= filters.start,
                                                       M.opened_day <= filters.end).group_by(M.opened_day)).all()
         closed = session.execute(
-            select(M.closed_day, func.count()).where(*_place(filters), M.closed_day >= filters.start,
+            select(M.closed_day, func.count()).where(*place, M.closed_day >= filters.start,
                                                       M.closed_day <= filters.end).group_by(M.closed_day)).all()
     days = pd.date_range(filters.start, filters.end, freq="D")
     frame = pd.DataFrame({"day": days})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,15 @@ def district_names(db: Database, city: str) -> pd.DataFrame:
             .where(District.city_adcode == city).order_by(District.adcode)
         ).all()
     return rows_frame(rows, ["district_adcode", "name_zh", "name_en", "main_urban"])
+
+
+def districts_in_view(db: Database, filters: Filters) -> pd.DataFrame:
+    """`district_names` of the districts the viewer may see: every district of the city, or a district user's own.
+    Every per-district breakdown starts from this list, so no other district's row (even empty) leaves data_access."""
+    names = district_names(db, filters.city)
+    if filters.scope.whole_cities:
+        return names
+    return names[names["district_adcode"].isin(filters.scope.districts)].reset_index(drop=True)
 
 
 @cached_query
@@ -189,8 +198,7 @@ def _widened_to_data(db: Database, filters: Filters) -> Filters:
         start = days[0].replace(day=1)
     if end >= days[1]:
         end = (days[1].replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-    return Filters(filters.city, start, end, filters.districts, filters.comparison, filters.range_key,
-                   filters.insurer)
+    return replace(filters, start=start, end=end)
 
 
 @cached_query
@@ -219,7 +227,7 @@ def latency_histogram(db: Database, filters: Filters, metric: str) -> tuple[np.n
             if month_after <= filters.end:
                 raw_ranges.append((month_after, filters.end))
         for lo, hi in raw_ranges:
-            edge = Filters(city=filters.city, start=lo, end=hi, districts=filters.districts, insurer=filters.insurer)
+            edge = replace(filters, start=lo, end=hi, comparison="none")
             values = latency_values(session, case_where(edge), metric)
             values = values[~np.isnan(values)]
             if values.size:
@@ -263,9 +271,8 @@ def monthly_latency_histograms(db: Database, filters: Filters, metric: str) -> l
         if month in stored:
             out.append((month, stored[month]))
         else:
-            cut = Filters(city=filters.city, start=max(month, filters.start),
-                          end=min(_month_end_of(month), filters.end), districts=filters.districts,
-                          insurer=filters.insurer)
+            cut = replace(filters, start=max(month, filters.start), end=min(_month_end_of(month), filters.end),
+                          comparison="none", range_key="custom")
             out.append((month, latency_histogram(db, cut, metric)[0]))
     return out
 
@@ -408,12 +415,10 @@ class MediationStats:
 def mediation_outcomes(db: Database, filters: Filters) -> MediationStats:
     """Mediation cases opened in the window, and the outcomes of those closed in it."""
     m = MediationCase.__table__.c
-    where_place = [m.city_adcode == filters.city]
-    if filters.districts:
-        where_place.append(m.district_adcode.in_(filters.districts))
     with db.session() as session:
         opened = session.execute(
-            select(func.count()).where(*where_place, m.opened_day >= filters.start, m.opened_day <= filters.end)
+            select(func.count()).where(*mediations_where(filters), m.opened_day >= filters.start,
+                                       m.opened_day <= filters.end)
         ).scalar() or 0
         closed_where = mediations_closed_where(filters)
         is_settled = m.outcome == MediationOutcome.SETTLED.value
@@ -432,14 +437,24 @@ def mediation_outcomes(db: Database, filters: Filters) -> MediationStats:
     )
 
 
-def mediations_closed_where(filters: Filters) -> list:
-    """The mediation cases of the city and districts closed (settled, failed or gone to court) in the window."""
+def mediations_where(filters: Filters) -> list:
+    """The mediation cases of the window's city, districts and insurer, of any day (callers add the days): the WHERE
+    every mediation figure starts from, so an insurer's viewer counts its own insurer's cases only."""
     m = MediationCase.__table__.c
-    conditions = [m.city_adcode == filters.city, m.closed_day >= filters.start, m.closed_day <= filters.end,
-                  m.outcome.in_(CLOSED_OUTCOMES)]
+    conditions = [m.city_adcode == filters.city]
     if filters.districts:
         conditions.append(m.district_adcode.in_(filters.districts))
+    if filters.insurer is not None:
+        conditions.append(m.insurer_id == filters.insurer)
     return conditions
+
+
+def mediations_closed_where(filters: Filters) -> list:
+    """The mediation cases of the city, districts and insurer closed (settled, failed or gone to court) in the
+    window."""
+    m = MediationCase.__table__.c
+    return [*mediations_where(filters), m.closed_day >= filters.start, m.closed_day <= filters.end,
+            m.outcome.in_(CLOSED_OUTCOMES)]
 
 
 @cached_query
@@ -510,7 +525,7 @@ def district_summary(db: Database, filters: Filters) -> pd.DataFrame:
     """Counts per district of the whole city (the district filter is ignored so every district can be compared):
     alerts, those found by patrol, quick-handled, all cases, and the quick-handling and patrol-found shares."""
     table = DailyStat.__table__
-    whole_city = Filters(city=filters.city, start=filters.start, end=filters.end)
+    whole_city = filters.whole_city()
     counts_of = ("alerts", "alerts_by_patrol", "quick", "cases")
     with db.session() as session:
         rows = session.execute(
@@ -518,7 +533,7 @@ def district_summary(db: Database, filters: Filters) -> pd.DataFrame:
             .where(stat_where(whole_city)).group_by(table.c.district_adcode)
         ).all()
     counts = rows_frame(rows, ["district_adcode", *counts_of])
-    frame = district_names(db, filters.city).merge(counts, on="district_adcode", how="left")
+    frame = districts_in_view(db, filters).merge(counts, on="district_adcode", how="left")
     for column in counts_of:
         frame[column] = frame[column].fillna(0).astype(int)
     frame["quick_rate"] = share(frame["quick"], frame["alerts"])

@@ -297,6 +297,8 @@ class AccidentCase(Base):
 
 
 class MediationCase(Base):
+    """One dispute mediation (调解) of a road accident; `insurer_id` (when known) scopes it to an insurer's viewers."""
+
     __tablename__ = "mediation_case"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -311,10 +313,12 @@ class MediationCase(Base):
     outcome: Mapped[MediationOutcome] = mapped_column(_enum(MediationOutcome, "mediation_outcome"))
     pre_litigation: Mapped[bool] = mapped_column(Boolean, default=False)
     amount_yuan: Mapped[float | None] = mapped_column(Numeric(14, 2, asdecimal=False))
+    insurer_id: Mapped[int | None] = mapped_column(ForeignKey("insurer.id", name="fk_mediation_case_insurer"))
 
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_mediation_case_source_external"),
         Index("ix_mediation_case_city_opened", "city_adcode", "opened_day"),
+        Index("ix_mediation_case_city_insurer_opened", "city_adcode", "insurer_id", "opened_day"),
     )
 
 
@@ -460,6 +464,54 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    insurer_code: Mapped[str] = mapped_column(String(24), default="")   # set: writes only this insurer's rows
+
+
+class Account(Base):
+    """A person or screen that signs in. `role` is one of `scope.ROLES`; `city` (None: every city), `districts`
+    (comma-separated adcodes, empty: every district) and `insurer_code` (empty: every insurer) bound what it sees.
+    `password_hash` is argon2 (None for accounts that sign in through the bureau's gateway or OIDC); `session_epoch`
+    grows on every password reset or disabling, which ends the account's open sessions."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    city_adcode: Mapped[str | None] = mapped_column(String(6))
+    districts: Mapped[str] = mapped_column(String(400), default="")
+    insurer_code: Mapped[str] = mapped_column(String(24), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AccountToken(Base):
+    """A long-lived token of an account: `kiosk` (opens the wall of a wall account, nothing else) or `read` (API
+    reads as that account). Only its SHA-256 is stored; revoking keeps the row."""
+
+    __tablename__ = "account_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AuditEvent(Base):
+    """Append-only (the database refuses UPDATE and DELETE on it): who did what, from where, with which filters."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    account: Mapped[str] = mapped_column(String(64), index=True)     # the name given, even when unknown
+    event: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="{}")         # JSON
 
 
 class DemoBuild(Base):

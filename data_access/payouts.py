@@ -10,7 +10,7 @@ from dataclasses import replace
 import pandas as pd
 from sqlalchemy import func, select
 
-from data_access import metrics, sketch
+from data_access import metrics, peers, sketch
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
@@ -81,12 +81,18 @@ def _payout_row(db: Database, filters: Filters) -> tuple[int, float, float | Non
 @cached_query
 def insurer_payouts(db: Database, filters: Filters) -> pd.DataFrame:
     """One row per insurer of the city: cases paid and amount paid (yuan) in the window, payout latency p50 / p90
-    (minutes, paid − report) and the remote-liability SLA share (≤ 5 min); ranked by p90, fastest first, insurers
-    without payouts last. The district filter applies; an insurer filter in `filters` is replaced by each insurer.
+    (minutes, paid − report) and the remote-liability SLA share (≤ 5 min); ranked by p90, fastest first (`rank`),
+    insurers without payouts last and unranked. The district filter applies; an insurer filter in `filters` is
+    replaced by each insurer.
 
     One grouped pass over the window's cases instead of one query per insurer: the counts are the daily-stat
     expressions of the rollups and the percentiles come from the same log-binned sketch as
-    `metrics.payout_latency_percentiles`, so each row equals the metric functions for that insurer."""
+    `metrics.payout_latency_percentiles`, so each row equals the metric functions for that insurer. An insurer's
+    viewer gets its own row and the other insurers as anonymous quartiles (`peers.in_view`)."""
+    if not filters.scope.every_insurer:
+        frame = insurer_payouts(db, filters.unscoped())
+        return peers.in_view(frame, filters, ["paid", "amount_yuan", "p50", "p90", "remote_sla_share"]).sort_values(
+            ["p90", "code"], na_position="last", kind="stable").reset_index(drop=True)
     everyone = replace(filters, insurer=None)
     c = AccidentCase.__table__.c
     columns = {col.name: col for col in daily_stat_columns()}
@@ -123,14 +129,17 @@ def insurer_payouts(db: Database, filters: Filters) -> pd.DataFrame:
                    "remote_sla_share"]]
     for column in ("p50", "p90", "remote_sla_share"):
         frame[column] = frame[column].astype(float)
-    return frame.sort_values(["p90", "code"], na_position="last", kind="stable").reset_index(drop=True)
+    frame = frame.sort_values(["p90", "code"], na_position="last", kind="stable").reset_index(drop=True)
+    ranked = frame["p90"].notna()
+    frame.insert(0, "rank", pd.Series(range(1, len(frame) + 1), index=frame.index).where(ranked).astype("Int64"))
+    return frame
 
 
 @cached_query
 def payouts_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     """One row per district of the whole city (the district filter is ignored so districts can be compared; an
     insurer filter applies): cases paid and amount paid (yuan) in the window, payout latency p50 / p90 (minutes)."""
-    names = metrics.district_names(db, filters.city)
+    names = metrics.districts_in_view(db, filters)
     figures = [_payout_row(db, replace(filters, districts=(code,))) for code in names["district_adcode"]]
     stats = pd.DataFrame.from_records(figures, columns=["paid", "amount_yuan", "p50", "p90"], index=names.index)
     frame = pd.concat([names[["district_adcode", "name_zh", "name_en"]], stats], axis=1)

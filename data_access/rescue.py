@@ -30,7 +30,7 @@ def missions(db: Database, filters: Filters) -> pd.DataFrame:
         rows = session.execute(select(R.id, R.district_adcode, *[R[s] for s in STAGES], R.outcome, R.route_geojson)
                                .where(*conditions).order_by(R.requested_at.desc(), R.id.desc())).all()
     frame = rows_frame(rows, ["mission_id", "district_adcode", *STAGES, "outcome", "route_geojson"])
-    names = metrics.district_names(db, filters.city)[["district_adcode", "name_zh", "name_en"]]
+    names = metrics.districts_in_view(db, filters)[["district_adcode", "name_zh", "name_en"]]
     frame = frame.merge(names, on="district_adcode", how="left")
     requested = pd.to_datetime(frame["requested_at"])
     for stage in STAGES:

@@ -32,7 +32,7 @@ def _value(kind) -> str:
 def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     """Per district of the whole city: persuasion stations, their staff, violations stopped (all kinds but hazards),
     drunk driving among them, and hazards found in the window; and the district's vehicle-administration stations."""
-    whole_city = Filters(city=filters.city, start=filters.start, end=filters.end)
+    whole_city = filters.whole_city()
     s, p = Station.__table__, PersuasionRecord.__table__
     with db.session() as session:
         stations = session.execute(
@@ -46,7 +46,7 @@ def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
         records = session.execute(
             select(p.c.district_adcode, p.c.kind, func.sum(p.c["count"])).where(*metrics.place_and_days(p, whole_city))
             .group_by(p.c.district_adcode, p.c.kind)).all()
-    frame = metrics.district_names(db, filters.city)[["district_adcode", "name_zh", "name_en"]]
+    frame = metrics.districts_in_view(db, filters)[["district_adcode", "name_zh", "name_en"]]
     frame = frame.merge(rows_frame(stations, ["district_adcode", "stations", "staff"]), on="district_adcode",
                         how="left")
     frame = frame.merge(rows_frame(vehicle_admin, ["district_adcode", "vehicle_admin_stations"]),

@@ -78,13 +78,13 @@ def patrols_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     """Per district of the whole city (the district filter is ignored so districts can be compared, and clicked):
     patrol person-times, km, safety persuasion and good deeds in the window."""
     table = PatrolShift.__table__
-    whole_city = Filters(city=filters.city, start=filters.start, end=filters.end)
+    whole_city = filters.whole_city()
     with db.session() as session:
         rows = session.execute(
             select(table.c.district_adcode, *[func.sum(table.c[name]) for name in PATROL_FIGURES])
             .where(*metrics.place_and_days(table, whole_city)).group_by(table.c.district_adcode)
         ).all()
-    frame = metrics.district_names(db, filters.city)[["district_adcode", "name_zh", "name_en"]].merge(
+    frame = metrics.districts_in_view(db, filters)[["district_adcode", "name_zh", "name_en"]].merge(
         rows_frame(rows, ["district_adcode", *PATROL_FIGURES]), on="district_adcode", how="left")
     return _whole_numbers(frame)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from data_access.db import Database
-from data_access.models import ApiToken
+from data_access.models import ApiToken, Insurer
 from data_access.timeutil import utcnow
 
 PREFIX = "jb_"
@@ -30,20 +30,33 @@ class TokenInfo:
     id: int
     source: str
     revoked: bool
+    insurer_code: str = ""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who an ingest request comes from: its source, and the one insurer whose rows it may write ("" for any)."""
+
+    source: str
+    insurer_code: str = ""
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(db: Database, source: str) -> str:
-    """A new token for `source`; the only time the token itself is seen."""
+def create_token(db: Database, source: str, insurer: str = "") -> str:
+    """A new token for `source`; the only time the token itself is seen. With `insurer` (a registered insurer's
+    code) the token writes only that insurer's rows."""
     source = source.strip()
+    insurer = insurer.strip()
     if not source or len(source) > 40:
         raise ValueError("a source name of 1 to 40 characters is needed")
     token = PREFIX + secrets.token_urlsafe(32)
     with db.transaction() as session:
-        session.add(ApiToken(source=source, token_sha256=_digest(token), created_at=utcnow()))
+        if insurer and not session.execute(select(Insurer.id).where(Insurer.code == insurer)).first():
+            raise ValueError(f"no insurer {insurer[:24]} is registered")
+        session.add(ApiToken(source=source, token_sha256=_digest(token), created_at=utcnow(), insurer_code=insurer))
     return token
 
 
@@ -58,11 +71,11 @@ def revoke_tokens(db: Database, source: str) -> int:
 def list_tokens(db: Database) -> list[TokenInfo]:
     with db.session() as session:
         rows = session.execute(select(ApiToken).order_by(ApiToken.source, ApiToken.id)).scalars().all()
-    return [TokenInfo(t.id, t.source, t.revoked_at is not None) for t in rows]
+    return [TokenInfo(t.id, t.source, t.revoked_at is not None, t.insurer_code or "") for t in rows]
 
 
-def authenticate(db: Database, authorization: str | None) -> str:
-    """The source a request's `Authorization: Bearer …` header belongs to, or TokenRejected."""
+def authenticate(db: Database, authorization: str | None) -> Caller:
+    """The source (and insurer) a request's `Authorization: Bearer …` header belongs to, or TokenRejected."""
     if not authorization:
         raise TokenRejected(401, "missing Authorization: Bearer <token>")
     scheme, _, token = authorization.partition(" ")
@@ -75,4 +88,4 @@ def authenticate(db: Database, authorization: str | None) -> str:
         raise TokenRejected(401, "unknown token")
     if found.revoked_at is not None:
         raise TokenRejected(403, f"this token of {found.source} was revoked")
-    return found.source
+    return Caller(found.source, found.insurer_code or "")

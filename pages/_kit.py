@@ -30,10 +30,10 @@ from components.urlstate import parse_search, with_params
 from data_access import metrics, registry
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
-from data_access.filters import Filters, parse_filters
+from data_access.filters import Filters
 from data_access.registry import KpiSet
-from data_access.timeutil import local_today
-from services.runtime import get_db, get_settings
+from services.identity import record_export
+from services.runtime import get_settings
 from services.view import open_view
 
 
@@ -277,10 +277,10 @@ def _register_main(page: AnalyticsPage) -> None:
         params, choice_problems = choice_values(page, search)
         choice_out = [value for _, value in params]
         try:
-            view = open_view(search)
+            view = open_view(search, page.path)
             lang = view.lang
             if view.filters is None:
-                return (empty_message(lang), t(page.title_key, lang), "", None, kpi_skeleton(page, lang),
+                return (view.unavailable_message(), t(page.title_key, lang), "", None, kpi_skeleton(page, lang),
                         *choice_out, *_empty_charts(page, lang))
             db, filters = view.db, view.filters
             kpis = registry.kpis(db, filters, page.kpis)
@@ -343,15 +343,16 @@ def _register_drill(page: AnalyticsPage, chart: Chart) -> None:
 def csv_download(page: AnalyticsPage, chart: Chart, search: str | None) -> dict | None:
     """The rows behind `chart` for the URL's filters as UTF-8 CSV with a BOM (spreadsheets then read the Chinese);
     None when the database is away."""
-    settings = get_settings()
     params, _ = choice_values(page, search)
     try:
-        db = get_db()
-        filters = parse_filters(parse_search(search), metrics.catalogue(db), local_today(),
-                                settings.default_city).filters
+        view = open_view(search, page.path)
+        if view.filters is None:
+            return None
+        db, filters = view.db, view.filters
         frame = chart_data(page, db, filters, chart, params)
     except DatabaseUnavailable:
         return None
+    record_export(db, "csv", f"{page.name}/{chart.key}", filters)
     frame = frame.drop(columns=[c for c in ("route",) if c in frame.columns])
     name = f"{page.name}_{chart.key}_{filters.city}_{filters.start.isoformat()}_{filters.end.isoformat()}.csv"
     return dcc.send_string("\ufeff" + frame.to_csv(index=False), name, type="text/csv")

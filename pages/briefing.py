@@ -22,12 +22,15 @@ from data_access import registry
 from data_access.briefing import COMPARISONS, daily_briefing
 from data_access.db import DatabaseUnavailable
 from data_access.registry import TOO_SMALL_TO_COMPARE
+from data_access.scope import OutOfScope
 from data_access.timeutil import local_now, local_today
 from services.briefing_render import RenderError, render
+from services.identity import record_export
 from services.runtime import get_settings
 from services.view import open_view
 
-dash.register_page(__name__, path="/briefing", title="每日简报 · 警保联动", name="briefing", title_key="nav.briefing",
+PATH = "/briefing"
+dash.register_page(__name__, path=PATH, title="每日简报 · 警保联动", name="briefing", title_key="nav.briefing",
                    order=70)
 
 PROBLEMS = "briefing-problems"
@@ -132,11 +135,11 @@ OUTPUTS = (
 def show_briefing(search, _tick):
     day, bad = briefing_day(search)
     try:
-        view = open_view(search)
+        view = open_view(search, PATH)
         lang = view.lang
         if view.filters is None:
-            return (empty_message(lang), *[no_update] * (len(OUTPUTS) - 2), day.isoformat())
-        briefing = daily_briefing(view.db, view.filters.city, day, view.filters.districts)
+            return (view.unavailable_message(), *[no_update] * (len(OUTPUTS) - 2), day.isoformat())
+        briefing = daily_briefing(view.db, view.filters.city, day, view.filters.districts, view.filters.scope)
         figures = sheet.figures(briefing, lang)
     except DatabaseUnavailable:
         lang = normalize_language(parse_search(search).get("lang"), get_settings().language)
@@ -172,9 +175,12 @@ def choose_day(value, search):
 def briefing_file(search: str | None, fmt: str) -> tuple[bytes, str]:
     """The PDF or PNG of the URL's briefing and its file name; raises DatabaseUnavailable / RenderError."""
     day, _ = briefing_day(search)
-    view = open_view(search)
+    view = open_view(search, PATH)
     filters = view.filters
-    briefing = daily_briefing(view.db, filters.city, day, filters.districts)
+    if filters is None:
+        raise OutOfScope(view.blocked or "page", "")
+    briefing = daily_briefing(view.db, filters.city, day, filters.districts, filters.scope)
+    record_export(view.db, fmt, "briefing", filters, day=day.isoformat())
     data = render(briefing, view.lang, view.place, fmt, local_now().replace(tzinfo=None))
     place = "_".join((filters.city, *filters.districts))
     return data, f"briefing_{place}_{day.isoformat()}.{fmt}"
@@ -194,6 +200,8 @@ def _register_download(fmt: str) -> None:
             return no_update, t("status.db_down_no_time", lang)
         except RenderError as exc:
             return no_update, t("briefing.download.failed", lang, reason=str(exc))
+        except OutOfScope as exc:
+            return no_update, t(f"scope.out.{exc.what}", lang)
         return dcc.send_bytes(data, name), f"{name} · {len(data) / 1024:,.0f} KB"
 
 

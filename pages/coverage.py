@@ -26,10 +26,12 @@ from data_access import metrics
 from data_access.db import DatabaseUnavailable
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today
+from services.identity import record_export
 from services.runtime import get_db, get_settings
 from services.view import open_view
 
-dash.register_page(__name__, path="/coverage", title="覆盖规划 · 警保联动", name="coverage", title_key="nav.coverage",
+PATH = "/coverage"
+dash.register_page(__name__, path=PATH, title="覆盖规划 · 警保联动", name="coverage", title_key="nav.coverage",
                    order=60)
 
 PROBLEMS = "coverage-problems"
@@ -76,7 +78,7 @@ def search_with(search: str | None, scenario: cv.Scenario, **extra: str | None) 
 
 def plan_for(search: str | None):
     """(view, scenario, problems, plan) of a URL; the plan is None when the database holds no city yet."""
-    view = open_view(search)
+    view = open_view(search, PATH)
     scenario, problems = scenario_of(search)
     if view.filters is None:
         return view, scenario, problems, None
@@ -479,6 +481,7 @@ def export(search: str | None, kind: str) -> dict | None:
     if plan is None:
         return None
     stem = f"coverage_plan_{view.filters.city}_{view.filters.start.isoformat()}_{view.filters.end.isoformat()}"
+    record_export(view.db, kind, "coverage_plan", view.filters)
     if kind == "csv":
         return dcc.send_string("\ufeff" + plan_sites(plan, lang).to_csv(index=False), stem + ".csv", type="text/csv")
     return dcc.send_string(json.dumps(plan_geojson(plan, lang, search), ensure_ascii=False), stem + ".geojson",

@@ -15,7 +15,7 @@ from components.charts import Context, backlog_figure, heat_figure
 from components.formatting import metric_value_text
 from components.kpi import kpi_grid, kpi_placeholders
 from components.layout import district_breadcrumb
-from components.messages import database_unavailable_message, empty_message
+from components.messages import database_unavailable_message, empty_message, out_of_scope_message
 from components.payout_figures import STAGES_HEIGHT, stages_figure
 from components.theme import BRAND, GRAPH_CONFIG, message_figure
 from components.trend import TREND_HEIGHT, trend_figure
@@ -28,7 +28,8 @@ from pages._kit import grid_rows
 from services.runtime import get_settings
 from services.view import open_view
 
-dash.register_page(__name__, path_template="/district/<adcode>", path="/district", title="区县 · 警保联动",
+PATH = "/district"
+dash.register_page(__name__, path_template="/district/<adcode>", path=PATH, title="区县 · 警保联动",
                    name="district", nav=False)
 
 PROBLEMS = "district-problems"
@@ -137,10 +138,13 @@ def show_district(pathname, search, _tick):
         return (no_update,) * len(OUTPUTS)
     code = adcode_of(pathname)
     try:
-        view = open_view(with_params(search, districts=None, district=None))
+        view = open_view(with_params(search, districts=None, district=None), f"{PATH}/{code}")
         lang = view.lang
+        if view.blocked:
+            return _unknown(code, view, lang, out_of_scope_message(view.blocked, lang))
         if view.filters is None or code not in view.catalogue.city(view.filters.city).districts:
-            return _unknown(code, view, lang)
+            outside = view.filters is not None and not view.filters.scope.allows_district(code)
+            return _unknown(code, view, lang, out_of_scope_message("district", lang) if outside else None)
         db = view.db
         filters = view.filters.with_districts((code,))
         names = metrics.district_names(db, filters.city).set_index("district_adcode")
@@ -156,7 +160,8 @@ def show_district(pathname, search, _tick):
     kept = with_params(search, districts=None, district=None)
     focused = with_params(kept, districts=code)
     links = [html.Span(t("district.links", lang), className="district-links-label")] + [
-        dcc.Link(t(PAGE_TITLES[path], lang), href=path + focused, className="district-link") for path in PAGES_FOCUSED]
+        dcc.Link(t(PAGE_TITLES[path], lang), href=path + focused, className="district-link") for path in PAGES_FOCUSED
+        if view.viewer is None or view.viewer.may_open(path)]
     messages = [view.problems_alert()]
     if not kpis.get("alerts").value and not kpis.get("quick").value:
         messages.append(empty_message(lang))
@@ -173,9 +178,10 @@ def show_district(pathname, search, _tick):
     )
 
 
-def _unknown(code: str, view, lang: str) -> tuple:
-    message = html.Div(t("district.unknown", lang, code=code), className="alert alert-warning page-message",
-                       role="alert")
+def _unknown(code: str, view, lang: str, message: html.Div | None = None) -> tuple:
+    """Placeholders and a message: the district is not one of the city's, or (with `message`) not the viewer's."""
+    message = message or html.Div(t("district.unknown", lang, code=code),
+                                  className="alert alert-warning page-message", role="alert")
     empty = [message_figure("", "", t("district.unknown", lang, code=code), height) for _, height in FIGURES]
     return (message, t("district.title", lang), "", None, None, kpi_placeholders(registry.OVERVIEW, lang), [],
             rank_columns(lang), *empty)

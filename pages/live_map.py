@@ -18,7 +18,7 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from base.i18n import normalize_language, t
 from components import ids
 from components import live_map as lm
-from components.messages import database_unavailable_message, empty_message
+from components.messages import database_unavailable_message
 from components.theme import BRAND
 from components.urlstate import parse_search, toggle_district
 from data_access import live_layers
@@ -26,9 +26,10 @@ from data_access.boundaries import city_center
 from data_access.db import DatabaseUnavailable
 from data_access.timeutil import local_midnight_utc, utcnow
 from services.runtime import get_db, get_settings
-from services.view import open_view
+from services.view import may_see_city, open_view
 
-dash.register_page(__name__, path="/map", title="实时地图 · 警保联动", name="map", title_key="nav.map", order=10)
+PATH = "/map"
+dash.register_page(__name__, path=PATH, title="实时地图 · 警保联动", name="map", title_key="nav.map", order=10)
 
 PROBLEMS = "map-problems"
 HEADING = "map-heading"
@@ -160,10 +161,10 @@ def show_map(search, _refresh):
     datum = settings.tile_datum
     query = parse_search(search)
     try:
-        view = open_view(search)
+        view = open_view(search, PATH)
         lang = view.lang
         if view.filters is None:
-            head = (empty_message(lang), t("nav.map", lang), "", "", None)
+            head = (view.unavailable_message(), t("nav.map", lang), "", "", None)
             return (*head, *[no_update] * (len(MAP_OUTPUTS) - len(head)))
         db, filters = view.db, view.filters
         now = utcnow().replace(second=0, microsecond=0)
@@ -213,7 +214,7 @@ TICK_OUTPUTS = (Output(UNIT_DELTA, "data"), Output(UNIT_STATE, "data", allow_dup
 def live_tick(_n, state):
     """Send only the units whose position or status changed since the last tick (`live_layers.unit_tick`)."""
     unchanged = (no_update,) * len(TICK_OUTPUTS)
-    if not state or not state.get("order"):
+    if not isinstance(state, dict) or not state.get("order") or not may_see_city(state.get("city"), PATH):
         return unchanged
     since = dt.datetime.fromisoformat(state["since"]) if state.get("since") else None
     lang = state.get("lang", "zh")
@@ -260,7 +261,7 @@ FRAME_OUTPUTS = (Output(UNIT_DELTA, "data", allow_duplicate=True), Output(UNIT_S
 @callback(*FRAME_OUTPUTS, Input(CLOCK, "value"), State(UNIT_STATE, "data"), prevent_initial_call=True)
 def playback_frame(minute, state):
     """Units where they were at the slider's minute; incidents reported by then, coloured by their stage then."""
-    if not state or not state.get("day"):
+    if not isinstance(state, dict) or not state.get("day") or not may_see_city(state.get("city"), PATH):
         return (no_update,) * len(FRAME_OUTPUTS)
     minute = int(minute or 0)
     at = local_midnight_utc(dt.date.fromisoformat(state["day"])) + dt.timedelta(minutes=minute)

@@ -24,7 +24,8 @@ from data_access.filters import Filters
 from services.runtime import get_settings
 from services.view import open_view
 
-dash.register_page(__name__, path="/", title="总览 · 警保联动", name="overview", title_key="nav.overview", order=0)
+PATH = "/"
+dash.register_page(__name__, path=PATH, title="总览 · 警保联动", name="overview", title_key="nav.overview", order=0)
 
 PROBLEMS = "overview-problems"
 CRUMBS = "overview-breadcrumb"
@@ -75,12 +76,13 @@ def layout(**query) -> html.Div:
 )
 def show_overview(search, _tick):
     try:
-        view = open_view(search)
+        view = open_view(search, PATH)
         lang = view.lang
         hint = t("map.hint", lang)
         if view.filters is None:
             nothing = t("message.empty", lang)
-            return (empty_message(lang), t("nav.overview", lang), "", None, kpi_placeholders(registry.OVERVIEW, lang),
+            return (view.unavailable_message(), t("nav.overview", lang), "", None,
+                    kpi_placeholders(registry.OVERVIEW, lang),
                     message_figure(t("trend.title", lang), "", nothing, TREND_HEIGHT),
                     message_figure(t("map.title", lang), "", nothing, MAP_HEIGHT), hint)
         db, filters = view.db, view.filters

@@ -42,11 +42,9 @@ def district_rows(db: Database, filters: Filters) -> pd.DataFrame:
 
 
 def insurer_rows(db: Database, filters: Filters) -> pd.DataFrame:
-    """The insurers ranked by payout p90, fastest first; those without a p90 are unranked."""
-    frame = payouts.insurer_payouts(db, filters).copy()   # the cached frame is shared: never change it
-    ranked = frame["p90"].notna()
-    frame.insert(0, "rank", pd.Series(range(1, len(frame) + 1), index=frame.index).where(ranked).astype("Int64"))
-    return frame
+    """The insurers ranked by payout p90, fastest first; those without a p90 are unranked. An insurer's account sees
+    its own rank among all insurers, and its peers as unranked quartile rows."""
+    return payouts.insurer_payouts(db, filters)
 
 
 def insurer_columns(lang: str) -> list[dict]:

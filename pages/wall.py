@@ -31,7 +31,8 @@ from services.runtime import get_settings
 from services.view import open_view
 
 # Not in the navigation: the wall is set up once on the command-centre screen by its URL (see docs/wall.md).
-dash.register_page(__name__, path="/wall", title="指挥大屏 · 警保联动", name="wall", title_key="nav.wall", order=90,
+PATH = "/wall"
+dash.register_page(__name__, path=PATH, title="指挥大屏 · 警保联动", name="wall", title_key="nav.wall", order=90,
                    nav=False)
 
 ROOT = "wall-root"
@@ -149,7 +150,7 @@ def layout(**query) -> html.Div:
 def show_views(search, _tick):
     """Every view's figures; when the database is away nothing changes (the badge says the data is late)."""
     try:
-        view = open_view(search)
+        view = open_view(search, PATH)
         if view.filters is None:
             return (no_update,) * 6
         lang = view.lang
@@ -181,7 +182,7 @@ def show_priority_events(search, _tick):
     """The rescues and major accidents of the last 30 minutes; the newest fills the interrupt panel, and the
     browser shows it when its id is new."""
     try:
-        view = open_view(search)
+        view = open_view(search, PATH)
         if view.filters is None:
             return no_update, no_update, no_update
         since = (utcnow() - INTERRUPT_LOOKBACK).replace(second=0, microsecond=0)
@@ -203,7 +204,7 @@ def show_priority_events(search, _tick):
 def move_units(search, _tick):
     """Every 10–15 s: only the rider units' positions and colours are sent, never the map's districts."""
     try:
-        view = open_view(search)
+        view = open_view(search, PATH)
         if view.filters is None:
             return no_update
         units = w.units_trace(live.unit_states(view.db, view.filters.city), view.lang)

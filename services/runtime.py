@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 from flask import current_app
+from sqlalchemy.engine import make_url
 
-from base.settings import Settings
+from base.settings import DEFAULT_DATA_DIR, Settings
 from data_access.cache import QueryCache
 from data_access.db import Database
 
@@ -55,6 +57,44 @@ def start_demo_feed(db: Database, settings: Settings, every_s: float = DEMO_FEED
     thread = threading.Thread(target=feed, name="demo-feed", daemon=True)
     thread.start()
     return thread
+
+
+def demo_folder(settings: Settings) -> Path:
+    """Where a demo database's side files live (its accounts' passwords): beside a SQLite file, else var/."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent
+    return DEFAULT_DATA_DIR
+
+
+def ensure_demo_accounts(db: Database, settings: Settings) -> str:
+    """In demo mode: the demo accounts of every role (created at the first start), remembered in the app config for
+    the login page; returns the lines the terminal prints."""
+    from data_access.demo.accounts import ensure_demo_accounts as ensure
+
+    demo, kiosk = ensure(db, demo_folder(settings))
+    lines = ["demo accounts (demo mode only; sign in at /login):"]
+    lines += [f"  {account.role:<9} {account.name:<15} {account.password}" for account in demo]
+    if kiosk:
+        lines.append(f"  wall kiosk link: http://{settings.host}:{settings.port}/wall?kiosk={kiosk}")
+    return "\n".join(lines)
+
+
+def demo_accounts(settings: Settings) -> tuple[tuple[str, str, str], ...]:
+    """(name, role, password) of the demo accounts on file, for the login page in demo mode."""
+    import json
+
+    from data_access.demo.accounts import FILE_NAME
+
+    path = demo_folder(settings) / FILE_NAME
+    try:
+        passwords = json.loads(path.read_text(encoding="utf-8")).get("passwords", {})
+    except (OSError, ValueError):
+        return ()
+    roles = ("leader", "district", "insurer", "planner", "wall", "admin")
+    names = sorted(passwords, key=lambda name: (roles.index(name.removeprefix("demo-"))
+                                                if name.removeprefix("demo-") in roles else 99, name))
+    return tuple((name, name.removeprefix("demo-"), passwords[name]) for name in names)
 
 
 def ensure_demo_data(db: Database, settings: Settings, progress: bool = True) -> str:

@@ -100,6 +100,7 @@ def _mediation_plan(city: str, k: int) -> tuple[int, int, float, float | None]:
 
 
 def mediation_cases(world: World, k: int, seed: int, scale: float = 1.0) -> pd.DataFrame:
+    """The dispute mediations opened in programme year k, each with its district, insurer, outcome and amount."""
     if k < 0:
         return pd.DataFrame()
     city = world.prog.city
@@ -125,11 +126,14 @@ def mediation_cases(world: World, k: int, seed: int, scale: float = 1.0) -> pd.D
     amount = np.round(amount, 2)
     districts = list(world.district_weight)
     weights = np.array([world.district_weight[d] for d in districts])
+    district = np.asarray(districts)[rng.choice(len(districts), size=opened_n, p=weights / weights.sum())]
+    # The insurer of each disputed accident, by the insurers' share of the cases; drawn last, so that every figure
+    # above stays what it was before mediations had an insurer.
+    insurer = world.pick_insurers(rng, opened_n)
     frame = pd.DataFrame({
         "source": "demo",
         "external_id": [f"{city}-M{k + 1:02d}-{i + 1:05d}" for i in range(opened_n)],
-        "city_adcode": city,
-        "district_adcode": np.asarray(districts)[rng.choice(len(districts), size=opened_n, p=weights / weights.sum())],
+        "city_adcode": city, "district_adcode": district, "insurer_id": insurer,
         "opened_at": opened, "opened_day": _local_day(opened),
         "closed_at": closed, "closed_day": _local_day(closed),
         "outcome": outcome, "pre_litigation": pre_litigation, "amount_yuan": amount,
@@ -376,8 +380,7 @@ def fraud_leads(world: World, k: int, seed: int, scale: float = 1.0) -> pd.DataF
     return pd.DataFrame({
         "city_adcode": city,
         "district_adcode": np.asarray(districts)[rng.choice(len(districts), size=leads, p=weights / weights.sum())],
-        "insurer_id": world.insurers["id"].to_numpy()[rng.choice(len(world.insurers), size=leads,
-                                                                 p=world.insurer_share)],
+        "insurer_id": world.pick_insurers(rng, leads),
         "opened_at": opened, "local_day": _local_day(opened), "suspected": is_suspected,
         "amount_yuan": np.round(amount, 2),
     })

@@ -222,7 +222,7 @@ def generate_cases(world: World, k: int, seed: int, scale: float = 1.0) -> pd.Da
     frame["paid_amount_yuan"] = np.where(paid, amount, np.nan)
 
     insured = paid | insurer_only
-    insurer_ids = world.insurers["id"].to_numpy()[rng.choice(len(world.insurers), size=n, p=world.insurer_share)]
+    insurer_ids = world.pick_insurers(rng, n)
     frame["insurer_id"] = pd.array(np.where(insured, insurer_ids, 0), dtype="Int64")
     frame.loc[~insured, "insurer_id"] = pd.NA
 

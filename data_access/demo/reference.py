@@ -182,6 +182,10 @@ class World:
     def main_urban(self) -> list[str]:
         return list(self.districts.loc[self.districts["main_urban"], "adcode"])
 
+    def pick_insurers(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """`n` insurer ids of the city drawn by market share: the insurers of cases, mediations and fraud leads."""
+        return self.insurers["id"].to_numpy()[rng.choice(len(self.insurers), size=n, p=self.insurer_share)]
+
 
 def build_world(city: str, seed: int) -> World:
     prog = programme(city)

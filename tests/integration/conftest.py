@@ -37,6 +37,30 @@ def _own_port():
     BaseDashRunner._next_port = free_port()
 
 
+@pytest.fixture(autouse=True)
+def _signed_in(request):
+    """A browser test starts signed in as the test leader: `dash_duo.start_server(app)` starts the server, signs in
+    through the login form and then opens the app. `start_server(app, account=None)` stays signed out;
+    `account="name"` signs in as another account (which the test creates first)."""
+    if "dash_duo" not in request.fixturenames:
+        return
+    from tests.signin import LEADER, app_db, browser_sign_in, ensure_account
+
+    dash_duo = request.getfixturevalue("dash_duo")
+    original = dash_duo.start_server
+
+    def start_server(app, navigate=True, account=LEADER, **kwargs):
+        original(app, navigate=False, **kwargs)
+        if account:
+            if account == LEADER:
+                ensure_account(app_db(app))
+            browser_sign_in(dash_duo, dash_duo.server.url, account)
+        if navigate:
+            dash_duo.server_url = dash_duo.server.url
+
+    dash_duo.start_server = start_server
+
+
 def pytest_setup_options():
     """Headless Chromium as installed by apt (dash_duo's default is a Chrome it cannot find here)."""
     options = Options()

@@ -23,6 +23,7 @@ from data_access.timeutil import local_today, utcnow
 from tests.integration.conftest import console_errors, screenshot
 from tests.integration.test_overview import overflowing
 from tests.integration.test_payouts import wait_for_graphs
+from tests.signin import signed_in_client
 
 pytestmark = pytest.mark.browser
 
@@ -232,7 +233,7 @@ def rank_notes(dash_duo) -> dict[str, str]:
 
 
 def post(app, body: dict):
-    client = app.server.test_client()
+    client = signed_in_client(app)
     assert client.get("/throughput").status_code == 200          # the first request registers the callbacks
     return client.post("/_dash-update-component", json=body)
 
@@ -274,7 +275,7 @@ def test_each_csv_holds_exactly_the_rows_behind_its_chart(dashboard_app, dashboa
 
 
 def test_a_bad_grain_is_named_on_the_page_and_the_default_is_used(dashboard_app):
-    dashboard_app.server.test_client().get("/throughput")          # registers the callbacks
+    signed_in_client(dashboard_app).get("/throughput")          # registers the callbacks
     key = next(k for k in dashboard_app.callback_map if "throughput-problems.children" in k)
     outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in key[2:-2].split("...")]
     response = post(dashboard_app, {

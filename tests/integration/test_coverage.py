@@ -32,6 +32,7 @@ from tests.integration.conftest import (
     wait_for_value,
 )
 from tests.integration.test_overview import overflowing
+from tests.signin import signed_in_client
 
 pytestmark = pytest.mark.browser
 
@@ -200,7 +201,7 @@ def test_cov_page_in_english_with_a_malformed_link(dash_duo, dashboard_app, dash
 
 
 def callback(app, output: str, inputs: list[dict], state: list[dict]) -> dict:
-    client = app.server.test_client()
+    client = signed_in_client(app)
     assert client.get("/coverage").status_code == 200              # the first request registers the callbacks
     target, prop = output.rsplit(".", 1)
     body = {"output": output, "outputs": {"id": target, "property": prop}, "inputs": inputs, "state": state,

@@ -20,6 +20,7 @@ from data_access.filters import parse_filters
 from data_access.timeutil import local_today
 from tests.integration.conftest import console_errors, screenshot
 from tests.integration.test_overview import graphs_fit, overflowing
+from tests.signin import signed_in_client
 
 pytestmark = pytest.mark.browser
 
@@ -120,7 +121,7 @@ def wait_for_graphs(dash_duo) -> None:
 def download(app, chart: str, search: str) -> tuple[str, list[dict]]:
     """Press the download button of `chart` through the Flask test client: the file name and the CSV's rows."""
     page = page_module()
-    client = app.server.test_client()
+    client = signed_in_client(app)
     assert client.get("/payouts").status_code == 200              # the first request registers the callbacks
     target, button = page.PAGE.id(f"download-{chart}"), page.PAGE.id(f"download-{chart}-button")
     body = {
@@ -229,7 +230,7 @@ def test_pay_english_switch_translates_the_page(dash_duo, dashboard_app):
 
 def test_pay_an_empty_window_shows_messages_in_place(dashboard_app):
     """Through the Flask test client: a window without cases gives message figures and a note, never an error."""
-    client = dashboard_app.server.test_client()
+    client = signed_in_client(dashboard_app)
     assert client.get("/payouts").status_code == 200
     key = next(k for k in dashboard_app.callback_map if "payouts-stages.figure" in k)
     outputs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in key[2:-2].split("...")]

@@ -30,6 +30,7 @@ from tests.integration.conftest import (
     wait_for_text_in,
     wait_for_texts,
 )
+from tests.signin import signed_in_client
 
 pytestmark = pytest.mark.browser
 
@@ -247,7 +248,7 @@ def test_wall_badge_says_the_server_is_away_and_the_page_reloads_when_it_is_back
 
 
 def test_wall_as_of_endpoint_reports_old_data_and_an_absent_database(dashboard_db):
-    client = wall_app(dashboard_db, stale_after_minutes=0).server.test_client()
+    client = signed_in_client(wall_app(dashboard_db, stale_after_minutes=0))
     body = client.get(f"/api/v1/as-of?city={ZHANGZHOU}").get_json()
     assert body["database"] == "ok" and body["stale"] is True and body["stale_after_minutes"] == 0
     assert len(body["as_of_local"]) == 5

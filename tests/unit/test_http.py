@@ -8,6 +8,7 @@ import pytest
 
 from base.settings import load_settings
 from dashboard.app import create_app
+from tests.signin import signed_in_client
 from tests.unit import handmade
 
 
@@ -15,7 +16,7 @@ from tests.unit import handmade
 def client(tmp_path):
     db = handmade.empty_city(tmp_path)
     app = create_app(load_settings({}, database_url=db.url, demo=False), db)
-    client = app.server.test_client()
+    client = signed_in_client(app)
     client.app = app
     assert client.get("/").status_code == 200      # first request registers the page callbacks
     return client

@@ -15,6 +15,7 @@ from data_access import ingest, metrics, registry
 from data_access.filters import Filters
 from data_access.models import Insurer
 from data_access.tokens import create_token, revoke_tokens
+from tests.signin import signed_in_client
 from tests.unit import handmade
 
 CITY, D1, D2 = handmade.CITY, handmade.D1, handmade.D2
@@ -146,7 +147,7 @@ def test_sources_do_not_collide(db):
 @pytest.fixture
 def client(db):
     app = create_app(load_settings({}, database_url=db.url, demo=False), db)
-    client = app.server.test_client()
+    client = signed_in_client(app)
     client.token = create_token(db, "insurer-a")
     return client
 

@@ -19,6 +19,7 @@ from data_access.demo.build import build_demo
 from data_access.geo import haversine_km, wgs84_to_gcj02_array
 from data_access.simulator import Simulator
 from tests.servers import fresh_database_url
+from tests.signin import signed_in_client
 
 CHONGQING = "500000"
 START = dt.datetime(2026, 6, 1, 2, 0)
@@ -109,7 +110,7 @@ def post_tick(client, app, state) -> tuple[int, bytes]:
 
 def test_live006_tick_patches_only_moved_units_under_50kb(db):
     app = create_app(load_settings({}, database_url=db.url, demo=False), db)
-    client = app.server.test_client()
+    client = signed_in_client(app)
     assert client.get("/map").status_code == 200
     units = live.unit_states(db, CHONGQING)
     placed = units[units["lon"].notna()]
@@ -142,7 +143,7 @@ def test_live007_a_click_on_a_district_focuses_it_keeping_the_other_filters(db):
     from data_access.boundaries import load_city_boundaries
 
     app = create_app(load_settings({}, database_url=db.url, demo=False), db)
-    client = app.server.test_client()
+    client = signed_in_client(app)
     assert client.get("/map").status_code == 200
     key = next(k for k, cb in app.callback_map.items()
                if any(i["id"] == "map-layer-districts" and i["property"] == "clickData" for i in cb["inputs"]))

@@ -14,6 +14,7 @@ from components.kpi import kpi_card
 from data_access import metrics, registry
 from data_access.briefing import SLAS
 from data_access.filters import Filters
+from tests.signin import signed_in_client
 from tests.unit.test_metrics import CITY, JUNE_1, db  # noqa: F401 — the hand-built city with known answers
 
 VIEWS = {"overview": registry.OVERVIEW, "throughput": registry.THROUGHPUT, "teams": registry.TEAMS,
@@ -101,7 +102,7 @@ def test_reg008_api_and_cli_list_the_registry(tmp_path, capsys):
     from tests.unit import handmade
 
     city = handmade.empty_city(tmp_path)
-    client = create_app(load_settings({}, database_url=city.url, demo=False), city).server.test_client()
+    client = signed_in_client(create_app(load_settings({}, database_url=city.url, demo=False), city))
     listed = client.get("/api/v1/metrics?lang=en").get_json()["metrics"]
     assert [m["key"] for m in listed] == list(registry.METRICS)
     quick_rate = next(m for m in listed if m["key"] == "quick_rate")

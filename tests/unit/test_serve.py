@@ -9,6 +9,7 @@ test_workers.py, test_simulator.py and test_demo_build.py in the PostgreSQL pass
 from __future__ import annotations
 
 import datetime as dt
+import http.cookiejar
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,6 +37,7 @@ from data_access.models import AccidentCase, DemoBuild, UnitPosition
 from data_access.simulator import SOURCE as SIMULATOR
 from data_access.timeutil import LOCAL_OFFSET, local_today
 from tests.servers import free_port, fresh_database_url
+from tests.signin import LEADER, PASSWORD, ensure_account
 
 pytestmark = pytest.mark.sqlite_pass
 
@@ -102,17 +105,18 @@ class Server(Jingbao):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.router: dict | None = None
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         super().__init__(log, database_url, "serve", "--host", "127.0.0.1", "--port", str(self.port), *args,
                          environment=environment)
 
     def wait_until_serving(self) -> None:
-        """Until the overview answers 200 (the demo build, imports and start-up come first)."""
+        """Until the login page answers 200 (the demo build, imports and start-up come first)."""
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"jingbao serve exited with {self.process.returncode}:\n{self.output()}")
             try:
-                if self.get("/")[0] == 200:
+                if self.get("/login")[0] == 200:
                     return
             except OSError:
                 pass                                     # not listening yet
@@ -120,9 +124,17 @@ class Server(Jingbao):
         self.stop()
         raise AssertionError(f"jingbao serve did not answer within {START_TIMEOUT_S} s:\n{self.output()}")
 
+    def sign_in(self, name: str, password: str) -> None:
+        """Sign in through the login form, as a browser does; the session cookie is kept for every later request."""
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        csrf = re.search(r'name="csrf" value="([^"]+)"', self.get("/login")[1]).group(1)
+        form = urllib.parse.urlencode({"username": name, "password": password, "csrf": csrf}).encode("utf-8")
+        with self.opener.open(urllib.request.Request(self.url + "/login", data=form), timeout=30) as response:
+            assert "/login" not in response.url, f"signing in as {name} failed"
+
     def get(self, path: str) -> tuple[int, str]:
         try:
-            with urllib.request.urlopen(self.url + path, timeout=30) as response:
+            with self.opener.open(self.url + path, timeout=30) as response:
                 return response.status, response.read().decode("utf-8")
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode("utf-8", errors="replace")
@@ -131,7 +143,7 @@ class Server(Jingbao):
         request = urllib.request.Request(self.url + path, data=json.dumps(body).encode("utf-8"), method="POST",
                                          headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with self.opener.open(request, timeout=60) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as error:
             return error.code, {"error": error.read().decode("utf-8", errors="replace")}
@@ -209,14 +221,26 @@ def test_serve_builds_the_demo_into_an_empty_database_serves_every_page_and_tops
         first.wait_until_serving()
         built = int(first.wait_for_output(r"built demo data: ([\d,]+) accident cases").group(1).replace(",", ""))
         assert built > 0
+        demo = dict(re.findall(r"^  \w+ +(demo-\w+) +(\S+)$", first.output(), re.MULTILINE))
+        assert set(demo) == {f"demo-{role}" for role in ("leader", "district", "insurer", "planner", "wall", "admin")}
+        assert first.get("/")[1].count('name="password"') == 1          # signed out: the login page
+        assert "demo-leader" in first.get("/login")[1]                  # demo mode lists the demo accounts
+        first.sign_in("demo-leader", demo["demo-leader"])
         missing = first.page_content("/no-such-page")[1]
-        for path in page_paths(url):
+        paths = page_paths(url)
+        for path in paths:
+            if path == "/admin":
+                continue
             status, html = first.get(path)
             assert status == 200 and '<div id="react-entry-point">' in html, path
             status, content = first.page_content(path)
             assert status == 200, f"{path} answered {status}:\n{first.output()[-4000:]}"
             assert content["response"]["_pages_content"]["children"], path
             assert content != missing, f"{path} shows the 404 page"
+        assert first.get("/admin")[0] == 403                            # the leader does not administer
+        first.sign_in("demo-admin", demo["demo-admin"])
+        assert first.get("/admin")[0] == 200 and first.page_content("/admin")[0] == 200
+        first.sign_in("demo-leader", demo["demo-leader"])
         assert first.get("/no-such-page")[0] == 404
         status, text = first.get(f"/api/v1/kpis?city={ZHANGZHOU}&range=all&compare=none")
         assert status == 200 and json.loads(text)["kpis"]["alerts"]["value"] > 0
@@ -245,11 +269,13 @@ def test_serve_builds_the_demo_into_an_empty_database_serves_every_page_and_tops
 
 def test_serve_with_two_workers_answers_from_two_gunicorn_workers(demo_url, tmp_path):
     # gunicorn reads extra flags from GUNICORN_CMD_ARGS: the worker's process id in each access-log line
+    ensure_account(Database(demo_url))
     server = Server(tmp_path / "gunicorn.log", demo_url, "--workers", "2",
                     environment={"GUNICORN_CMD_ARGS": "--access-logformat 'worker=%(p)s %(r)s %(s)s'"})
     try:
         server.wait_for_output(r"with 2 gunicorn workers")
         server.wait_until_serving()
+        server.sign_in(LEADER, PASSWORD)          # the session signed by one worker is honoured by the other
         kpis = f"/api/v1/kpis?city={ZHANGZHOU}&range=all&compare=none"
         answered: set[str] = set()
         deadline = time.monotonic() + START_TIMEOUT_S

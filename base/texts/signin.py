@@ -1,0 +1,51 @@
+"""Texts of signing in and of scope: the login page, the header's account badge, "not in your scope" messages."""
+
+TEXTS: dict[str, dict[str, str]] = {
+    "signin.title": {"zh": "登录", "en": "Sign in"},
+    "signin.lead": {"zh": "公安交警与保险机构共用的警保联动运行看板。请用本单位分配的账号登录。",
+                    "en": "The joint operations dashboard of the traffic police and the insurers. Sign in with the "
+                          "account your unit gave you."},
+    "signin.username": {"zh": "账号", "en": "Account"},
+    "signin.password": {"zh": "密码", "en": "Password"},
+    "signin.submit": {"zh": "登录", "en": "Sign in"},
+    "signin.failed": {"zh": "账号或密码不正确，或账号已停用。", "en": "Wrong account or password, or the account is "
+                                                                "disabled."},
+    "signin.missing": {"zh": "请填写账号和密码。", "en": "Enter your account and password."},
+    "signin.locked": {"zh": "登录失败次数过多，已暂时锁定。请 {minutes} 分钟后再试，或联系管理员。",
+                      "en": "Too many failed sign-ins: locked for now. Try again in {minutes} minutes, or ask your "
+                            "administrator."},
+    "signin.expired": {"zh": "会话已过期或已结束，请重新登录。", "en": "Your session ended. Please sign in again."},
+    "signin.signed_out": {"zh": "已退出登录。", "en": "You are signed out."},
+    "signin.form_expired": {"zh": "登录表单已过期，请重试。", "en": "The form expired; please try again."},
+    "signin.demo": {"zh": "演示模式 · 各角色的演示账号（仅演示数据）", "en": "Demo mode · demo accounts of every role "
+                                                                       "(demo data only)"},
+    "signin.demo.role": {"zh": "角色", "en": "Role"},
+    "signin.sso": {"zh": "使用单位统一身份认证登录", "en": "Sign in with your organisation"},
+    "signin.sso_failed": {"zh": "统一身份认证未能完成登录，请重试或联系管理员。",
+                          "en": "The organisation's sign-in did not complete. Try again or ask your administrator."},
+    "signin.unknown_account": {"zh": "此账号未在本系统登记，请联系管理员开通。",
+                               "en": "This account is not registered here; ask your administrator to add it."},
+    "signin.kiosk_refused": {"zh": "大屏链接无效或已被撤销，请向管理员索取新链接。",
+                             "en": "This wall link is not valid or was revoked; ask your administrator for a new one."},
+    "signin.forbidden.title": {"zh": "无权访问", "en": "Not permitted"},
+    "signin.forbidden": {"zh": "你的账号无权打开此页面。", "en": "Your account may not open this page."},
+    "signin.go_home": {"zh": "返回我的首页", "en": "Go to my start page"},
+    "signin.sign_out": {"zh": "退出", "en": "Sign out"},
+    "signin.no_auth_banner": {"zh": "未启用登录：任何能访问此地址的人都能看到全部数据（JINGBAO_AUTH=none）",
+                              "en": "Sign-in is off: anyone who reaches this address sees all data "
+                                    "(JINGBAO_AUTH=none)"},
+    "role.leader": {"zh": "领导", "en": "Leader"},
+    "role.district": {"zh": "区县", "en": "District"},
+    "role.insurer": {"zh": "保险机构", "en": "Insurer"},
+    "role.planner": {"zh": "规划", "en": "Planner"},
+    "role.wall": {"zh": "大屏", "en": "Wall"},
+    "role.admin": {"zh": "管理员", "en": "Administrator"},
+    "scope.out.city": {"zh": "不在你的权限范围内：此城市的数据不对你的账号开放。",
+                       "en": "Not in your scope: this city's data is not open to your account."},
+    "scope.out.district": {"zh": "不在你的权限范围内：链接中的区县不属于你的账号。",
+                           "en": "Not in your scope: the link names a district outside your account's districts."},
+    "scope.out.insurer": {"zh": "不在你的权限范围内：只能查看本机构的案件。",
+                          "en": "Not in your scope: you can see your own insurer's cases only."},
+    "scope.out.page": {"zh": "你的账号无权查看此页面。", "en": "Your account may not open this page."},
+    "scope.rank": {"zh": "第 {rank} / {ranked}", "en": "{rank} of {ranked}"},
+}
