@@ -37,7 +37,8 @@ def district_map_figure(summary: pd.DataFrame, geojson: dict, lang: str, window:
                       len=0.7, x=1.0, xpad=4, tickformat=",d", outlinewidth=0),
     ))
     centres = {f["properties"]["adcode"]: f["properties"] for f in features}
-    labelled = _roomy(features)
+    drawn = set(frame["district_adcode"])      # a district account's map shows its districts only
+    labelled = _roomy([f for f in features if f["properties"]["adcode"] in drawn])
     label_at = [i for i, code in enumerate(frame["district_adcode"]) if code in labelled]
     label_rows = [centres[frame["district_adcode"][i]] for i in label_at]
     figure.add_trace(go.Scattergeo(
@@ -77,7 +78,8 @@ def _label_colours(alerts: pd.Series, rows: list[int], dark_from: float = 0.6) -
 
 
 def _roomy(features: list[dict], min_share: float = 0.015) -> set[str]:
-    """Districts large enough on the map to carry their name without running into a neighbour's."""
+    """Districts large enough on the map (the districts drawn) to carry their name without running into a
+    neighbour's."""
     areas = {f["properties"]["adcode"]: shape(f["geometry"]).area for f in features}
     total = sum(areas.values()) or 1.0
     return {code for code, area in areas.items() if area / total >= min_share}

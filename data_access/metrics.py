@@ -1,8 +1,8 @@
 """One query function per metric of DESIGN.md ("Metric definitions"); every page, the CLI and the API call these.
 
 Counts and sums come from the day × district rollup; latency percentiles from month × district sketches plus the
-raw cases of partial months at the window's edges. An insurer filter has no rollup and reads the raw cases with the
-same aggregate expressions, so both paths share one definition.
+raw cases of partial months at the window's edges. A window naming an insurer reads the per-insurer twins of both
+rollups (day × district × insurer, month × district × insurer), built by the same statements.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Table, and_, case, func, select
 
 from data_access import sketch
 from data_access.cache import cached_query
@@ -25,13 +25,15 @@ from data_access.models import (
     DailyStat,
     District,
     DutyPeriod,
+    InsurerDailyStat,
+    InsurerLatencySketch,
     LatencySketch,
     MediationCase,
     MediationOutcome,
     RescueMission,
     RescueOutcome,
 )
-from data_access.rollups import WHOLE_CITY, daily_stat_columns, latency_values
+from data_access.rollups import WHOLE_CITY, by_insurer, daily_stat_columns, latency_values, latency_values_by_insurer
 from data_access.sqlfuncs import seconds_between
 
 RESCUE_GOLDEN_HOUR_S = 60 * 60
@@ -124,9 +126,35 @@ def duty_periods(db: Database, filters: Filters) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------ rollup readers
-def stat_where(filters: Filters, table=DailyStat.__table__):
-    """The rollup rows of the window's days, city and districts (the insurer filter has no rollup)."""
-    return and_(*place_and_days(table, filters))
+def stat_table(filters: Filters) -> Table:
+    """The day rollup a window reads: per district, or per district and insurer when the window names an insurer."""
+    return DailyStat.__table__ if filters.insurer is None else InsurerDailyStat.__table__
+
+
+def stat_where(filters: Filters, table: Table = DailyStat.__table__):
+    """The rows of a day rollup of the window's days, city and districts; in the per-insurer rollup
+    (`stat_table(filters)`) those of the window's insurer, or of every insurer when it names none. `daily_stat`
+    itself holds every case, of any insurer or none, together."""
+    conditions = place_and_days(table, filters)
+    if by_insurer(table) and filters.insurer is not None:
+        conditions.append(table.c.insurer_id == filters.insurer)
+    return and_(*conditions)
+
+
+def sketch_where(filters: Filters, metric: str, first_month: dt.date, last_month: dt.date,
+                 per_insurer: bool = False) -> tuple[Table, list]:
+    """The sketch rollup a window reads (per district, or per district and insurer when it names an insurer or
+    `per_insurer` asks for every insurer apart) and the WHERE of one latency's months first_month..last_month over the
+    window's districts (the whole-city sketches when it names none)."""
+    per_insurer = per_insurer or filters.insurer is not None
+    table = InsurerLatencySketch.__table__ if per_insurer else LatencySketch.__table__
+    conditions = [table.c.city_adcode == filters.city, table.c.metric == metric, table.c.month >= first_month,
+                  table.c.month <= last_month,
+                  table.c.district_adcode.in_(filters.districts) if filters.districts
+                  else table.c.district_adcode == WHOLE_CITY]
+    if filters.insurer is not None:
+        conditions.append(table.c.insurer_id == filters.insurer)
+    return table, conditions
 
 
 def case_where(filters: Filters):
@@ -154,14 +182,12 @@ def place_and_days(table, filters: Filters, day_column: str | None = "local_day"
 @cached_query
 def case_totals(db: Database, filters: Filters) -> dict[str, float]:
     """Sums of every daily_stat field over the window: the shared input of the count and share metrics."""
+    table = stat_table(filters)
     with db.session() as session:
-        if filters.insurer is None:
-            table = DailyStat.__table__
-            row = session.execute(
-                select(*[func.coalesce(func.sum(table.c[name]), 0) for name in STAT_FIELDS]).where(stat_where(filters))
-            ).one()
-        else:
-            row = session.execute(select(*daily_stat_columns()).where(case_where(filters))).one()
+        row = session.execute(
+            select(*[func.coalesce(func.sum(table.c[name]), 0) for name in STAT_FIELDS])
+            .where(stat_where(filters, table))
+        ).one()
     return {name: float(value or 0) for name, value in zip(STAT_FIELDS, row, strict=True)}
 
 
@@ -201,39 +227,70 @@ def _widened_to_data(db: Database, filters: Filters) -> Filters:
     return replace(filters, start=start, end=end)
 
 
+def _sketched_months_and_edges(db: Database, filters: Filters) -> tuple[tuple[dt.date, dt.date] | None,
+                                                                         list[tuple[dt.date, dt.date]]]:
+    """How a window's latencies are read: the whole months whose sketches hold them (first and last month start, or
+    None), and the day ranges of the cut months at its edges, read from the raw cases."""
+    span = _month_span(_widened_to_data(db, filters))
+    if span is None:
+        return None, [(filters.start, filters.end)]
+    edges = []
+    if filters.start < span[0]:
+        edges.append((filters.start, span[0] - dt.timedelta(days=1)))
+    month_after = (span[1].replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    if month_after <= filters.end:
+        edges.append((month_after, filters.end))
+    return span, edges
+
+
+def _summed_latency(db: Database, filters: Filters, metric: str,
+                    per_insurer: bool = False) -> dict[int | None, tuple[np.ndarray, float | None]]:
+    """One latency's summed histogram and fastest value over the window: under None, or with `per_insurer` one entry
+    per insurer id (of the cases naming one; an insurer without a value has none). Whole months from the sketches,
+    the cut months at the edges from the raw cases."""
+    sums: dict[int | None, tuple[np.ndarray, float | None]] = {}
+
+    def add(key: int | None, hist: np.ndarray, fastest: float) -> None:
+        total, low = sums.get(key, (np.zeros(sketch.N_BINS, dtype=np.int64), None))
+        sums[key] = (total + hist, fastest if low is None else min(low, fastest))
+
+    span, edges = _sketched_months_and_edges(db, filters)
+    with db.session() as session:
+        if span is not None:
+            table, conditions = sketch_where(filters, metric, *span, per_insurer=per_insurer)
+            keys = [table.c.insurer_id] if per_insurer else []
+            stored: dict[int | None, list[tuple[bytes, float]]] = {}
+            for blob, low, *insurer in session.execute(select(table.c.bins, table.c.min_seconds, *keys)
+                                                       .where(*conditions)).all():
+                stored.setdefault(insurer[0] if insurer else None, []).append((blob, low))
+            for insurer, parts in stored.items():
+                add(insurer, sketch.decode_many([blob for blob, _ in parts]), min(low for _, low in parts))
+        for lo, hi in edges:
+            edge = case_where(replace(filters, start=lo, end=hi, comparison="none"))
+            if per_insurer:
+                for insurer, group in latency_values_by_insurer(session, edge, metric).groupby("insurer_id"):
+                    values = group["seconds"].to_numpy()
+                    add(int(insurer), sketch.histogram(values), float(values.min()))
+                continue
+            values = latency_values(session, edge, metric)
+            values = values[~np.isnan(values)]
+            if values.size:
+                add(None, sketch.histogram(values), float(values.min()))
+    return sums
+
+
 @cached_query
 def latency_histogram(db: Database, filters: Filters, metric: str) -> tuple[np.ndarray, float | None]:
     """Summed sketch of one latency over the window, and the fastest value; whole months from rollups, edges raw."""
-    hist = np.zeros(sketch.N_BINS, dtype=np.int64)
-    fastest: float | None = None
-    with db.session() as session:
-        span = None if filters.insurer is not None else _month_span(_widened_to_data(db, filters))
-        raw_ranges: list[tuple[dt.date, dt.date]] = []
-        if span is None:
-            raw_ranges.append((filters.start, filters.end))
-        else:
-            table = LatencySketch.__table__
-            conditions = [table.c.city_adcode == filters.city, table.c.metric == metric,
-                          table.c.month >= span[0], table.c.month <= span[1]]
-            conditions.append(table.c.district_adcode.in_(filters.districts) if filters.districts
-                              else table.c.district_adcode == WHOLE_CITY)
-            stored = session.execute(select(table.c.bins, table.c.min_seconds).where(*conditions)).all()
-            hist += sketch.decode_many([blob for blob, _ in stored])
-            if stored:
-                fastest = min(low for _, low in stored)
-            if filters.start < span[0]:
-                raw_ranges.append((filters.start, span[0] - dt.timedelta(days=1)))
-            month_after = (span[1].replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            if month_after <= filters.end:
-                raw_ranges.append((month_after, filters.end))
-        for lo, hi in raw_ranges:
-            edge = replace(filters, start=lo, end=hi, comparison="none")
-            values = latency_values(session, case_where(edge), metric)
-            values = values[~np.isnan(values)]
-            if values.size:
-                hist += sketch.histogram(values)
-                fastest = float(values.min()) if fastest is None else min(fastest, float(values.min()))
-    return hist, fastest
+    return _summed_latency(db, filters, metric).get(None, (np.zeros(sketch.N_BINS, dtype=np.int64), None))
+
+
+@cached_query
+def latency_histograms_by_insurer(db: Database, filters: Filters,
+                                  metric: str) -> dict[int, tuple[np.ndarray, float | None]]:
+    """`latency_histogram` of every insurer of the window at once, by insurer id (those with a value): each equals
+    `latency_histogram` of the window naming that insurer. A window naming an insurer gives that one alone."""
+    return _summed_latency(db, filters, metric, per_insurer=True)
 
 
 def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -253,12 +310,8 @@ def monthly_latency_histograms(db: Database, filters: Filters, metric: str) -> l
     months = _month_starts(filters.start, filters.end)
     whole = [m for m in months if m >= filters.start and _month_end_of(m) <= filters.end]
     stored: dict[dt.date, np.ndarray] = {}
-    if whole and filters.insurer is None:
-        table = LatencySketch.__table__
-        conditions = [table.c.city_adcode == filters.city, table.c.metric == metric, table.c.month >= whole[0],
-                      table.c.month <= whole[-1]]
-        conditions.append(table.c.district_adcode.in_(filters.districts) if filters.districts
-                          else table.c.district_adcode == WHOLE_CITY)
+    if whole:
+        table, conditions = sketch_where(filters, metric, whole[0], whole[-1])
         with db.session() as session:
             rows = session.execute(select(table.c.month, table.c.bins).where(*conditions)).all()
         blobs: dict[dt.date, list[bytes]] = {}
@@ -504,11 +557,11 @@ def rescue_summary(db: Database, filters: Filters) -> RescueStats:
 
 @cached_query
 def daily_trend(db: Database, filters: Filters) -> pd.DataFrame:
-    table = DailyStat.__table__
+    table = stat_table(filters)
     with db.session() as session:
         rows = session.execute(
             select(table.c.local_day, func.sum(table.c.alerts), func.sum(table.c.quick), func.sum(table.c.cases))
-            .where(stat_where(filters)).group_by(table.c.local_day)
+            .where(stat_where(filters, table)).group_by(table.c.local_day)
         ).all()
     frame = rows_frame(rows, ["day", "alerts", "quick", "cases"])
     frame["day"] = pd.to_datetime(frame["day"])
@@ -524,13 +577,13 @@ def daily_trend(db: Database, filters: Filters) -> pd.DataFrame:
 def district_summary(db: Database, filters: Filters) -> pd.DataFrame:
     """Counts per district of the whole city (the district filter is ignored so every district can be compared):
     alerts, those found by patrol, quick-handled, all cases, and the quick-handling and patrol-found shares."""
-    table = DailyStat.__table__
+    table = stat_table(filters)
     whole_city = filters.whole_city()
     counts_of = ("alerts", "alerts_by_patrol", "quick", "cases")
     with db.session() as session:
         rows = session.execute(
             select(table.c.district_adcode, *[func.sum(table.c[name]) for name in counts_of])
-            .where(stat_where(whole_city)).group_by(table.c.district_adcode)
+            .where(stat_where(whole_city, table)).group_by(table.c.district_adcode)
         ).all()
     counts = rows_frame(rows, ["district_adcode", *counts_of])
     frame = districts_in_view(db, filters).merge(counts, on="district_adcode", how="left")

@@ -454,6 +454,53 @@ class LatencySketch(Base):
     bins: Mapped[bytes] = mapped_column(LargeBinary)   # sparse: int16 bin indices then int32 counts
 
 
+class InsurerDailyStat(Base):
+    """Rollup: the counts and sums of `DailyStat` per day, district and insurer, of the cases that name an insurer;
+    an insurer's view reads it as every other view reads `DailyStat`."""
+
+    __tablename__ = "insurer_daily_stat"
+
+    city_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    insurer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    local_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    district_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    alerts: Mapped[int] = mapped_column(Integer, default=0)
+    alerts_by_patrol: Mapped[int] = mapped_column(Integer, default=0)
+    quick: Mapped[int] = mapped_column(Integer, default=0)
+    quick_rider: Mapped[int] = mapped_column(Integer, default=0)
+    handled_online: Mapped[int] = mapped_column(Integer, default=0)
+    remote_liability: Mapped[int] = mapped_column(Integer, default=0)
+    remote_liability_rider: Mapped[int] = mapped_column(Integer, default=0)
+    remote_liability_in_sla: Mapped[int] = mapped_column(Integer, default=0)
+    online_assessed: Mapped[int] = mapped_column(Integer, default=0)
+    paid: Mapped[int] = mapped_column(Integer, default=0)
+    paid_amount_yuan: Mapped[float] = mapped_column(Float, default=0.0)
+    one_click: Mapped[int] = mapped_column(Integer, default=0)
+    one_click_amount_yuan: Mapped[float] = mapped_column(Float, default=0.0)
+
+    # the key leads with (city, insurer, day) for an insurer's window; this index serves rebuilds of a city's days
+    __table_args__ = (Index("ix_insurer_daily_stat_city_day", "city_adcode", "local_day"),)
+
+
+class InsurerLatencySketch(Base):
+    """Rollup: `LatencySketch` per insurer (a latency's histogram per calendar month, district and insurer, and per
+    month and insurer over the whole city), of the cases that name an insurer."""
+
+    __tablename__ = "insurer_latency_sketch"
+
+    city_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    insurer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(24), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)       # first day of the month
+    district_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    min_seconds: Mapped[float] = mapped_column(Float)
+    bins: Mapped[bytes] = mapped_column(LargeBinary)   # sparse: int16 bin indices then int32 counts
+
+    __table_args__ = (Index("ix_insurer_latency_sketch_city_month", "city_adcode", "month"),)
+
+
 class ApiToken(Base):
     """A bearer token of one data source (an insurer, 12123, police dispatch); only its SHA-256 is stored."""
 

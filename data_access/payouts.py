@@ -15,9 +15,7 @@ from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
 from data_access.metrics import LatencyStats
-from data_access.models import AccidentCase, Insurer
-from data_access.rollups import LATENCIES, daily_stat_columns
-from data_access.sqlfuncs import seconds_between
+from data_access.models import Insurer, InsurerDailyStat
 
 STAGES = ("to_scene", "clearance", "liability", "assessment", "payout")
 PAID_WITHIN_S = {"15m": 15 * 60, "1h": 3600, "1d": 86400}
@@ -85,46 +83,38 @@ def insurer_payouts(db: Database, filters: Filters) -> pd.DataFrame:
     insurers without payouts last and unranked. The district filter applies; an insurer filter in `filters` is
     replaced by each insurer.
 
-    One grouped pass over the window's cases instead of one query per insurer: the counts are the daily-stat
-    expressions of the rollups and the percentiles come from the same log-binned sketch as
-    `metrics.payout_latency_percentiles`, so each row equals the metric functions for that insurer. An insurer's
-    viewer gets its own row and the other insurers as anonymous quartiles (`peers.in_view`)."""
+    Every insurer at once from the per-insurer rollups instead of one query per insurer: the counts grouped by insurer
+    from the day rollup, the percentiles from `metrics.latency_histograms_by_insurer`, so each row equals the metric
+    functions for that insurer. An insurer's viewer gets its own row and the other insurers as anonymous quartiles
+    (`peers.in_view`)."""
     if not filters.scope.every_insurer:
         frame = insurer_payouts(db, filters.unscoped())
         return peers.in_view(frame, filters, ["paid", "amount_yuan", "p50", "p90", "remote_sla_share"]).sort_values(
             ["p90", "code"], na_position="last", kind="stable").reset_index(drop=True)
     everyone = replace(filters, insurer=None)
-    c = AccidentCase.__table__.c
-    columns = {col.name: col for col in daily_stat_columns()}
+    table = InsurerDailyStat.__table__
     with db.session() as session:
         rows = session.execute(
             select(Insurer.id, Insurer.code, Insurer.name_zh, Insurer.name_en)
             .where(Insurer.city_adcode == filters.city).order_by(Insurer.code, Insurer.id)
         ).all()
         sums = session.execute(
-            select(c.insurer_id, columns["paid"], columns["paid_amount_yuan"], columns["remote_liability"],
-                   columns["remote_liability_in_sla"])
-            .where(metrics.case_where(everyone), c.insurer_id.is_not(None)).group_by(c.insurer_id)
+            select(table.c.insurer_id, *[func.sum(table.c[name]) for name in
+                                         ("paid", "paid_amount_yuan", "remote_liability", "remote_liability_in_sla")])
+            .where(metrics.stat_where(everyone, table)).group_by(table.c.insurer_id)
         ).all()
-        later, earlier, _ = LATENCIES["payout"]
-        latencies = session.execute(
-            select(c.insurer_id, seconds_between(later, earlier))
-            .where(metrics.case_where(everyone), later.is_not(None), c.insurer_id.is_not(None))
-        ).cursor.fetchall()
+    histograms = metrics.latency_histograms_by_insurer(db, everyone, "payout")
     insurers = rows_frame(rows, ["insurer_id", "code", "name_zh", "name_en"])
     totals = rows_frame(sums, ["insurer_id", "paid", "amount_yuan", "remote", "remote_in_sla"])
     frame = insurers.merge(totals, on="insurer_id", how="left")
     frame["paid"] = frame["paid"].fillna(0).astype(int)
     frame["amount_yuan"] = frame["amount_yuan"].fillna(0.0).astype(float).round(2)
     frame["remote_sla_share"] = metrics.share(frame["remote_in_sla"].fillna(0), frame["remote"].fillna(0))
-    seconds = pd.DataFrame(latencies, columns=["insurer_id", "seconds"])
-    percentiles = {}
-    for insurer_id, group in seconds.groupby("insurer_id"):
-        hist = sketch.histogram(group["seconds"].to_numpy(dtype=float))
-        percentiles[insurer_id] = tuple(None if (v := sketch.percentile(hist, q)) is None else v / 60.0
-                                        for q in (50, 90))
-    frame["p50"] = [percentiles.get(i, (None, None))[0] for i in frame["insurer_id"]]
-    frame["p90"] = [percentiles.get(i, (None, None))[1] for i in frame["insurer_id"]]
+    empty = (None, None)
+    percentiles = {insurer: tuple(metrics.percentile_minutes(hist, q) for q in (50, 90))
+                   for insurer, (hist, _) in histograms.items()}
+    frame["p50"] = [percentiles.get(i, empty)[0] for i in frame["insurer_id"]]
+    frame["p90"] = [percentiles.get(i, empty)[1] for i in frame["insurer_id"]]
     frame = frame[["insurer_id", "code", "name_zh", "name_en", "paid", "amount_yuan", "p50", "p90",
                    "remote_sla_share"]]
     for column in ("p50", "p90", "remote_sla_share"):

@@ -1,26 +1,31 @@
-"""Rollups rebuilt from the raw cases: day × district counts and month × district latency sketches.
+"""Rollups rebuilt from the raw cases: day × district counts and month × district latency sketches, and both again
+per insurer (day × district × insurer, month × district × insurer) for the views of one insurer's cases.
 
 Pages read these instead of the raw table (2 million cases read into pandas take seconds; the rollups take
-milliseconds). Every writer calls `rebuild_rollups` for the days it touched, so rollups never lag the raw data.
+milliseconds). Every writer calls `rebuild_rollups` for the days it touched, so rollups never lag the raw data; the
+per-insurer tables are built by the same statements, grouped by the insurer as well.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, delete, func, insert, literal, select
+from sqlalchemy import Table, and_, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from data_access import sketch
+from data_access.bulk import insert_frame
 from data_access.db import Database, bump_data_version
 from data_access.models import (
     ALERT_CHANNELS,
     AccidentCase,
     DailyStat,
     HandledBy,
+    InsurerDailyStat,
+    InsurerLatencySketch,
     LatencySketch,
     StageMode,
 )
@@ -30,6 +35,10 @@ REMOTE_LIABILITY_SLA_S = 5 * 60
 # Latency sketches are also kept summed over the whole city under this district code: a city-wide window then
 # reads one sketch a month instead of one per district.
 WHOLE_CITY = "*"
+# Each kind of rollup and its per-insurer twin, which has an insurer_id key and holds the cases naming an insurer.
+DAY_ROLLUPS: tuple[Table, ...] = (DailyStat.__table__, InsurerDailyStat.__table__)
+SKETCH_ROLLUPS: tuple[Table, ...] = (LatencySketch.__table__, InsurerLatencySketch.__table__)
+LATENCY_ROWS_PER_FETCH = 200_000
 
 # latency name -> (later stage, earlier stage, extra condition); one definition used by rollups and raw edges alike
 C = AccidentCase.__table__.c
@@ -105,21 +114,31 @@ def _delete_span(session: Session, table, day_column: str, city: str | None, sta
     session.execute(delete(table).where(*where))
 
 
-def rebuild_daily_stats(session: Session, city: str | None, start: dt.date | None, end: dt.date | None) -> None:
-    stat = DailyStat.__table__
-    _delete_span(session, stat, "local_day", city, start, end)
-    query = (
-        select(C.city_adcode, C.district_adcode, C.local_day, *daily_stat_columns())
-        .where(_window_condition(city, start, end))
-        .group_by(C.city_adcode, C.district_adcode, C.local_day)
-    )
-    names = ["city_adcode", "district_adcode", "local_day"] + [col.name for col in daily_stat_columns()]
-    session.execute(insert(stat).from_select(names, query))
+def by_insurer(table: Table) -> bool:
+    """Whether a rollup is the per-insurer twin (its rows are keyed by insurer too)."""
+    return "insurer_id" in table.c
+
+
+def rebuild_daily_stats(session: Session, city: str | None, start: dt.date | None, end: dt.date | None,
+                        tables: Iterable[Table] = DAY_ROLLUPS) -> None:
+    """Recompute the day rollups `tables` (default both) of `city` (all when None) for local days start..end."""
+    for table in tables:
+        _delete_span(session, table, "local_day", city, start, end)
+        keys = [C.city_adcode, C.district_adcode, C.local_day]
+        where = [_window_condition(city, start, end)]
+        if by_insurer(table):
+            keys.append(C.insurer_id)
+            where.append(C.insurer_id.is_not(None))
+        query = select(*keys, *daily_stat_columns()).where(*where).group_by(*keys)
+        names = [key.name for key in keys] + [col.name for col in daily_stat_columns()]
+        session.execute(insert(table).from_select(names, query))
 
 
 def latency_frame(session: Session, condition, names: Iterable[str] = LATENCIES) -> pd.DataFrame:
-    """Raw latencies in seconds of the cases matching `condition` (plus city, district, day), NaN where unknown."""
-    columns = [C.city_adcode, C.district_adcode, C.local_day]
+    """Raw latencies in seconds of the cases matching `condition` (plus city, district, day and insurer), NaN where
+    unknown (the insurer NaN where the case names none)."""
+    keys = ["city_adcode", "district_adcode", "local_day", "insurer_id"]
+    columns = [C[key] for key in keys]
     names = list(names)
     for name in names:
         later, earlier, extra = LATENCIES[name]
@@ -128,47 +147,82 @@ def latency_frame(session: Session, condition, names: Iterable[str] = LATENCIES)
             expr = case((extra, expr), else_=None)
         columns.append(expr.label(name))
     # The DBAPI rows as they come (plain tuples; the day as the driver gives it, which pd.to_datetime reads):
-    # turning a million SQLAlchemy Rows into tuples for pandas costs seconds.
-    rows = session.execute(select(*columns).where(condition)).cursor.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=["city_adcode", "district_adcode", "local_day", *names])
-    for name in names:
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(float)
-    return frame
+    # turning a million SQLAlchemy Rows into tuples for pandas costs seconds. Read in chunks, each turned into
+    # columns at once, so that a city's million rows are never held as tuples all together.
+    cursor = session.execute(select(*columns).where(condition)).cursor
+    parts = []
+    while rows := cursor.fetchmany(LATENCY_ROWS_PER_FETCH):
+        part = pd.DataFrame.from_records(rows, columns=[*keys, *names])
+        for key in keys[:3]:      # a few distinct codes and days: one string object each instead of one per row
+            part[key] = part[key].astype("category").astype(object)
+        for name in ["insurer_id", *names]:
+            part[name] = pd.to_numeric(part[name], errors="coerce").astype(float)
+        parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=[*keys, *names]).astype({name: float for name in ["insurer_id", *names]})
+    return pd.concat(parts, ignore_index=True)
+
+
+def _latency_query(name: str, condition, *keys):
+    """SELECT keys and one latency (seconds) of the cases matching `condition` that reached both of its stages."""
+    later, earlier, extra = LATENCIES[name]
+    where = [condition, later.is_not(None), earlier.is_not(None)]
+    if extra is not None:
+        where.append(extra)
+    return select(*keys, seconds_between(later, earlier)).where(*where)
 
 
 def latency_values(session: Session, condition, name: str) -> np.ndarray:
     """The known values (seconds) of one latency over the cases matching `condition`, as a float array."""
-    later, earlier, extra = LATENCIES[name]
-    expr = seconds_between(later, earlier)
-    where = [condition, later.is_not(None), earlier.is_not(None)]
-    if extra is not None:
-        where.append(extra)
-    rows = session.execute(select(expr).where(*where)).cursor.fetchall()
+    rows = session.execute(_latency_query(name, condition)).cursor.fetchall()
     return np.fromiter((row[0] for row in rows), dtype=float, count=len(rows))
 
 
-def rebuild_latency_sketches(session: Session, city: str | None, start: dt.date | None, end: dt.date | None) -> None:
-    # Sketches are per month, so a partial range is widened to whole months.
+def latency_values_by_insurer(session: Session, condition, name: str) -> pd.DataFrame:
+    """`latency_values` of the cases matching `condition` that name an insurer, with it: columns insurer_id,
+    seconds."""
+    rows = session.execute(_latency_query(name, and_(condition, C.insurer_id.is_not(None)), C.insurer_id)
+                           ).cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=["insurer_id", "seconds"])
+    return frame.astype({"insurer_id": "int64", "seconds": float})
+
+
+def rebuild_latency_sketches(session: Session, city: str | None, start: dt.date | None, end: dt.date | None,
+                             tables: Iterable[Table] = SKETCH_ROLLUPS) -> None:
+    """Recompute the sketch rollups `tables` (default both) of `city` (all when None) for the months of start..end:
+    sketches are per month, so a partial range is widened to whole months. The cases are read once for all."""
+    tables = list(tables)
     start = _month_start(start) if start else None
     end = _month_end(end) if end else None
-    table = LatencySketch.__table__
-    _delete_span(session, table, "month", city, start, end)
+    for table in tables:
+        _delete_span(session, table, "month", city, start, end)
     frame = latency_frame(session, _window_condition(city, start, end))
     if frame.empty:
         return
-    frame["month"] = pd.to_datetime(frame["local_day"]).dt.to_period("M").dt.start_time.dt.date
-    rows = _sketch_rows(frame) + _sketch_rows(frame.assign(district_adcode=WHOLE_CITY))
-    if rows:
-        session.execute(insert(table), rows)
+    frame["month"] = pd.to_datetime(frame.pop("local_day")).dt.to_period("M").dt.start_time
+    for table in tables:
+        keys = ["city_adcode", "district_adcode", "month"]
+        cases = frame
+        if by_insurer(table):
+            keys.append("insurer_id")
+            cases = frame[frame["insurer_id"].notna()].astype({"insurer_id": "int64"})
+        for whole_city in (False, True):
+            for rows in _sketch_rows(cases, keys, whole_city):
+                insert_frame(session, table, rows)
 
 
-def _sketch_rows(frame: pd.DataFrame) -> list[dict]:
-    """One sketch row per (city, district, month, latency), all groups at once: (group, bin) pairs counted with
-    np.unique."""
-    keys = ["city_adcode", "district_adcode", "month"]
+def _sketch_rows(frame: pd.DataFrame, keys: list[str], whole_city: bool) -> Iterator[pd.DataFrame]:
+    """The sketch rows of each latency (one frame per latency): one row per group of `keys` (with `whole_city`, every
+    district summed as WHOLE_CITY), all groups at once, (group, bin) pairs counted with np.unique."""
+    if frame.empty:
+        return
+    if whole_city:
+        keys = [key for key in keys if key != "district_adcode"]
     group_id = frame.groupby(keys, sort=False).ngroup().to_numpy()
-    groups = frame[keys].assign(g=group_id).drop_duplicates("g").sort_values("g")[keys].to_numpy()
-    rows = []
+    labels = frame[keys].iloc[np.unique(group_id, return_index=True)[1]].reset_index(drop=True)   # row g: group g
+    labels["month"] = labels["month"].dt.date
+    if whole_city:
+        labels["district_adcode"] = WHOLE_CITY
     for name in LATENCIES:
         values = frame[name].to_numpy()
         known = ~np.isnan(values)
@@ -178,18 +232,12 @@ def _sketch_rows(frame: pd.DataFrame) -> list[dict]:
         pairs, counts = np.unique(gid.astype(np.int64) * sketch.N_BINS + sketch.bin_index(values),
                                   return_counts=True)
         pair_group, pair_bin = pairs // sketch.N_BINS, pairs % sketch.N_BINS
-        lowest = pd.Series(values).groupby(gid).min()
         starts = np.flatnonzero(np.r_[True, pair_group[1:] != pair_group[:-1]])
         ends = np.r_[starts[1:], len(pairs)]
-        for lo, hi in zip(starts, ends, strict=True):
-            g = int(pair_group[lo])
-            city_code, district, month = groups[g]
-            rows.append({
-                "city_adcode": city_code, "district_adcode": district, "month": month, "metric": name,
-                "count": int(counts[lo:hi].sum()), "min_seconds": float(lowest[g]),
-                "bins": sketch.encode_sparse(pair_bin[lo:hi], counts[lo:hi]),
-            })
-    return rows
+        lowest = pd.Series(values).groupby(gid).min()          # ascending group ids, as pair_group[starts]
+        yield labels.iloc[pair_group[starts]].reset_index(drop=True).assign(
+            metric=name, count=np.add.reduceat(counts, starts), min_seconds=lowest.to_numpy(),
+            bins=[sketch.encode_sparse(pair_bin[lo:hi], counts[lo:hi]) for lo, hi in zip(starts, ends, strict=True)])
 
 
 def rebuild_rollups(db: Database, city: str | None = None, start: dt.date | None = None,

@@ -13,7 +13,7 @@ from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
 from data_access.metrics import share
-from data_access.models import DailyStat, PatrolGrid, PatrolShift, RiderTeam, RiderUnit
+from data_access.models import PatrolGrid, PatrolShift, RiderTeam, RiderUnit
 
 PATROL_FIGURES = ("person_times", "km", "persuaded", "good_deeds")
 
@@ -92,11 +92,11 @@ def patrols_by_district(db: Database, filters: Filters) -> pd.DataFrame:
 @cached_query
 def rider_share_by_month(db: Database, filters: Filters) -> pd.DataFrame:
     """Per month of the window: quick-handled cases, those the rider teams settled, and the teams' share of them."""
-    table = DailyStat.__table__
+    table = metrics.stat_table(filters)      # an insurer's window reads the per-insurer rollup
     with db.session() as session:
         rows = session.execute(
             select(table.c.local_day, func.sum(table.c.quick), func.sum(table.c.quick_rider))
-            .where(metrics.stat_where(filters)).group_by(table.c.local_day)
+            .where(metrics.stat_where(filters, table)).group_by(table.c.local_day)
         ).all()
     frame = metrics.per_month(rows_frame(rows, ["day", "quick", "quick_rider"]), filters, ["quick", "quick_rider"])
     for column in ("quick", "quick_rider"):

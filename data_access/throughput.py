@@ -19,7 +19,7 @@ from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
 from data_access.metrics import share
-from data_access.models import ALERT_CHANNELS, AccidentCase, DailyStat
+from data_access.models import ALERT_CHANNELS, AccidentCase
 
 GRAINS = ("auto", "day", "week", "month")
 
@@ -40,12 +40,12 @@ def counts_over_time(db: Database, filters: Filters, grain: str = "auto") -> pd.
     if grain not in GRAINS:
         raise ValueError(f"unknown grain {grain!r}")
     grain = resolved_grain(filters, grain)
-    table = DailyStat.__table__
+    table = metrics.stat_table(filters)      # an insurer's window reads the per-insurer rollup
     with db.session() as session:
         rows = session.execute(
             select(table.c.local_day, func.sum(table.c.alerts), func.sum(table.c.alerts_by_patrol),
                    func.sum(table.c.quick))
-            .where(metrics.stat_where(filters)).group_by(table.c.local_day)
+            .where(metrics.stat_where(filters, table)).group_by(table.c.local_day)
         ).all()
     daily = rows_frame(rows, ["day", "alerts", "alerts_by_patrol", "quick"])
     daily["day"] = pd.to_datetime(daily["day"])

@@ -122,7 +122,7 @@ def overview_figures(db: Database, filters: Filters, lang: str, place: str, wind
                          f"{place} · {window}")
     district_map = district_map_figure(metrics.district_summary(db, filters),
                                        metrics.district_geojson(db, filters.city), lang, window,
-                                       tuple(filters.districts))
+                                       () if filters.districts == filters.scope.districts else filters.districts)
     return trend.to_dict(), district_map.to_dict()
 
 

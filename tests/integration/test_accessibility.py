@@ -52,3 +52,15 @@ def test_no_serious_accessibility_violation(dash_duo, dashboard_app, path):
     serious = [v for v in axe_violations(dash_duo.driver) if v["impact"] in ("serious", "critical")]
     assert serious == []
     assert dash_duo.driver.execute_script("return document.documentElement.lang") in ("zh-CN", "en")
+
+
+@pytest.mark.parametrize("path", ["/login", "/login?lang=en"])
+def test_the_login_page_has_no_serious_accessibility_violation(dash_duo, dashboard_app, path):
+    dash_duo.start_server(dashboard_app, navigate=False, account=None)
+    dash_duo.driver.set_script_timeout(60)
+    dash_duo.driver.get(dash_duo.server.url + path)
+    wait_for(dash_duo, lambda: dash_duo.driver.find_elements("css selector", "#signin-submit"), "the login form")
+    serious = [v for v in axe_violations(dash_duo.driver) if v["impact"] in ("serious", "critical")]
+    assert serious == []
+    expected = "en" if path.endswith("en") else "zh-CN"
+    assert dash_duo.driver.execute_script("return document.documentElement.lang") == expected

@@ -145,3 +145,18 @@ def test_sco008_other_insurers_appear_only_as_anonymous_quartiles(db, insurer, r
     figure = "p90" if ranking is payouts.insurer_payouts else "suspected"
     median = seen.loc[seen["name_zh"] == "同业中位数", figure].iloc[0]
     assert median == pytest.approx(float(pd.to_numeric(others[figure]).dropna().median()))
+
+
+def test_sco009_a_district_accounts_overview_is_jingbao_kpis_of_its_districts(db, monkeypatch, capsys):
+    import json
+
+    from dashboard.cli import main
+    from services.reports import kpi_report
+
+    monkeypatch.setenv("JINGBAO_DATABASE_URL", db.url)
+    assert main(["kpis", "--city", ZZ, "--districts", ",".join(OWN), "--start", str(START), "--end", str(END),
+                 "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    seen = json.loads(json.dumps(kpi_report(db, window(DISTRICT)), default=str))
+    assert printed["kpis"] == seen["kpis"] and printed["districts"] == list(OWN)
+    assert printed["kpis"]["alerts"]["value"] > 0

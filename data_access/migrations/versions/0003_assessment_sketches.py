@@ -24,6 +24,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    from data_access.models import LatencySketch
     from data_access.rollups import rebuild_latency_sketches
 
     session = Session(bind=op.get_bind())
@@ -32,7 +33,9 @@ def upgrade() -> None:
     for city, first, last in spans:
         first, last = _as_date(first), _as_date(last)
         for year in range(first.year, last.year + 1):
-            rebuild_latency_sketches(session, city, max(first, dt.date(year, 1, 1)), min(last, dt.date(year, 12, 31)))
+            # this revision's table only: the per-insurer sketches come with 0005
+            rebuild_latency_sketches(session, city, max(first, dt.date(year, 1, 1)), min(last, dt.date(year, 12, 31)),
+                                     tables=(LatencySketch.__table__,))
     session.flush()
 
 
