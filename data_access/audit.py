@@ -55,3 +55,17 @@ def entries(db: Database, since: dt.datetime | None = None, account: str | None 
         rows = session.execute(statement).scalars().all()
     return [AuditEntry(row.at, row.account, row.event, row.address, json.loads(row.detail or "{}"))
             for row in reversed(rows)]
+
+
+def administration(db: Database, limit: int) -> tuple[list, list[AuditEntry]]:
+    """What the administration page lists: every account, and the newest `limit` audit entries, newest first.
+    A database that does not answer raises DatabaseUnavailable, as every other read does."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from data_access.accounts import list_accounts
+    from data_access.db import DatabaseUnavailable
+
+    try:
+        return list_accounts(db), list(reversed(entries(db, limit=limit)))
+    except SQLAlchemyError as exc:
+        raise DatabaseUnavailable(str(exc).splitlines()[0]) from exc

@@ -6,17 +6,17 @@ from __future__ import annotations
 import dash
 import dash_ag_grid as dag
 from dash import Input, Output, callback, html
-from sqlalchemy.exc import SQLAlchemyError
 
 from base.i18n import normalize_language, t
 from components import ids
 from components.messages import database_unavailable_message, out_of_scope_message
 from components.urlstate import parse_search
-from data_access import accounts, audit
+from data_access import accounts
 from data_access.db import DatabaseUnavailable
 from data_access.timeutil import to_local
 from services.identity import current_viewer
-from services.runtime import get_db, get_settings
+from services.reports import administration
+from services.runtime import get_settings
 
 PATH = "/admin"
 dash.register_page(__name__, path=PATH, title="管理 · 警保联动", name="admin", title_key="nav.admin", order=95,
@@ -72,17 +72,15 @@ def show(search, _tick):
     if viewer is None or not viewer.may_open(PATH):
         return out_of_scope_message("page", lang), [], [], [], []
     try:
-        db = get_db()
-        people = accounts.list_accounts(db)
-        events = audit.entries(db, limit=AUDIT_ROWS)
-    except (DatabaseUnavailable, SQLAlchemyError):
+        people, events = administration(AUDIT_ROWS)
+    except DatabaseUnavailable:
         return database_unavailable_message(lang), dash.no_update, dash.no_update, dash.no_update, dash.no_update
     account_rows = [{"name": a.name, "role": t(f"role.{a.role}", lang), "scope": scope_text(a, lang),
                      "state": t("admin.state.disabled" if a.disabled else "admin.state.active", lang)}
                     for a in people]
     audit_rows = [{"at": to_local(e.at).strftime("%Y-%m-%d %H:%M:%S"), "event": e.event, "name": e.account,
                    "address": e.address, "detail": ", ".join(f"{k}={v}" for k, v in e.detail.items())}
-                  for e in reversed(events)]
+                  for e in events]
     audit_columns = _columns(("at", "event"), lang) + [{"field": "name", "headerName": t("admin.col.name", lang)}] \
         + _columns(("address", "detail"), lang)
     return (None, _columns(("name", "role", "scope", "state"), lang), account_rows, audit_columns, audit_rows)

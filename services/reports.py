@@ -36,3 +36,11 @@ def metric_catalogue(lang: str = "zh") -> list[dict]:
     return [{"key": m.key, "label": m.label(lang), "definition": m.definition(lang), "unit": m.unit,
              "number_format": m.number_format, "higher_is_better": m.higher_is_better, "compared": m.compared}
             for m in registry.METRICS.values()]
+
+
+def administration(limit: int):
+    """Every account and the newest `limit` audit entries (newest first), from the running process's database."""
+    from data_access import audit
+    from services.runtime import get_db
+
+    return audit.administration(get_db(), limit)
