@@ -414,14 +414,9 @@ class DutyPeriod(Base):
     end_day: Mapped[dt.date] = mapped_column(Date)
 
 
-class DailyStat(Base):
-    """Rollup: accident-case counts and sums per Asia/Shanghai day and district, rebuilt for every touched day."""
+class DayCounts:
+    """The counts and sums a day rollup keeps per key (`rollups.daily_stat_columns` computes them by name)."""
 
-    __tablename__ = "daily_stat"
-
-    city_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
-    district_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
-    local_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     cases: Mapped[int] = mapped_column(Integer, default=0)            # every case (all channels) = handled cases
     alerts: Mapped[int] = mapped_column(Integer, default=0)           # police channels
     alerts_by_patrol: Mapped[int] = mapped_column(Integer, default=0)
@@ -436,6 +431,16 @@ class DailyStat(Base):
     paid_amount_yuan: Mapped[float] = mapped_column(Float, default=0.0)
     one_click: Mapped[int] = mapped_column(Integer, default=0)
     one_click_amount_yuan: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class DailyStat(DayCounts, Base):
+    """Rollup: accident-case counts and sums per Asia/Shanghai day and district, rebuilt for every touched day."""
+
+    __tablename__ = "daily_stat"
+
+    city_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    district_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    local_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
 
     __table_args__ = (Index("ix_daily_stat_city_day", "city_adcode", "local_day"),)
 
@@ -454,7 +459,7 @@ class LatencySketch(Base):
     bins: Mapped[bytes] = mapped_column(LargeBinary)   # sparse: int16 bin indices then int32 counts
 
 
-class InsurerDailyStat(Base):
+class InsurerDailyStat(DayCounts, Base):
     """Rollup: the counts and sums of `DailyStat` per day, district and insurer, of the cases that name an insurer;
     an insurer's view reads it as every other view reads `DailyStat`."""
 
@@ -464,20 +469,6 @@ class InsurerDailyStat(Base):
     insurer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     local_day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     district_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
-    cases: Mapped[int] = mapped_column(Integer, default=0)
-    alerts: Mapped[int] = mapped_column(Integer, default=0)
-    alerts_by_patrol: Mapped[int] = mapped_column(Integer, default=0)
-    quick: Mapped[int] = mapped_column(Integer, default=0)
-    quick_rider: Mapped[int] = mapped_column(Integer, default=0)
-    handled_online: Mapped[int] = mapped_column(Integer, default=0)
-    remote_liability: Mapped[int] = mapped_column(Integer, default=0)
-    remote_liability_rider: Mapped[int] = mapped_column(Integer, default=0)
-    remote_liability_in_sla: Mapped[int] = mapped_column(Integer, default=0)
-    online_assessed: Mapped[int] = mapped_column(Integer, default=0)
-    paid: Mapped[int] = mapped_column(Integer, default=0)
-    paid_amount_yuan: Mapped[float] = mapped_column(Float, default=0.0)
-    one_click: Mapped[int] = mapped_column(Integer, default=0)
-    one_click_amount_yuan: Mapped[float] = mapped_column(Float, default=0.0)
 
     # the key leads with (city, insurer, day) for an insurer's window; this index serves rebuilds of a city's days
     __table_args__ = (Index("ix_insurer_daily_stat_city_day", "city_adcode", "local_day"),)
