@@ -33,7 +33,7 @@ from data_access.models import (
     RescueMission,
     RescueOutcome,
 )
-from data_access.rollups import WHOLE_CITY, by_insurer, daily_stat_columns, latency_values, latency_values_by_insurer
+from data_access.rollups import WHOLE_CITY, by_insurer, daily_stat_columns, latency_values, latency_values_by
 from data_access.sqlfuncs import seconds_between
 
 RESCUE_GOLDEN_HOUR_S = 60 * 60
@@ -142,16 +142,18 @@ def stat_where(filters: Filters, table: Table = DailyStat.__table__):
 
 
 def sketch_where(filters: Filters, metric: str, first_month: dt.date, last_month: dt.date,
-                 per_insurer: bool = False) -> tuple[Table, list]:
+                 per_insurer: bool = False, per_district: bool = False) -> tuple[Table, list]:
     """The sketch rollup a window reads (per district, or per district and insurer when it names an insurer or
     `per_insurer` asks for every insurer apart) and the WHERE of one latency's months first_month..last_month over the
-    window's districts (the whole-city sketches when it names none)."""
+    window's districts (the whole-city sketches when it names none, or every district's own with `per_district`)."""
     per_insurer = per_insurer or filters.insurer is not None
     table = InsurerLatencySketch.__table__ if per_insurer else LatencySketch.__table__
+    if filters.districts:
+        place = table.c.district_adcode.in_(filters.districts)
+    else:
+        place = table.c.district_adcode != WHOLE_CITY if per_district else table.c.district_adcode == WHOLE_CITY
     conditions = [table.c.city_adcode == filters.city, table.c.metric == metric, table.c.month >= first_month,
-                  table.c.month <= last_month,
-                  table.c.district_adcode.in_(filters.districts) if filters.districts
-                  else table.c.district_adcode == WHOLE_CITY]
+                  table.c.month <= last_month, place]
     if filters.insurer is not None:
         conditions.append(table.c.insurer_id == filters.insurer)
     return table, conditions
@@ -244,33 +246,35 @@ def _sketched_months_and_edges(db: Database, filters: Filters) -> tuple[tuple[dt
 
 
 def _summed_latency(db: Database, filters: Filters, metric: str,
-                    per_insurer: bool = False) -> dict[int | None, tuple[np.ndarray, float | None]]:
-    """One latency's summed histogram and fastest value over the window: under None, or with `per_insurer` one entry
-    per insurer id (of the cases naming one; an insurer without a value has none). Whole months from the sketches,
-    the cut months at the edges from the raw cases."""
-    sums: dict[int | None, tuple[np.ndarray, float | None]] = {}
+                    by: str | None = None) -> dict[int | str | None, tuple[np.ndarray, float | None]]:
+    """One latency's summed histogram and fastest value over the window: under None, or with `by` ("insurer_id" or
+    "district_adcode") one entry per insurer id or district (of the cases naming one; one without a value has
+    none). Whole months from the sketches, the cut months at the edges from the raw cases."""
+    sums: dict[int | str | None, tuple[np.ndarray, float | None]] = {}
 
-    def add(key: int | None, hist: np.ndarray, fastest: float) -> None:
+    def add(key: int | str | None, hist: np.ndarray, fastest: float) -> None:
         total, low = sums.get(key, (np.zeros(sketch.N_BINS, dtype=np.int64), None))
         sums[key] = (total + hist, fastest if low is None else min(low, fastest))
 
     span, edges = _sketched_months_and_edges(db, filters)
     with db.session() as session:
         if span is not None:
-            table, conditions = sketch_where(filters, metric, *span, per_insurer=per_insurer)
-            keys = [table.c.insurer_id] if per_insurer else []
-            stored: dict[int | None, list[tuple[bytes, float]]] = {}
-            for blob, low, *insurer in session.execute(select(table.c.bins, table.c.min_seconds, *keys)
-                                                       .where(*conditions)).all():
-                stored.setdefault(insurer[0] if insurer else None, []).append((blob, low))
-            for insurer, parts in stored.items():
-                add(insurer, sketch.decode_many([blob for blob, _ in parts]), min(low for _, low in parts))
+            table, conditions = sketch_where(filters, metric, *span, per_insurer=by == "insurer_id",
+                                             per_district=by == "district_adcode")
+            keys = [table.c[by]] if by else []
+            stored: dict[int | str | None, list[tuple[bytes, float]]] = {}
+            for blob, low, *key in session.execute(select(table.c.bins, table.c.min_seconds, *keys)
+                                                   .where(*conditions)).all():
+                stored.setdefault(key[0] if key else None, []).append((blob, low))
+            for key, parts in stored.items():
+                add(key, sketch.decode_many([blob for blob, _ in parts]), min(low for _, low in parts))
         for lo, hi in edges:
             edge = case_where(replace(filters, start=lo, end=hi, comparison="none"))
-            if per_insurer:
-                for insurer, group in latency_values_by_insurer(session, edge, metric).groupby("insurer_id"):
+            if by:
+                for key, group in latency_values_by(session, edge, metric, by).groupby(by):
                     values = group["seconds"].to_numpy()
-                    add(int(insurer), sketch.histogram(values), float(values.min()))
+                    add(int(key) if by == "insurer_id" else str(key), sketch.histogram(values),
+                        float(values.min()))
                 continue
             values = latency_values(session, edge, metric)
             values = values[~np.isnan(values)]
@@ -290,7 +294,15 @@ def latency_histograms_by_insurer(db: Database, filters: Filters,
                                   metric: str) -> dict[int, tuple[np.ndarray, float | None]]:
     """`latency_histogram` of every insurer of the window at once, by insurer id (those with a value): each equals
     `latency_histogram` of the window naming that insurer. A window naming an insurer gives that one alone."""
-    return _summed_latency(db, filters, metric, per_insurer=True)
+    return _summed_latency(db, filters, metric, by="insurer_id")
+
+
+@cached_query
+def latency_histograms_by_district(db: Database, filters: Filters,
+                                   metric: str) -> dict[str, tuple[np.ndarray, float | None]]:
+    """`latency_histogram` of every district of the window at once, by adcode (those with a value): each equals
+    `latency_histogram` of the window naming that district alone."""
+    return _summed_latency(db, filters, metric, by="district_adcode")
 
 
 def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:

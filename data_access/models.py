@@ -26,6 +26,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -168,8 +170,11 @@ class Station(Base):
     lat: Mapped[float] = mapped_column(Float)
     staff: Mapped[int] = mapped_column(Integer, default=0)
     opened_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)        # set: closed from this day on, history kept
+    source: Mapped[str] = mapped_column(String(40), default="demo", server_default="demo")
 
-    __table_args__ = (Index("ix_station_city_kind", "city_adcode", "kind"),)
+    __table_args__ = (Index("ix_station_city_kind", "city_adcode", "kind"),
+                      Index("uq_station_source_code", "source", "code", unique=True))
 
 
 class PatrolGrid(Base):
@@ -183,6 +188,9 @@ class PatrolGrid(Base):
     name_zh: Mapped[str] = mapped_column(String(60))
     name_en: Mapped[str] = mapped_column(String(80))
     polygon_geojson: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(40), default="demo", server_default="demo")
+
+    __table_args__ = (Index("uq_patrol_grid_source_code", "source", "code", unique=True),)
 
 
 class RiderTeam(Base):
@@ -198,6 +206,9 @@ class RiderTeam(Base):
     name_en: Mapped[str] = mapped_column(String(80))
     members: Mapped[int] = mapped_column(Integer)
     founded_on: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(40), default="demo", server_default="demo")
+
+    __table_args__ = (Index("uq_rider_team_source_city_code", "source", "city_adcode", "code", unique=True),)
 
 
 class RiderUnit(Base):
@@ -210,6 +221,12 @@ class RiderUnit(Base):
     city_adcode: Mapped[str] = mapped_column(ForeignKey("city.adcode"), index=True)
     callsign: Mapped[str] = mapped_column(String(24))
     vehicle_kind: Mapped[VehicleKind] = mapped_column(_enum(VehicleKind, "vehicle_kind"))
+    # The unit's id in the feeds (`unit_id` of the units import and of POST /api/v1/positions), unique everywhere.
+    code: Mapped[str] = mapped_column(String(40), server_default="")
+    grid_id: Mapped[int | None] = mapped_column(Integer)     # patrol_grid.id, checked by the import (no FK: see 0006)
+    source: Mapped[str] = mapped_column(String(40), default="demo", server_default="demo")
+
+    __table_args__ = (Index("uq_rider_unit_code", "code", unique=True),)
 
 
 class UnitPosition(Base):
@@ -253,6 +270,10 @@ class Insurer(Base):
     name_zh: Mapped[str] = mapped_column(String(60))
     name_en: Mapped[str] = mapped_column(String(80))
     on_platform: Mapped[bool] = mapped_column(Boolean, default=True)   # connected to the 12123 quick platform
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    source: Mapped[str] = mapped_column(String(40), default="demo", server_default="demo")
+
+    __table_args__ = (Index("uq_insurer_city_code", "city_adcode", "code", unique=True),)
 
 
 class AccidentCase(Base):
@@ -407,11 +428,12 @@ class DutyPeriod(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     city_adcode: Mapped[str] = mapped_column(ForeignKey("city.adcode"))
-    kind: Mapped[DutyKind] = mapped_column(_enum(DutyKind, "duty_kind"))
+    kind: Mapped[DutyKind | None] = mapped_column(_enum(DutyKind, "duty_kind"))   # None: a period a bureau imported
     name_zh: Mapped[str] = mapped_column(String(40))
     name_en: Mapped[str] = mapped_column(String(60))
     start_day: Mapped[dt.date] = mapped_column(Date)
     end_day: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(40), default="demo", server_default="demo")
 
 
 class DayCounts:
@@ -503,6 +525,7 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     insurer_code: Mapped[str] = mapped_column(String(24), default="")   # set: writes only this insurer's rows
+    admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # may write reference data
 
 
 class Account(Base):

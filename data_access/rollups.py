@@ -178,13 +178,13 @@ def latency_values(session: Session, condition, name: str) -> np.ndarray:
     return np.fromiter((row[0] for row in rows), dtype=float, count=len(rows))
 
 
-def latency_values_by_insurer(session: Session, condition, name: str) -> pd.DataFrame:
-    """`latency_values` of the cases matching `condition` that name an insurer, with it: columns insurer_id,
-    seconds."""
-    rows = session.execute(_latency_query(name, and_(condition, C.insurer_id.is_not(None)), C.insurer_id)
-                           ).cursor.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=["insurer_id", "seconds"])
-    return frame.astype({"insurer_id": "int64", "seconds": float})
+def latency_values_by(session: Session, condition, name: str, key: str) -> pd.DataFrame:
+    """`latency_values` of the cases matching `condition` with their `key` column (insurer_id or district_adcode),
+    of the cases that have one: columns `key`, seconds."""
+    column = C[key]
+    rows = session.execute(_latency_query(name, and_(condition, column.is_not(None)), column)).cursor.fetchall()
+    frame = pd.DataFrame.from_records(rows, columns=[key, "seconds"])
+    return frame.astype({key: "int64" if key == "insurer_id" else object, "seconds": float})
 
 
 def rebuild_latency_sketches(session: Session, city: str | None, start: dt.date | None, end: dt.date | None,

@@ -300,7 +300,7 @@ def _place(frame: pd.DataFrame, world: World, rng, rider: np.ndarray) -> None:
     frame["unit_id"] = pd.array([pd.NA] * len(frame), dtype="Int64")
     if rider.any():
         grids = world.grids
-        units = world.units.merge(world.teams[["id", "grid_id"]].rename(columns={"id": "team_id"}), on="team_id")
+        units = world.units                    # each unit carries its team's grid
         for district, index in frame[rider].groupby("district_adcode").indices.items():
             rows = np.flatnonzero(rider)[index]
             local = grids[grids["district_adcode"] == district]

@@ -312,7 +312,8 @@ def _teams(prog: Programme, grids: pd.DataFrame, rng) -> tuple[pd.DataFrame, pd.
         for v in range(int(vehicles[i])):
             kind = VehicleKind.CAR if v < cars[i] else VehicleKind.MOTORCYCLE
             units.append(dict(id=unit_id, team_id=team_id, city_adcode=prog.city,
-                              callsign=f"快骑{i + 1:02d}-{v + 1:02d}", vehicle_kind=kind.value))
+                              callsign=f"快骑{i + 1:02d}-{v + 1:02d}", vehicle_kind=kind.value,
+                              code=f"{prog.city}-T{i + 1:02d}-{v + 1:02d}", grid_id=grid.id))
             unit_id += 1
     return pd.DataFrame(teams), pd.DataFrame(units)
 
