@@ -42,6 +42,7 @@ class Settings:
     auth: str = "local"
     auth_header: str = ""
     trusted_proxies: tuple[str, ...] = ()
+    frame_ancestors: str = ""
     oidc_issuer: str = ""
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
@@ -107,6 +108,8 @@ ENVIRONMENT = (
     ("JINGBAO_AUTH_HEADER", "auth_header", str, "with `proxy`: the header naming the signed-in account"),
     ("JINGBAO_TRUSTED_PROXIES", "trusted_proxies", lambda v: tuple(p.strip() for p in v.split(",") if p.strip()),
      "with `proxy`: comma-separated addresses of the gateway; the header is believed only from these"),
+    ("JINGBAO_FRAME_ANCESTORS", "frame_ancestors", str,
+     "origins that may show the pages in a frame (a portal embedding the wall), comma-separated; empty: none"),
     ("JINGBAO_OIDC_ISSUER", "oidc_issuer", str, "with `oidc`: the issuer URL (its discovery document is read)"),
     ("JINGBAO_OIDC_CLIENT_ID", "oidc_client_id", str, "with `oidc`: this dashboard's client id"),
     ("JINGBAO_OIDC_CLIENT_SECRET", "oidc_client_secret", str, "with `oidc`: this dashboard's client secret"),

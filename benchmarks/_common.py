@@ -69,6 +69,7 @@ def signed_in_client(app, account: str = BENCH_ACCOUNT, role: str = "leader", **
     from data_access import accounts
 
     db = app.server.config["JINGBAO_DB"]
+    app.server.config["JINGBAO_HEAVY_PER_MINUTE"] = 0      # the benchmarks time the work, not the rate limit
     password = secrets.token_urlsafe(16)
     if accounts.find_account(db, account) is None:
         accounts.create_account(db, account, role, password=password, **scope)
@@ -80,3 +81,26 @@ def signed_in_client(app, account: str = BENCH_ACCOUNT, role: str = "leader", **
     if response.status_code != 302:
         raise RuntimeError(f"the benchmark could not sign in as {account}: {response.status_code}")
     return client
+
+
+def on_both_backends(measure: Callable[[str], object], name: str) -> list[tuple[str, object, str]]:
+    """(backend, measure(database URL), note) on a fresh SQLite file and on a PostgreSQL started for the run (None
+    and why when its binaries are missing)."""
+    import tempfile
+    from pathlib import Path
+
+    results: list[tuple[str, object, str]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        results.append(("SQLite", measure(f"sqlite:///{Path(folder) / f'{name}.db'}"), ""))
+    try:
+        from tests.servers import PostgresServer
+
+        server = PostgresServer().start()
+    except BaseException as exc:   # pytest.skip raises a BaseException when the binaries are missing
+        results.append(("PostgreSQL", None, f"not measured: {exc}"))
+        return results
+    try:
+        results.append(("PostgreSQL", measure(server.create_database()), ""))
+    finally:
+        server.stop()
+    return results

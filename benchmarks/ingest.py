@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks._common import on_both_backends
 from data_access import ingest
 from data_access.db import Database
 from data_access.demo.build import build_demo
@@ -55,18 +54,4 @@ def reference_db(url: str) -> Database:
 
 def run() -> list[tuple[str, float | None, str]]:
     """(backend, rows/s or None, note)."""
-    results = []
-    with tempfile.TemporaryDirectory() as folder:
-        results.append(("SQLite", throughput(reference_db(f"sqlite:///{Path(folder) / 'ingest.db'}")), ""))
-    try:
-        from tests.servers import PostgresServer
-
-        server = PostgresServer().start()
-    except BaseException as exc:   # pytest.skip raises a BaseException when the binaries are missing
-        results.append(("PostgreSQL", None, f"not measured: {exc}"))
-        return results
-    try:
-        results.append(("PostgreSQL", throughput(reference_db(server.create_database())), ""))
-    finally:
-        server.stop()
-    return results
+    return on_both_backends(lambda url: throughput(reference_db(url)), "ingest")

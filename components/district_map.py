@@ -91,7 +91,9 @@ def clicked_district(click_data: dict | None) -> str | None:
     if not points:
         return None
     point = points[0]
+    if not isinstance(point, dict):
+        return None
     if point.get("location"):
-        return str(point["location"])
+        return str(point["location"])[:12]
     custom = point.get("customdata")
-    return str(custom[0]) if custom else None
+    return str(custom[0])[:12] if isinstance(custom, list) and custom else None

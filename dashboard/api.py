@@ -1,35 +1,46 @@
-"""The HTTP API under /api/v1: ingest (cases, mediations, rescues) for token holders, KPIs for anyone who may
-see the dashboard, and the OpenAPI description of both. Errors are JSON with a reason and a 4xx, never a 500."""
+"""The HTTP API under /api/v1: ingest (cases, mediations, rescues) for token holders and reference data (insurers,
+stations, grids, units, duty periods) for admin tokens, KPIs for anyone who may see the dashboard, and the OpenAPI
+description of both. Errors are JSON with a reason and a 4xx, never a 500."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, request
 
-from data_access import audit, ingest
+from data_access import audit, ingest, reference_ingest
 from data_access.db import DatabaseUnavailable
 from data_access.filters import parse_filters
+from data_access.models import UnitStatus
 from data_access.timeutil import local_today
 from data_access.tokens import TokenRejected, authenticate
 from services.identity import current_viewer
 from services.runtime import get_db, get_settings
 
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+COLLECTIONS = (*ingest.KINDS, *reference_ingest.KINDS)
 
 
 def error(status: int, message: str, **extra):
     return jsonify(error=message, **extra), status
 
 
+# The server reconnects on the first request after the database is back, so a short wait is enough.
+RETRY_AFTER_S = 10
+
+
 @api.errorhandler(DatabaseUnavailable)
 def _database_away(exc):
-    return error(503, f"the database is unavailable: {exc}")
+    response, status = error(503, f"the database is unavailable: {exc}")
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response, status
 
 
 @api.post("/<kind>")
 def post_rows(kind: str):
-    """Store a JSON array of rows for the caller's source: 200 all stored, 207 some rejected, 422 none stored."""
-    if kind not in ingest.KINDS:
-        return error(404, f"no such collection {kind!r}; use {', '.join(ingest.KINDS)}")
+    """Store the rows of a request for the caller's source: 200 all stored, 207 some rejected, 422 none stored. Cases,
+    mediations and rescues are a JSON array of rows; reference data (admin tokens only) too, but grids are a GeoJSON
+    FeatureCollection, and `?datum=gcj02` converts reference coordinates to WGS-84 on the way in."""
+    if kind not in COLLECTIONS:
+        return error(404, f"no such collection {kind!r}; use {', '.join(COLLECTIONS)}")
     db = get_db()
     try:
         caller = authenticate(db, request.headers.get("Authorization"))
@@ -38,19 +49,45 @@ def post_rows(kind: str):
         if exc.status == 401:
             response[0].headers["WWW-Authenticate"] = 'Bearer realm="jingbao"'
         return response
-    rows = request.get_json(silent=True)
-    if not isinstance(rows, list):
+    reference = kind in reference_ingest.KINDS
+    if reference and not caller.admin:
+        return error(403, "reference data needs an admin token")
+    datum = request.args.get("datum", "wgs84")
+    if datum not in reference_ingest.DATUMS or (datum != "wgs84" and not reference):
+        return error(400, f"datum must be {' or '.join(reference_ingest.DATUMS)} (reference data only)")
+    body = request.get_json(silent=True)
+    if kind in reference_ingest.SHAPE_KINDS:
+        try:
+            rows = reference_ingest.features_of(body)
+        except ingest.IngestError as exc:
+            return error(400, str(exc))
+    elif isinstance(body, list):
+        rows = body
+    else:
         return error(400, "the body must be a JSON array of row objects (Content-Type: application/json)")
     if not rows:
-        return error(400, "the array is empty")
+        return error(400, "the array is empty" if isinstance(body, list) else "the collection has no feature")
     if len(rows) > ingest.MAX_ROWS_PER_REQUEST:
         return error(413, f"{len(rows)} rows: send at most {ingest.MAX_ROWS_PER_REQUEST:,} per request")
     source = caller.source
-    result = ingest.store(db, kind, source, rows, insurer=caller.insurer_code)
+    if reference:
+        result = reference_ingest.store(db, kind, source, rows, datum=datum)
+    else:
+        result = ingest.store(db, kind, source, rows, insurer=caller.insurer_code)
     audit.record(db, "import", source, (request.remote_addr or "")[:64], via="api", kind=kind,
                  received=result.received, stored=result.stored, rejected=result.rejected_rows)
     status = 200 if not result.problems else (207 if result.stored else 422)
     return jsonify(source=source, **result.as_dict()), status
+
+
+@api.get("/<kind>")
+def get_rows(kind: str):
+    """The collections are written, not read, here: a JSON 405 (or 404 for a name that is none), never a page."""
+    if kind not in COLLECTIONS:
+        return error(404, f"no such collection {kind!r}; use {', '.join(COLLECTIONS)}")
+    response, status = error(405, f"{kind} are sent with POST; the figures are read at /api/v1/kpis")
+    response.headers["Allow"] = "POST"
+    return response, status
 
 
 @api.get("/kpis")
@@ -123,21 +160,42 @@ def openapi():
 
 
 def _row_schema(kind: str) -> dict:
+    fields = ingest.FIELDS.get(kind) or reference_ingest.FIELDS[kind]
     properties = {}
-    for spec in ingest.FIELDS[kind]:
+    for spec in fields:
         name = spec.name
-        if name.endswith("_at"):
+        if name.endswith("_at") or (kind == "positions" and name == "at"):
             schema = {"type": ["string", "null"], "format": "date-time",
                       "description": "ISO 8601 with a UTC offset; empty or null: not reached / unknown"}
-        elif name in ("lon", "lat", "paid_amount_yuan", "amount_yuan"):
+        elif name.endswith("_on") or name in ("start", "end"):
+            schema = {"type": ["string", "null"], "format": "date", "description": "a local day, 2024-05-01"}
+        elif name in ("lon", "lat", "paid_amount_yuan", "amount_yuan", "staff", "members"):
             schema = {"type": ["number", "null"]}
-        elif name in ("found_by_patrol", "quick_handled", "handled_online", "pre_litigation", "one_click_claim"):
+        elif name in ("found_by_patrol", "quick_handled", "handled_online", "pre_litigation", "one_click_claim",
+                      "active"):
             schema = {"type": ["boolean", "null"]}
+        elif kind == "positions" and name == "status":
+            schema = {"type": "string", "enum": [status.value for status in UnitStatus]}
         else:
             schema = {"type": ["string", "null"]}
         properties[name] = schema
-    required = [spec.name for spec in ingest.FIELDS[kind] if spec.required]
+    required = [spec.name for spec in fields if spec.required]
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def _body_schema(kind: str) -> dict:
+    if kind in reference_ingest.SHAPE_KINDS:
+        feature = {"type": "object", "required": ["type", "properties", "geometry"], "properties": {
+            "type": {"const": "Feature"}, "properties": _row_schema(kind),
+            "geometry": {"type": "object", "description": "a closed, valid Polygon or MultiPolygon"}}}
+        return {"type": "object", "required": ["type", "features"], "properties": {
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "maxItems": ingest.MAX_ROWS_PER_REQUEST, "items": feature}}}
+    return {"type": "array", "maxItems": ingest.MAX_ROWS_PER_REQUEST, "items": _row_schema(kind)}
+
+
+DATUM_PARAMETER = {"name": "datum", "in": "query", "schema": {"type": "string", "enum": list(reference_ingest.DATUMS)},
+                   "description": "the datum of the coordinates sent (default wgs84), converted to WGS-84"}
 
 
 def openapi_document() -> dict:
@@ -149,19 +207,22 @@ def openapi_document() -> dict:
             "index": {"type": "integer"}, "field": {"type": "string"}, "reason": {"type": "string"}}}},
     }}
     paths = {}
-    for kind in ingest.KINDS:
+    for kind in COLLECTIONS:
+        reference = kind in reference_ingest.KINDS
         paths[f"/api/v1/{kind}"] = {"post": {
-            "summary": f"Store {kind} of the caller's source (upsert on source + id)",
+            "summary": (f"Store {kind} of the caller's source (admin tokens only; upsert on source + code)" if reference
+                        else f"Store {kind} of the caller's source (upsert on source + id)"),
             "security": [{"bearer": []}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "array", "maxItems": ingest.MAX_ROWS_PER_REQUEST, "items": _row_schema(kind)}}}},
+            "parameters": [DATUM_PARAMETER] if reference else [],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _body_schema(kind)}}},
             "responses": {
                 "200": {"description": "every row stored", "content": {"application/json": {"schema": result}}},
                 "207": {"description": "some rows stored, the others listed in problems",
                         "content": {"application/json": {"schema": result}}},
                 "422": {"description": "no row stored", "content": {"application/json": {"schema": result}}},
                 "400": {"description": "not a JSON array of rows"}, "401": {"description": "no or unknown token"},
-                "403": {"description": "revoked token"}, "413": {"description": "more than 5,000 rows"},
+                "403": {"description": "revoked token" + (", or not an admin token" if reference else "")},
+                "413": {"description": "more than 5,000 rows"},
             },
         }}
     paths["/api/v1/kpis"] = {"get": {

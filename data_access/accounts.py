@@ -104,11 +104,11 @@ def create_account(db: Database, name: str, role: str, *, city: str | None = Non
             if unknown:
                 raise AccountError(f"district {unknown[0]} is not a district of {city}")
         if insurer:
-            found = select(Insurer.id).where(Insurer.code == insurer)
+            found = select(Insurer.id).where(Insurer.code == insurer, Insurer.active)
             if city:
                 found = found.where(Insurer.city_adcode == city)
             if not session.execute(found).first():
-                raise AccountError(f"no insurer {insurer} registered" + (f" in {city}" if city else ""))
+                raise AccountError(f"no active insurer {insurer} registered" + (f" in {city}" if city else ""))
         row = Account(name=name, role=role, city_adcode=city or None, districts=",".join(districts),
                       insurer_code=insurer, password_hash=_hasher.hash(password) if password else None,
                       session_epoch=0, created_at=utcnow())

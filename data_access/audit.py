@@ -14,7 +14,7 @@ from data_access.models import AuditEvent
 from data_access.timeutil import utcnow
 
 EVENTS = ("sign_in", "sign_in_failed", "sign_out", "kiosk_sign_in", "export", "account_created", "account_changed",
-          "token_created", "token_revoked", "import")
+          "token_created", "token_revoked", "import", "city_added")
 MAX_DETAIL = 2000
 
 
@@ -38,7 +38,9 @@ def record(db: Database, event: str, account: str, address: str = "", **detail) 
     text = json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)
     if len(text) > MAX_DETAIL:
         text = json.dumps({"truncated": text[:MAX_DETAIL]}, ensure_ascii=False)
-    with db.transaction() as session:
+    # Not `db.transaction()`: an audit line is no new data, and bumping the data version on every sign-in or feed
+    # request would empty every query cache. The administration page reads the log uncached.
+    with db.sessions.begin() as session:
         session.add(AuditEvent(at=utcnow(), account=(account or "-")[:64], event=event, address=(address or "")[:64],
                                detail=text))
 

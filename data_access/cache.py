@@ -25,6 +25,7 @@ class CacheUrlError(ValueError):
 
 
 LOCAL_ENTRIES = 256
+PROBE_KEY = "readyz-probe"
 
 
 class QueryCache:
@@ -41,6 +42,10 @@ class QueryCache:
         self.local_entries = 0 if isinstance(backend, NullCache) else local_entries
         self._local: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self.hits = 0                  # lookups answered by either layer, and the others: the hit rate of /metrics
+        self.misses = 0
+        # called with True (hit) or False (miss) after each lookup: the app counts them for every worker at once
+        self.on_lookup: Callable[[bool], None] | None = None
 
     @classmethod
     def from_url(cls, url: str) -> QueryCache:
@@ -64,11 +69,30 @@ class QueryCache:
         with self._lock:
             if key in self._local:
                 self._local.move_to_end(key)
+                self._count(True)
                 return self._local[key]
         value = self.backend.get(key)
         if value is not None:
             self._remember(key, value)
+        self._count(value is not None)
         return value
+
+    def _count(self, hit: bool) -> None:
+        if hit:
+            self.hits += 1
+        else:
+            self.misses += 1
+        if self.on_lookup is not None:
+            self.on_lookup(hit)
+
+    def reachable(self) -> bool:
+        """Whether the backend answers a write and a read (a null cache always does: it holds nothing)."""
+        if isinstance(self.backend, NullCache):
+            return True
+        try:
+            return bool(self.backend.set(PROBE_KEY, 1, timeout=60)) and self.backend.get(PROBE_KEY) == 1
+        except Exception:                  # the backend's own error (a refused connection, a full disk): unreachable
+            return False
 
     def set(self, key: str, value: Any) -> None:
         self.backend.set(key, value)

@@ -11,6 +11,7 @@ model is used and the page says so.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import urllib.error
@@ -24,11 +25,13 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from sqlalchemy import select
 
+from data_access import offload
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
 from data_access.geo import EARTH_RADIUS_KM
 from data_access.models import AccidentCase, City, District, Station
+from data_access.stations import open_on
 
 KINDS = ("police_booth", "claim_point", "quick_centre", "vehicle_admin", "persuasion", "helipad", "hospital")
 DEFAULT_KINDS = ("police_booth", "claim_point", "quick_centre")
@@ -46,6 +49,15 @@ MAX_K = 20
 DEFAULT_K = 3
 MAX_ADDED = 50
 MAX_CANDIDATES = 200              # a user-supplied candidate list travels in the URL
+# Bounds of one evaluation, so that no window, time or speed makes a request run for minutes or take gigabytes:
+# beyond MAX_DEMAND_POINTS accidents, or PAIR_BUDGET (demand points × candidate sites), the accidents are merged into
+# cells of 1/CELLS_PER_RADIUS of the shortest reach (the weighted centre of each district's accidents in a cell: off
+# by at most 3.5% of that reach); recommendations pick among the MAX_HEX_CANDIDATES hexagons with the most demand
+# left uncovered.
+MAX_DEMAND_POINTS = 50_000
+PAIR_BUDGET = 4_000_000
+CELLS_PER_RADIUS = 20
+MAX_HEX_CANDIDATES = 600
 ADDED_DECIMALS = 5
 ROUTING_ENV = "JINGBAO_ROUTING_URL"
 
@@ -215,6 +227,39 @@ def greedy_sites(demand: Demand, covered: np.ndarray, candidates_xy, vehicle: st
         total_covered += gain
         steps.append(Step(best, gain, total_covered))
     return steps
+
+
+def merged_demand(demand: Demand, cell_km: float) -> Demand:
+    """The demand with its points merged per cell of `cell_km` and district: one point at the weighted centre of
+    each group, carrying the group's weight (a district's rural flag is the same for all its points)."""
+    if not len(demand):
+        return demand
+    cells = np.floor(demand.xy / cell_km).astype(np.int64)
+    keys = pd.DataFrame({"cx": cells[:, 0], "cy": cells[:, 1], "district": demand.district})
+    group = keys.groupby(["cx", "cy", "district"], sort=False, dropna=False).ngroup().to_numpy()
+    n = int(group.max()) + 1
+    weight = np.bincount(group, weights=demand.weight, minlength=n)
+    # the weighted centre (the plain centre where a group weighs nothing)
+    use = np.where(weight[group] > 0, demand.weight, 1.0)
+    total = np.bincount(group, weights=use, minlength=n)
+    x = np.bincount(group, weights=demand.xy[:, 0] * use, minlength=n) / total
+    y = np.bincount(group, weights=demand.xy[:, 1] * use, minlength=n) / total
+    first = np.full(n, -1)
+    first[group[::-1]] = np.arange(len(group))[::-1]
+    return Demand(np.column_stack([x, y]), weight, demand.rural[first], demand.district[first])
+
+
+def bounded_demand(demand: Demand, shortest_reach_km: float, candidates: int) -> tuple[Demand, float | None]:
+    """The demand an evaluation uses: as it is while it is small enough, else merged into cells (see the bounds
+    above) growing until at most MAX_DEMAND_POINTS remain; returns it and the cell size (None when not merged)."""
+    if len(demand) <= MAX_DEMAND_POINTS and len(demand) * max(candidates, 1) <= PAIR_BUDGET:
+        return demand, None
+    cell = max(shortest_reach_km / CELLS_PER_RADIUS, 0.01)
+    merged = merged_demand(demand, cell)
+    while len(merged) > MAX_DEMAND_POINTS:
+        cell *= 1.5
+        merged = merged_demand(demand, cell)
+    return merged, round(cell, 3)
 
 
 # ------------------------------------------------------------------------------------------------------- hexbins
@@ -397,13 +442,16 @@ def city_centre(db: Database, city: str) -> tuple[float, float]:
 
 
 @cached_query
-def city_stations(db: Database, city: str) -> pd.DataFrame:
-    """Every station of the planning kinds in the city: id, kind, names, district, lon, lat."""
+def city_stations(db: Database, city: str, day: dt.date | None = None) -> pd.DataFrame:
+    """Every station of the planning kinds in the city (with `day`: those still open on it): id, kind, names,
+    district, lon, lat."""
     s = Station.__table__
+    conditions = [s.c.city_adcode == city, s.c.kind.in_(KINDS)]
+    if day is not None:
+        conditions.append(open_on(s, day))
     with db.session() as session:
         rows = session.execute(select(s.c.id, s.c.kind, s.c.code, s.c.name_zh, s.c.name_en, s.c.district_adcode,
-                                      s.c.lon, s.c.lat)
-                               .where(s.c.city_adcode == city, s.c.kind.in_(KINDS)).order_by(s.c.id)).all()
+                                      s.c.lon, s.c.lat).where(*conditions).order_by(s.c.id)).all()
     frame = rows_frame(rows, ["id", "kind", "code", "name_zh", "name_en", "district_adcode", "lon", "lat"])
     frame["kind"] = frame["kind"].map(lambda k: str(getattr(k, "value", k)))
     return frame
@@ -413,12 +461,24 @@ def city_stations(db: Database, city: str) -> pd.DataFrame:
 def demand_points(db: Database, filters: Filters) -> pd.DataFrame:
     """The located accidents of the window (lon, lat, district, severity); the whole city whatever the districts."""
     a = AccidentCase.__table__
+    columns = ["lon", "lat", "district_adcode", "severity"]
     with db.session() as session:
-        rows = session.execute(select(a.c.lon, a.c.lat, a.c.district_adcode, a.c.severity).where(
+        # The driver's rows as they come (plain tuples, the severity as its stored text): a city's million accidents
+        # through SQLAlchemy's Row and Enum processing cost seconds.
+        cursor = session.execute(select(a.c.lon, a.c.lat, a.c.district_adcode, a.c.severity).where(
             a.c.city_adcode == filters.city, a.c.local_day >= filters.start, a.c.local_day <= filters.end,
-            a.c.lon.is_not(None), a.c.lat.is_not(None))).all()
-    frame = rows_frame(rows, ["lon", "lat", "district_adcode", "severity"])
-    frame["severity"] = frame["severity"].map(lambda k: str(getattr(k, "value", k)))
+            a.c.lon.is_not(None), a.c.lat.is_not(None))).cursor
+        parts = []
+        while rows := cursor.fetchmany(200_000):
+            part = pd.DataFrame.from_records(rows, columns=columns)
+            for key in ("district_adcode", "severity"):      # a few distinct values: one object each
+                part[key] = part[key].astype("category")
+            parts.append(part)
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    frame = pd.concat(parts, ignore_index=True)
+    for key in ("district_adcode", "severity"):
+        frame[key] = frame[key].astype(str)
     return frame
 
 
@@ -445,7 +505,9 @@ class Plan:
     hexes: pd.DataFrame           # lon, lat (centre), weight, covered (after), ring (list of [lon, lat])
     hex_km: float
     recommended: pd.DataFrame     # step, lon, lat, gain, covered, share
-    demand_points: int
+    demand_points: int            # the accidents of the window
+    merged_km: float | None = None    # when that many were merged into cells of this size (see `bounded_demand`)
+    evaluated_points: int = 0     # the demand points evaluated (demand_points unless merged)
 
 
 def _sites(frame: pd.DataFrame, plane: Plane, vehicles) -> Sites:
@@ -454,14 +516,26 @@ def _sites(frame: pd.DataFrame, plane: Plane, vehicles) -> Sites:
 
 @cached_query
 def evaluate_plan(db: Database, filters: Filters, scenario: Scenario, center: tuple[float, float]) -> Plan:
-    """The plan a page, an export or a benchmark shows: every figure comes from `coverage` and `greedy_sites`.
-    Recommended sites are picked from the scenario's candidates, or else from the centres of the demand hexbins."""
+    """The plan a page, an export or a benchmark shows (`plan_of`), computed in a process of its own so that the
+    seconds a city's million accidents take never hold up a cheap request (`offload`); raises offload.WorkRefused
+    when it takes more than a minute or too much memory."""
+    return offload.run(db, plan_of, filters, scenario, center)
+
+
+def plan_of(db: Database, filters: Filters, scenario: Scenario, center: tuple[float, float]) -> Plan:
+    """Every figure of a plan comes from `coverage` and `greedy_sites`. Recommended sites are picked from the
+    scenario's candidates, or else from the centres of the demand hexbins."""
     plane = Plane(*center)
     areas = district_areas(db, filters.city)
     rural_of = areas.set_index("district_adcode")["rural"]
     points = demand_points(db, filters)
     demand = demand_of(points, areas, plane, scenario.weighting)
-    stations = city_stations(db, filters.city)
+    accidents = len(demand)
+    shortest = min(float(np.min(scenario.model.radius_km(scenario.minutes, vehicle, [False, True])))
+                   for vehicle in VEHICLES)
+    candidate_count = len(scenario.candidates) or MAX_HEX_CANDIDATES
+    demand, merged_km = bounded_demand(demand, shortest, candidate_count)
+    stations = city_stations(db, filters.city, filters.end)      # a station closed by the window's end serves none
     stations = stations[stations["kind"].isin(scenario.kinds)].reset_index(drop=True)
     stations["on"] = ~stations["id"].isin(scenario.off)
     stations["vehicle"] = stations["kind"].map(KIND_VEHICLE)
@@ -503,7 +577,12 @@ def evaluate_plan(db: Database, filters: Filters, scenario: Scenario, center: tu
     hexes = pd.DataFrame({"lon": lon, "lat": lat, "weight": weights, "covered": covered, "ring": rings})
 
     candidates = scenario.candidates
-    candidate_xy = plane.xy(*zip(*candidates, strict=True)) if candidates else centres
+    if candidates:
+        candidate_xy = plane.xy(*zip(*candidates, strict=True))
+    elif len(centres) > MAX_HEX_CANDIDATES:    # the hexagons with the most demand still uncovered, in lattice order
+        candidate_xy = centres[np.sort(np.argsort(-(weights - covered), kind="stable")[:MAX_HEX_CANDIDATES])]
+    else:
+        candidate_xy = centres
     steps = greedy_sites(demand, after.covered, candidate_xy, scenario.site_vehicle, scenario.minutes,
                          scenario.model, scenario.k)
     c_lon, c_lat = plane.lonlat(candidate_xy)
@@ -513,7 +592,8 @@ def evaluate_plan(db: Database, filters: Filters, scenario: Scenario, center: tu
         "lat": [round(float(c_lat[s.candidate]), 5) for s in steps],
         "gain": [s.gain for s in steps], "covered": [s.covered_weight for s in steps],
         "share": [s.covered_weight / after.weight if after.weight else None for s in steps]})
-    return Plan(scenario, plane, stations, added, before, after, districts, hexes, size, recommended, len(demand))
+    return Plan(scenario, plane, stations, added, before, after, districts, hexes, size, recommended, accidents,
+                merged_km, len(demand))
 
 
 # ------------------------------------------------------------------------------------------------ routing engine

@@ -6,6 +6,9 @@ enums, bad numbers); the good ones are upserted on (source, id) in one transacti
 their index, field and reason. Sending a row again changes nothing; sending it with more stages filled updates
 the record. Every write refreshes the rollups of the days it touched and bumps the data version; a request that
 changes nothing leaves both alone, so the query caches stay warm.
+
+Rider units' positions come through the same door (kind "positions"): validated alike, appended rather than upserted,
+and read live by the map, so they move no rollup and no data version.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -33,15 +37,23 @@ from data_access.models import (
     MediationOutcome,
     RescueMission,
     RescueOutcome,
+    RiderUnit,
     Severity,
     StageMode,
+    UnitPosition,
+    UnitStatus,
 )
 from data_access.rollups import refresh_days
-from data_access.timeutil import local_day, local_hour
+from data_access.timeutil import local_day, local_hour, utcnow
 
 MAX_ROWS_PER_REQUEST = 5_000
 CITY_MARGIN_DEG = 0.02       # about 2 km of slack around the city's outline for GPS error at its edge
-KINDS = ("cases", "mediations", "rescues")
+KINDS = ("cases", "mediations", "rescues", "positions")
+# Times a row may carry: from 2000-01-01 00:00 in Asia/Shanghai (as naive UTC) to a little past the clock, the slack
+# being for a sender's clock running ahead. A case in 2100 would make the data look fresh forever; one in 1900 would
+# stretch every "all" window back to it.
+EARLIEST_TIME = dt.datetime(1999, 12, 31, 16, 0)
+FUTURE_SLACK = dt.timedelta(minutes=10)
 
 
 class IngestError(ValueError):
@@ -86,24 +98,55 @@ class Bad(ValueError):
 
 
 def _text(value) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A cell as stripped text, None when empty. Refused: NaN and infinities (never a silent null), objects and
+    arrays, and text the database cannot store (a lone surrogate such as \\ud800)."""
+    if value is None:
         return None
-    text = str(value).strip()
+    if type(value) is str and value.isascii():       # the common case, quickly: ASCII always encodes
+        return value.strip() or None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Bad(f"{value!r} is not a finite number")
+    if isinstance(value, (dict, list, tuple, set)):
+        raise Bad("a single value is expected, not an object or array")
+    try:
+        text = str(value).strip()
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Bad("not valid Unicode text (a lone surrogate?)") from None
+    except ValueError:                                 # an integer of more than 4,300 digits
+        raise Bad("not a usable value") from None
     return text or None
 
 
+def latest_time() -> dt.datetime:
+    """The latest time (naive UTC) a row may carry now."""
+    return utcnow() + FUTURE_SLACK
+
+
 def parse_time(value) -> dt.datetime | None:
-    """ISO 8601 with an offset ("2020-06-01T08:30:00+08:00") as naive UTC; empty is None."""
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise Bad(f"{text!r} is not an ISO 8601 time") from None
+    """ISO 8601 with an offset ("2020-06-01T08:30:00+08:00"), or an aware datetime, as naive UTC; empty is None.
+    Refused: a time before 2000-01-01 (Asia/Shanghai) or more than ten minutes after the clock."""
+    if isinstance(value, dt.datetime):
+        moment, text = value, value.isoformat()
+    else:
+        text = _text(value)
+        if text is None:
+            return None
+        try:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise Bad(f"{text[:40]!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
-        raise Bad(f"{text!r} has no UTC offset (write e.g. +08:00)")
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+        raise Bad(f"{text[:40]!r} has no UTC offset (write e.g. +08:00)")
+    try:
+        utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    except OverflowError:                              # 0001-01-01T00:00+14:00 is before year 1 in UTC
+        raise Bad(f"{text[:40]!r} is before 2000-01-01") from None
+    if utc < EARLIEST_TIME:
+        raise Bad(f"{text[:40]!r} is before 2000-01-01")
+    if utc > latest_time():
+        raise Bad(f"{text[:40]!r} is in the future (more than {FUTURE_SLACK.seconds // 60} minutes after now)")
+    return utc
 
 
 def parse_bool(value) -> bool | None:
@@ -117,23 +160,35 @@ def parse_bool(value) -> bool | None:
         return True
     if lowered in ("false", "0", "no", "n", "f", "否"):
         return False
-    raise Bad(f"{text!r} is not true or false")
+    raise Bad(f"{text[:40]!r} is not true or false")
 
 
 def parse_number(value, low: float | None = None, high: float | None = None) -> float | None:
     if isinstance(value, bool):
         raise Bad("a number is expected")
+    if type(value) is float and math.isfinite(value):          # the common case, quickly
+        number = value
+    else:
+        number = _number(value)
+        if number is None:
+            return None
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise Bad(f"{number:g} is outside {low:g}…{high:g}" if high is not None else f"{number:g} is below {low:g}")
+    return number
+
+
+def _number(value) -> float | None:
     text = _text(value)
     if text is None:
         return None
     try:
-        number = float(text)
+        number = float(value) if isinstance(value, int) else float(text)
+    except OverflowError:                              # an integer too large for a float
+        raise Bad(f"{text[:40]} is not a finite number") from None
     except ValueError:
-        raise Bad(f"{text!r} is not a number") from None
+        raise Bad(f"{text[:40]!r} is not a number") from None
     if not math.isfinite(number):
-        raise Bad(f"{text!r} is not a finite number")
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise Bad(f"{number:g} is outside {low:g}…{high:g}" if high is not None else f"{number:g} is below {low:g}")
+        raise Bad(f"{text[:40]!r} is not a finite number")
     return number
 
 
@@ -145,7 +200,7 @@ def parse_choice(choices: Iterable[str]) -> Callable:
         if text is None:
             return None
         if text.lower() not in allowed:
-            raise Bad(f"{text!r} is not one of {', '.join(allowed)}")
+            raise Bad(f"{text[:40]!r} is not one of {', '.join(allowed)}")
         return text.lower()
 
     return parse
@@ -155,6 +210,8 @@ def parse_id(value) -> str | None:
     text = _text(value)
     if text is not None and len(text) > 64:
         raise Bad("longer than 64 characters")
+    if text is not None and not text.isprintable() and any(unicodedata.category(c) == "Cc" for c in text):
+        raise Bad("holds a control character")
     return text
 
 
@@ -195,12 +252,19 @@ RESCUE_FIELDS = (
     Field("requested_at", parse_time, True), Field("takeoff_at", parse_time), Field("on_scene_at", parse_time),
     Field("hospital_at", parse_time), Field("outcome", parse_choice(o.value for o in RescueOutcome)),
 )
-FIELDS = {"cases": CASE_FIELDS, "mediations": MEDIATION_FIELDS, "rescues": RESCUE_FIELDS}
+POSITION_FIELDS = (
+    Field("unit_id", parse_id, True), Field("at", parse_time, True),
+    Field("lon", lambda v: parse_number(v, -180, 180), True), Field("lat", lambda v: parse_number(v, -90, 90), True),
+    Field("status", parse_choice(s.value for s in UnitStatus), True), Field("case_id", parse_id),
+)
+FIELDS = {"cases": CASE_FIELDS, "mediations": MEDIATION_FIELDS, "rescues": RESCUE_FIELDS,
+          "positions": POSITION_FIELDS}
 ORDERS = {   # stage chains that must not go back in time
     "cases": (("reported_at", "on_scene_at", "cleared_at"),
               ("reported_at", "liability_at", "assessed_at", "paid_at")),
     "mediations": (("opened_at", "closed_at"),),
     "rescues": (("requested_at", "takeoff_at", "on_scene_at", "hospital_at"),),
+    "positions": (),
 }
 
 
@@ -212,6 +276,7 @@ class Places:
     districts: dict[str, str]                     # district adcode -> city adcode
     outlines: dict[str, object]                   # city adcode -> prepared shapely geometry (with margin)
     insurers: dict[tuple[str, str], int]          # (city, code or name) -> insurer id
+    units: dict[str, tuple[int, str]] = field(default_factory=dict)   # unit code -> (rider_unit.id, city adcode)
 
     @classmethod
     def load(cls, db: Database) -> Places:
@@ -219,6 +284,8 @@ class Places:
             rows = session.execute(select(District.adcode, District.city_adcode, District.boundary_geojson)).all()
             insurers = session.execute(select(Insurer.id, Insurer.city_adcode, Insurer.code, Insurer.name_zh,
                                               Insurer.name_en)).all()
+            units = session.execute(select(RiderUnit.code, RiderUnit.id, RiderUnit.city_adcode)
+                                    .where(RiderUnit.code != "")).all()
         shapes: dict[str, list] = {}
         for _adcode, city, boundary in rows:
             shapes.setdefault(city, []).append(shape(json.loads(boundary)))
@@ -232,7 +299,8 @@ class Places:
             for name in names:
                 by_code[(city, name)] = insurer_id
             by_code[(city, str(insurer_id))] = insurer_id
-        return cls({adcode: city for adcode, city, _ in rows}, outlines, by_code)
+        return cls({adcode: city for adcode, city, _ in rows}, outlines, by_code,
+                   {code: (unit_id, city) for code, unit_id, city in units})
 
     def insurer_id(self, city: str, insurer: str | None) -> int | None:
         """The id of the insurer a row names (code, name or id as registered for its city); None if it names none."""
@@ -257,14 +325,14 @@ def validate(kind: str, rows: list[Mapping], places: Places) -> tuple[list[tuple
     return good, problems
 
 
-def _validate_row(kind: str, raw: Mapping, places: Places, index: int) -> tuple[dict, list[RowProblem]]:
+def parse_fields(fields: Iterable[Field], raw: Mapping, index: int) -> tuple[dict, list[RowProblem]]:
+    """A row's fields parsed by their specs (the contract of every kind, cases and reference data alike): the
+    values, and a problem for each unknown field, each value that does not parse and each required one missing."""
+    fields = tuple(fields)
+    known = {f.name for f in fields}
+    problems = [RowProblem(index, str(name)[:40], "unknown field") for name in raw if name not in known]
     row: dict = {}
-    problems: list[RowProblem] = []
-    known = {f.name for f in FIELDS[kind]}
-    for name in raw:
-        if name not in known:
-            problems.append(RowProblem(index, str(name), "unknown field"))
-    for spec in FIELDS[kind]:
+    for spec in fields:
         try:
             value = spec.parse(raw.get(spec.name))
         except Bad as exc:
@@ -273,8 +341,15 @@ def _validate_row(kind: str, raw: Mapping, places: Places, index: int) -> tuple[
         if value is None and spec.required:
             problems.append(RowProblem(index, spec.name, "required"))
         row[spec.name] = value
+    return row, problems
+
+
+def _validate_row(kind: str, raw: Mapping, places: Places, index: int) -> tuple[dict, list[RowProblem]]:
+    row, problems = parse_fields(FIELDS[kind], raw, index)
     if problems:
         return row, problems
+    if kind == "positions":
+        return row, _position_rules(row, places, index)
     city, district = row["city"], row["district"]
     if city not in places.outlines:
         problems.append(RowProblem(index, "city", f"unknown city {city}"))
@@ -308,6 +383,17 @@ def _case_rules(row: dict, places: Places, index: int) -> list[RowProblem]:
     if row["paid_amount_yuan"] is not None and row["paid_at"] is None:
         problems.append(RowProblem(index, "paid_amount_yuan", "given without paid_at"))
     return problems
+
+
+def _position_rules(row: dict, places: Places, index: int) -> list[RowProblem]:
+    unit = places.units.get(row["unit_id"])
+    if unit is None:
+        return [RowProblem(index, "unit_id", f"unknown unit {row['unit_id']!r}")]
+    city = unit[1]
+    outline = places.outlines.get(city)
+    if outline is None or not shapely.contains_xy(outline, row["lon"], row["lat"]):
+        return [RowProblem(index, "lon", f"({row['lon']}, {row['lat']}) is outside the unit's city {city}")]
+    return []
 
 
 # ------------------------------------------------------------------------------------------------------ storing
@@ -360,10 +446,12 @@ TABLES = {"cases": (AccidentCase, _case_record, "local_day"),
 
 
 def store(db: Database, kind: str, source: str, rows: list[Mapping], places: Places | None = None,
-          dry_run: bool = False, insurer: str = "") -> IngestResult:
+          dry_run: bool = False, insurer: str = "", links: Mapping[str, Mapping] | None = None) -> IngestResult:
     """Validate `rows` and upsert the good ones for `source` in one transaction; rollups follow. With `insurer` (the
     code an insurer's token is bound to) only rows of that insurer are stored: a row naming another insurer or none,
-    and every rescue, is rejected with its reason."""
+    and every rescue, is rejected with its reason. `links` (external id -> columns) adds columns the contract does
+    not carry, for the feeds that run inside the server (the simulator's grid and unit of a case); when given it
+    must name every row's id. Positions are appended, not upserted (`store_positions`)."""
     if not source or len(source) > 40:
         raise IngestError("a source name of 1 to 40 characters is needed")
     places = places or Places.load(db)
@@ -372,6 +460,8 @@ def store(db: Database, kind: str, source: str, rows: list[Mapping], places: Pla
         good, refused = own_insurer_rows(kind, good, insurer, places)
         problems = sorted(problems + refused, key=lambda p: p.index)
     result = IngestResult(received=len(rows), problems=problems)
+    if kind == "positions":
+        return store_positions(db, source, good, places, result, dry_run)
     if not good or dry_run:
         result.inserted = len(good) if dry_run else 0
         return result
@@ -379,6 +469,8 @@ def store(db: Database, kind: str, source: str, rows: list[Mapping], places: Pla
     records = {}
     for _index, row in good:
         record = make(row, source, places)
+        if links is not None:
+            record.update(links[record["external_id"]])
         records[record["external_id"]] = record          # the last of repeated ids in one request wins
     table = model.__table__
     key_columns = ("source", "external_id")
@@ -415,6 +507,60 @@ def store(db: Database, kind: str, source: str, rows: list[Mapping], places: Pla
     if kind == "cases" and touched:
         refresh_days(db, touched)
     return result
+
+
+def store_positions(db: Database, source: str, good: list[tuple[int, dict]], places: Places, result: IngestResult,
+                    dry_run: bool = False) -> IngestResult:
+    """Append the validated position rows: each names its unit by code and, optionally, the case it works on by the
+    case's id in the same source (a case the source never sent is a row problem: send the case first). A row equal
+    to one stored for its unit at the same time is counted unchanged instead of added again. No data version moves:
+    the live map and the wall read positions uncached, and a bump every second would empty every query cache."""
+    wanted = sorted({row["case_id"] for _index, row in good if row["case_id"] is not None})
+    case_ids: dict[str, int] = {}
+    if wanted:
+        table = AccidentCase.__table__
+        with db.session() as session:
+            for start in range(0, len(wanted), 900):
+                case_ids.update(session.execute(select(table.c.external_id, table.c.id).where(
+                    table.c.source == source, table.c.external_id.in_(wanted[start:start + 900]))).all())
+    records: dict[tuple, dict] = {}
+    for index, row in good:
+        case = row["case_id"]
+        if case is not None and case not in case_ids:
+            result.problems.append(RowProblem(index, "case_id", f"no case {case!r} from source {source!r}"))
+            continue
+        record = {"unit_id": places.units[row["unit_id"]][0], "at": row["at"], "lon": row["lon"], "lat": row["lat"],
+                  "status": UnitStatus(row["status"]), "case_id": case_ids.get(case) if case is not None else None}
+        key = _position_key(record)
+        if key in records:
+            result.unchanged += 1                      # repeated within the request
+        records[key] = record
+    result.problems.sort(key=lambda p: p.index)
+    if dry_run or not records:
+        result.inserted = len(records) if dry_run else 0
+        return result
+    table = UnitPosition.__table__
+    units = sorted({r["unit_id"] for r in records.values()})
+    first, last = min(r["at"] for r in records.values()), max(r["at"] for r in records.values())
+    with db.sessions.begin() as session:
+        stored = set()
+        for start in range(0, len(units), 900):
+            stored.update(_position_key(dict(r)) for r in session.execute(
+                select(table.c.unit_id, table.c.at, table.c.lon, table.c.lat, table.c.status, table.c.case_id)
+                .where(table.c.unit_id.in_(units[start:start + 900]), table.c.at >= first, table.c.at <= last)
+            ).mappings())
+        new = [r for key, r in records.items() if key not in stored]
+        result.unchanged += len(records) - len(new)
+        result.inserted = len(new)
+        if new:
+            session.execute(table.insert(), new)
+    return result
+
+
+def _position_key(record: Mapping) -> tuple:
+    return (int(record["unit_id"]), record["at"], float(record["lon"]), float(record["lat"]),
+            str(getattr(record["status"], "value", record["status"])),
+            None if record["case_id"] is None else int(record["case_id"]))
 
 
 def own_insurer_rows(kind: str, good: list[tuple[int, dict]], insurer: str,

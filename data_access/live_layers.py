@@ -15,13 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from shapely.geometry import Point, shape
+from sqlalchemy import select
 
-from data_access import live
-from data_access.boundaries import BoundariesMissing, city_center, load_city_boundaries
+from data_access import live, metrics
 from data_access.cache import cached_query
 from data_access.db import Database
 from data_access.filters import Filters
 from data_access.geo import gcj02_to_wgs84, wgs84_to_gcj02_array
+from data_access.models import City
+from data_access.stations import closed_stations
 from data_access.timeutil import LOCAL_OFFSET
 
 CLUSTER_ABOVE = 1_000            # incidents are clustered with superCluster above this many points
@@ -44,21 +46,36 @@ def tuning(city: str) -> CityTuning:
     return CITY_TUNING.get(city, DEFAULT_TUNING)
 
 
-def map_city(city: str | None, default: str) -> str:
-    """The city to draw: the one asked for when its boundaries are at hand, the default otherwise."""
-    try:
-        city_center(city or default)
-    except (BoundariesMissing, KeyError, OSError):
-        return default
-    return city or default
+def city_boundaries(db: Database, city: str) -> dict:
+    """The city's districts as a FeatureCollection, read from the `district` table (so a city added with `jingbao
+    city add` is drawn like a seed city) and memoized on the data version; shared: callers must not change it."""
+    return metrics.district_geojson(db, city)
 
 
-def district_at(city: str, lon: float, lat: float, datum: str) -> str | None:
+@cached_query
+def city_centres(db: Database) -> dict[str, tuple[float, float]]:
+    """(lon, lat) in WGS-84 where a map of each registered city opens."""
+    with db.session() as session:
+        return {adcode: (lon, lat) for adcode, lon, lat in session.execute(
+            select(City.adcode, City.center_lon, City.center_lat).order_by(City.adcode))}
+
+
+def map_city(db: Database, city: str | None, default: str) -> str | None:
+    """The city to draw: the one asked for when it is registered, else the default, else the first registered city;
+    None when the database holds no city yet."""
+    centres = city_centres(db)
+    for candidate in (city, default):
+        if candidate in centres:
+            return candidate
+    return next(iter(centres), None)
+
+
+def district_at(db: Database, city: str, lon: float, lat: float, datum: str) -> str | None:
     """The adcode of the city's district under a point given on the tiles' datum, or None outside every one."""
     if datum == "gcj02":
         lon, lat = gcj02_to_wgs84(lon, lat)
     point = Point(lon, lat)
-    for feature in load_city_boundaries(city)["features"]:
+    for feature in city_boundaries(db, city)["features"]:
         if shape(feature["geometry"]).contains(point):
             return feature["properties"]["adcode"]
     return None
@@ -256,13 +273,15 @@ def map_layers(db: Database, filters: Filters, lang: str, datum: str, now: dt.da
     city = filters.city
     grids = live.grids(db, city)
     stations = live.stations(db, city)
+    stations = stations[~stations["station_id"].isin(closed_stations(db, city, filters.end))]   # closed by then
     incidents = live.incidents(db, filters, now)
     rescues = live.rescues(db, city, filters.start, filters.end)
     mission = _mission(db, city, mission_raw)
-    boundaries = load_city_boundaries(city)
+    boundaries = city_boundaries(db, city)
     if filters.districts:
         chosen = set(filters.districts)
-        boundaries["features"] = [f for f in boundaries["features"] if f["properties"]["adcode"] in chosen]
+        boundaries = {**boundaries, "features": [f for f in boundaries["features"]
+                                                 if f["properties"]["adcode"] in chosen]}
         grids = grids[grids["district_adcode"].isin(chosen)]
         stations = stations[stations["district_adcode"].isin(chosen)]
         rescues = rescues[rescues["district_adcode"].isin(chosen)]
@@ -326,6 +345,13 @@ def unit_layer(db: Database, city: str, lang: str, datum: str, day_start: dt.dat
     placed = units[units["lon"].notna()]
     order = [int(u) for u in placed["unit_id"]]
     statuses = status_keys(placed)
+    if day_start is None:
+        # a registered unit that has not reported yet is kept hidden in its place, so that its first position
+        # (from the feed, POST /api/v1/positions) shows on the next tick instead of the next page load
+        waiting = [int(u) for u in units.loc[units["lon"].isna(), "unit_id"]]
+        data = {**data, "features": data["features"] + [hidden_unit(u) for u in waiting]}
+        order += waiting
+        statuses = {**statuses, **{str(u): GONE for u in waiting}}
     if day_start is not None and order:
         tick = unit_tick(db, city, order, statuses, lang, datum, at=day_start)
         if tick is not None:

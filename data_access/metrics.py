@@ -35,6 +35,7 @@ from data_access.models import (
 )
 from data_access.rollups import WHOLE_CITY, by_insurer, daily_stat_columns, latency_values, latency_values_by
 from data_access.sqlfuncs import seconds_between
+from data_access.timeutil import local_day, utcnow
 
 RESCUE_GOLDEN_HOUR_S = 60 * 60
 CLEARED_WITHIN_S = 3 * 60          # the published "撤离现场 3 分钟内" target
@@ -98,16 +99,20 @@ def district_geojson(db: Database, city: str) -> dict:
 
 @cached_query
 def data_as_of(db: Database, city: str) -> dt.datetime | None:
-    """The newest stored event of the city (naive UTC): the newest report, or a later stage of any case."""
+    """The newest stored report of the city (naive UTC) that is not later than now: a row dated in the future (ingest
+    refuses them, older data may hold one) never makes the data look fresh, so the age is never negative."""
+    now = utcnow()
     with db.session() as session:
         day = session.execute(
-            select(func.max(AccidentCase.local_day)).where(AccidentCase.city_adcode == city)
+            select(func.max(AccidentCase.local_day))
+            .where(AccidentCase.city_adcode == city, AccidentCase.local_day <= local_day(now))
         ).scalar()
         if day is None:
             return None
         return session.execute(
             select(func.max(AccidentCase.reported_at))
-            .where(AccidentCase.city_adcode == city, AccidentCase.local_day >= day - dt.timedelta(days=1))
+            .where(AccidentCase.city_adcode == city, AccidentCase.local_day >= day - dt.timedelta(days=1),
+                   AccidentCase.reported_at <= now)
         ).scalar()
 
 

@@ -63,10 +63,10 @@ def paid_within_15_minutes(db: Database, filters: Filters) -> float | None:
 
 @cached_query
 def insurers_on_platform(db: Database, filters: Filters) -> int:
-    """Insurers of the city connected to the 12123 quick-handling platform now."""
+    """Active insurers of the city connected to the 12123 quick-handling platform now."""
     with db.session() as session:
         return int(session.execute(
-            select(func.count()).where(Insurer.city_adcode == filters.city, Insurer.on_platform)
+            select(func.count()).where(Insurer.city_adcode == filters.city, Insurer.on_platform, Insurer.active)
         ).scalar() or 0)
 
 

@@ -1,9 +1,11 @@
 """The live feed simulator behind `jingbao simulate` and `jingbao serve --live`: rider units patrol their grids along
 road-like legs, incidents open at realistic rates (rush hours, holidays), the nearest free unit is dispatched,
-stages advance (on scene → cleared → remote liability → online assessment → paid), and all of it is written to the
-database like any other feed (unit_position rows, accident_case rows with source "simulator").
+stages advance (on scene → cleared → remote liability → online assessment → paid), and all of it is written through
+the ingest contract like any other feed (`ingest.store`: cases and positions of source "simulator"), so the rollups
+and the data version follow every step.
 
-Simulated time may run faster than the clock (`run(..., realtime=False)`) for tests and benchmarks."""
+Simulated time may run faster than the clock (`run(..., realtime=False)`) for tests, benchmarks and filling past days,
+but never past it: no event is written with a time later than now."""
 
 from __future__ import annotations
 
@@ -16,9 +18,9 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
 
-from data_access import live
+from data_access import ingest, live
 from data_access.db import Database
 from data_access.demo import seasons
 from data_access.geo import haversine_km
@@ -27,6 +29,7 @@ from data_access.models import (
     Channel,
     HandledBy,
     Insurer,
+    RiderUnit,
     Severity,
     StageMode,
     UnitPosition,
@@ -45,7 +48,18 @@ PATROL_FOUND_KM = 0.3                  # a patrolling unit this close finds the 
 FULL_RATE_HOURS = 48                  # positions kept at the live rate; older ones are thinned
 THINNED_STEP_S = 300                  # ... to one per unit per 5 minutes (and every change of status or case)
 THIN_EVERY = dt.timedelta(hours=1)
+# Simulated history (a past day filled for playback, a test) is stored in batches of this much simulated time: each
+# store of cases refreshes the day's rollups, which costs a few hundred milliseconds. Near the clock every step is
+# stored at once, so a live run's rollups follow each step.
+HISTORY_BATCH_S = 900
 P_TABLE = UnitPosition.__table__
+# The mode a stage is reached in, sent with its time (the contract refuses a mode without its stage).
+STAGE_MODES = {"liability_at": ("liability_mode", StageMode.REMOTE.value),
+               "assessed_at": ("assessment_mode", StageMode.ONLINE.value)}
+
+
+class SimulatorError(RuntimeError):
+    """The store refused rows the simulator wrote: a bug of the simulator, never of its input."""
 
 
 @dataclass
@@ -55,8 +69,9 @@ class UnitSim:
     vehicle_kind: str
     lon: float
     lat: float
+    code: str = ""                                                    # the unit's id in the feeds
     status: str = UnitStatus.PATROLLING.value
-    case_id: int | None = None
+    case_id: str | None = None                                        # the external id of its case
     legs: list[tuple[float, float]] = field(default_factory=list)     # waypoints still to reach
     until: dt.datetime | None = None                                  # end of the on-scene work
 
@@ -71,7 +86,7 @@ class Dispatch:
 
 @dataclass
 class PendingStage:
-    case_id: int
+    case_id: str
     column: str
     at: dt.datetime
 
@@ -80,8 +95,10 @@ class Simulator:
     """One city's live feed. `now` starts at `start` (UTC, default the clock) and advances with `step`."""
 
     def __init__(self, db: Database, city: str, *, seed: int = 1, start: dt.datetime | None = None,
-                 report_every_s: int = 15, rate_scale: float = 1.0, incidents: bool = True) -> None:
+                 report_every_s: int = 15, rate_scale: float = 1.0, incidents: bool = True,
+                 history_batch_s: float = HISTORY_BATCH_S) -> None:
         self.db = db
+        self.history_batch_s = history_batch_s
         self.city = city
         self.rng = np.random.default_rng(seed)
         self.now = (start or utcnow()).replace(microsecond=0)
@@ -93,18 +110,30 @@ class Simulator:
         self._inside = {g: prep(p) for g, p in self.grids.items()}
         with db.session() as session:
             self.insurers = [i for (i,) in session.execute(select(Insurer.id).where(Insurer.city_adcode == city))]
+            codes = dict(session.execute(select(RiderUnit.id, RiderUnit.code).where(RiderUnit.city_adcode == city)
+                                         ).all())
+        self.places = ingest.Places.load(db)
         states = live.unit_states(db, city)
         self.units: dict[int, UnitSim] = {}
         for row in states.to_dict("records"):
             grid = int(row["grid_id"])
-            if grid not in self.grids:
+            if grid not in self.grids or not codes.get(int(row["unit_id"])):     # a unit without a code cannot report
                 continue
             lon, lat = row["lon"], row["lat"]
             if pd.isna(lon) or not self._inside[grid].contains(Point(lon, lat)):
                 lon, lat = self._random_point(grid)
-            self.units[int(row["unit_id"])] = UnitSim(int(row["unit_id"]), grid, row["vehicle_kind"], lon, lat)
+            unit_id = int(row["unit_id"])
+            self.units[unit_id] = UnitSim(unit_id, grid, row["vehicle_kind"], lon, lat, codes[unit_id])
+        self.cases: dict[str, dict] = {}             # the contract row of every case not paid yet, by external id
+        self.links: dict[str, dict] = {}             # ... and its grid and unit, which the contract does not carry
+        self.amounts: dict[str, float] = {}          # ... and the amount its payout will be
         self.pending: list[PendingStage] = []
         self.dispatches: list[Dispatch] = []
+        # what the next store sends: positions, the cases opened or advanced, the dispatches waiting for a case id
+        self._positions: list[dict] = []
+        self._touched: dict[str, None] = {}
+        self._unresolved: list[tuple[Dispatch, str]] = []
+        self._stored_at = self.now
         self.sequence = 0
         self._since_report = report_every_s          # report every unit on the first step
         self._thinned_to: dt.datetime | None = None  # positions before this are thinned already
@@ -162,12 +191,16 @@ class Simulator:
         return (unit.unit_id + local_day(at).toordinal()) % 10 != 0
 
     # ------------------------------------------------------------------------------------------ one step
-    def step(self, seconds: float) -> None:
-        """Advance `seconds` of simulated time and write what happened."""
+    def step(self, seconds: float, batch: bool = False) -> None:
+        """Advance `seconds` of simulated time (fewer when that would pass the clock) and store what happened; with
+        `batch`, history further than HISTORY_BATCH_S from the clock is stored once per HISTORY_BATCH_S."""
+        seconds = min(seconds, math.floor((utcnow() - self.now).total_seconds()))
+        if seconds <= 0:
+            return
         self.now += dt.timedelta(seconds=seconds)
         now = self.now
         positions: list[dict] = []
-        stage_updates: list[tuple[int, dict]] = []
+        stage_updates: list[tuple[str, dict]] = []
         self._since_report += seconds
         report_all = self._since_report >= self.report_every_s
         if report_all:
@@ -182,15 +215,19 @@ class Simulator:
         due = [p for p in self.pending if p.at <= now]
         self.pending = [p for p in self.pending if p.at > now]
         stage_updates += [(p.case_id, {p.column: p.at}) for p in due]
-        self._write(positions, new_cases, stage_updates)
+        self._record(positions, new_cases, stage_updates)
+        near_clock = utcnow() - now <= dt.timedelta(seconds=self.history_batch_s)
+        if not batch or near_clock or (now - self._stored_at).total_seconds() >= self.history_batch_s:
+            self.flush()
         if self._thinned_to is None or now - self._thinned_to >= THIN_EVERY + dt.timedelta(hours=FULL_RATE_HOURS):
             cutoff = now - dt.timedelta(hours=FULL_RATE_HOURS)
             thin_positions(self.db, cutoff, since=self._thinned_to, units=tuple(self.units))
             self._thinned_to = cutoff
 
     def _position(self, unit: UnitSim, at: dt.datetime) -> dict:
-        return dict(unit_id=unit.unit_id, at=at, lon=round(unit.lon, 6), lat=round(unit.lat, 6),
-                    status=UnitStatus(unit.status), case_id=unit.case_id)
+        """A row of the positions contract."""
+        return {"unit_id": unit.code, "at": at.replace(tzinfo=dt.UTC), "lon": round(unit.lon, 6),
+                "lat": round(unit.lat, 6), "status": unit.status, "case_id": unit.case_id}
 
     def _advance_unit(self, unit: UnitSim, seconds: float, now: dt.datetime, updates: list) -> None:
         if unit.status == UnitStatus.OFF_DUTY.value:
@@ -230,7 +267,8 @@ class Simulator:
             # a point just inside the boundary, on the way to the centre
             unit.legs = [(nearest.x + (inner.x - nearest.x) * 0.05, nearest.y + (inner.y - nearest.y) * 0.05)]
 
-    def _open_incidents(self, seconds: float, now: dt.datetime, positions: list[dict]) -> list[dict]:
+    def _open_incidents(self, seconds: float, now: dt.datetime, positions: list[dict]) -> list[str]:
+        """Open the incidents of this step and dispatch a unit to each; returns their external ids."""
         if not self.rate_scale:
             return []
         count = int(self.rng.poisson(self.incident_rate_per_s(now) * seconds))
@@ -248,54 +286,99 @@ class Simulator:
                 best = int(np.argmin(distances))
                 unit, distance = free[best], float(distances[best])
             found = distance is not None and distance <= PATROL_FOUND_KM
-            case = dict(source=SOURCE, external_id=f"SIM-{self.city}-{now:%Y%m%d%H%M%S}-{self.sequence}",
-                        city_adcode=self.city, district_adcode=self.grid_district[grid],
-                        channel=Channel.PATROL if found else Channel.POLICE_CALL, severity=Severity.MINOR,
-                        handled_by=HandledBy.RIDER_TEAM if unit else None, lon=round(lon, 6), lat=round(lat, 6),
-                        reported_at=now, local_day=local_day(now), local_hour=local_hour(now),
-                        found_by_patrol=found, quick_handled=False, liability_mode=StageMode.REMOTE,
-                        assessment_mode=StageMode.ONLINE, handled_online=True,
-                        insurer_id=self.insurers[int(self.rng.integers(len(self.insurers)))] if self.insurers else None,
-                        paid_amount_yuan=round(float(self.rng.lognormal(7.3, 0.6)), 2), grid_id=grid,
-                        unit_id=unit.unit_id if unit else None)
-            cases.append((case, unit, distance, (lon, lat)))
+            external_id = f"SIM-{self.city}-{now:%Y%m%d%H%M%S}-{self.sequence}"
+            insurer = self.insurers[int(self.rng.integers(len(self.insurers)))] if self.insurers else None
+            self.cases[external_id] = {
+                "case_id": external_id, "city": self.city, "district": self.grid_district[grid],
+                "reported_at": now.replace(tzinfo=dt.UTC), "found_by_patrol": found,
+                "channel": (Channel.PATROL if found else Channel.POLICE_CALL).value, "severity": Severity.MINOR.value,
+                "handled_by": HandledBy.RIDER_TEAM.value if unit else None, "lon": round(lon, 6), "lat": round(lat, 6),
+                "quick_handled": False, "handled_online": True, "insurer": None if insurer is None else str(insurer)}
+            self.links[external_id] = {"grid_id": grid, "unit_id": unit.unit_id if unit else None}
+            self.amounts[external_id] = round(float(self.rng.lognormal(7.3, 0.6)), 2)
+            self.dispatches.append(Dispatch(0, unit.unit_id if unit else None, now, distance))
+            self._unresolved.append((self.dispatches[-1], external_id))
+            cases.append(external_id)
             if unit:
-                unit.status = UnitStatus.EN_ROUTE.value
-                unit.legs = [(lon, unit.lat), (lon, lat)]
-                unit.case_id = -self.sequence          # the case id is known once written
+                unit.case_id = external_id
+                if found:
+                    # the patrol is already there: report, dispatch and arrival are one moment
+                    self.cases[external_id]["on_scene_at"] = now.replace(tzinfo=dt.UTC)
+                    unit.status, unit.legs = UnitStatus.ON_SCENE.value, []
+                    unit.until = now + dt.timedelta(seconds=int(self.rng.integers(*ON_SCENE_S)))
+                else:
+                    unit.status = UnitStatus.EN_ROUTE.value
+                    unit.legs = [(lon, unit.lat), (lon, lat)]
+                positions.append(self._position(unit, now))
         return cases
 
-    def _write(self, positions: list[dict], new_cases: list, stage_updates: list[tuple[int, dict]]) -> None:
-        # Positions alone are read uncached (live), so they do not bump the data version that keys every cache.
-        cases_change = bool(new_cases) or any(case_id and case_id > 0 for case_id, _ in stage_updates)
-        with (self.db.transaction() if cases_change else self.db.sessions.begin()) as session:
-            for case, unit, distance, _ in new_cases:
-                case_id = session.execute(insert(AccidentCase).values(**case).returning(AccidentCase.id)).scalar_one()
-                self.dispatches.append(Dispatch(case_id, unit.unit_id if unit else None, self.now, distance))
-                if unit:
-                    unit.case_id = case_id
-                    positions.append(self._position(unit, self.now))
-                    if case["found_by_patrol"]:
-                        # the patrol is already there: report, dispatch and arrival are one moment
-                        session.execute(update(AccidentCase).where(AccidentCase.id == case_id)
-                                        .values(on_scene_at=self.now))
-                        unit.legs = []
-                        unit.status = UnitStatus.ON_SCENE.value
-                        unit.until = self.now + dt.timedelta(seconds=int(self.rng.integers(*ON_SCENE_S)))
-                        positions.append(self._position(unit, self.now))
-            for case_id, values in stage_updates:
-                if case_id is not None and case_id > 0:
-                    session.execute(update(AccidentCase).where(AccidentCase.id == case_id).values(**values))
-            rows = _last_per_unit(positions)
-            if rows:
-                session.execute(insert(UnitPosition), rows)
+    def _record(self, positions: list[dict], new_cases: list[str], stage_updates: list[tuple[str, dict]]) -> None:
+        """Apply the step's stages to the cases' rows and queue them with the positions for the next store."""
+        self._touched.update(dict.fromkeys(new_cases))
+        for case_id, values in stage_updates:
+            if case_id is None or case_id not in self.cases:
+                continue
+            row = self.cases[case_id]
+            for column, at in values.items():
+                row[column] = at.replace(tzinfo=dt.UTC) if isinstance(at, dt.datetime) else at
+                if column in STAGE_MODES:
+                    mode, value = STAGE_MODES[column]
+                    row[mode] = value
+                if column == "paid_at":
+                    row["paid_amount_yuan"] = self.amounts[case_id]
+            self._touched[case_id] = None
+        self._positions += positions
 
-    def run(self, seconds: float, step_s: float = 15, realtime: bool = False, stop=None) -> None:
-        """Run for `seconds` of simulated time in steps of `step_s`; with `realtime`, at the clock's pace."""
+    def flush(self) -> None:
+        """Store what the steps since the last store did, through the ingest contract: the new and advanced cases
+        (the rollups of their days are refreshed and the data version moves), then the units' positions."""
+        touched, self._touched = list(self._touched), {}
+        positions, self._positions = _last_per_unit(self._positions), []
+        self._stored_at = self.now
+        if touched:
+            self._store("cases", [self.cases[c] for c in touched], links={c: self.links[c] for c in touched})
+            if self._unresolved:
+                wanted = [case_id for _, case_id in self._unresolved]
+                with self.db.session() as session:
+                    ids = dict(session.execute(select(AccidentCase.external_id, AccidentCase.id).where(
+                        AccidentCase.source == SOURCE, AccidentCase.external_id.in_(wanted))).all())
+                for dispatch, case_id in self._unresolved:
+                    dispatch.case_id = ids[case_id]
+                self._unresolved = []
+            for case_id in touched:
+                if self.cases[case_id].get("paid_at") is not None:     # the last stage: nothing more to send
+                    del self.cases[case_id], self.links[case_id], self.amounts[case_id]
+        if positions:
+            self._store("positions", positions)
+
+    def _store(self, kind: str, rows: list[dict], links: dict | None = None) -> None:
+        result = ingest.store(self.db, kind, SOURCE, rows, places=self.places, links=links)
+        if result.problems:
+            raise SimulatorError(f"the store refused {result.rejected_rows} {kind} rows of the simulator: "
+                                 f"{result.problems[0].as_dict()}")
+
+    def run(self, seconds: float, step_s: float = 15, realtime: bool = False, stop=None, flush: bool = True) -> None:
+        """Run for `seconds` of simulated time in steps of `step_s`; with `realtime`, at the clock's pace. Without it
+        as fast as it can, until it catches up with the clock: from there on a step waits for the clock. With
+        `flush` what is still queued is stored at the end."""
+        try:
+            self._run(seconds, step_s, realtime, stop)
+        finally:
+            if flush:
+                self.flush()
+
+    def _run(self, seconds: float, step_s: float, realtime: bool, stop) -> None:
         steps = max(1, math.ceil(seconds / step_s))
         for _ in range(steps):
+            ahead = (self.now + dt.timedelta(seconds=step_s) - utcnow()).total_seconds()
+            if not realtime and ahead > 0:
+                if stop is not None:
+                    if stop.wait(ahead):
+                        return
+                else:
+                    time.sleep(ahead)
             started = time.monotonic()
-            self.step(step_s)
+            self.step(step_s, batch=True)
             if stop is not None and stop.is_set():
                 return
             if realtime:
@@ -341,7 +424,7 @@ def thin_positions(db: Database, before: dt.datetime, since: dt.datetime | None 
 
 def _last_per_unit(positions: list[dict]) -> list[dict]:
     """One row per unit and time: the last state wins (a unit dispatched and arriving in the same step)."""
-    rows: dict[tuple[int, dt.datetime], dict] = {}
+    rows: dict[tuple[str, dt.datetime], dict] = {}
     for row in positions:
         rows[(row["unit_id"], row["at"])] = row
     return list(rows.values())

@@ -1,10 +1,13 @@
 """Figures of the stations page (劝导站与车驾管): rural persuasion stations and what they stopped or found, the
-vehicle-administration service stations' work by quarter, and e-bike registrations."""
+vehicle-administration service stations' work by quarter, and e-bike registrations. A station counts as there on
+the days before its `closed_on`; what it did before closing stays in every figure of those days."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Table, func, or_, select
 
 from data_access import metrics
 from data_access.cache import cached_query
@@ -28,20 +31,45 @@ def _value(kind) -> str:
     return str(getattr(kind, "value", kind))
 
 
+def open_on(stations: Table, day: dt.date) -> ColumnElement[bool]:
+    """The condition of a station still open on `day`: not closed (closed_on empty) or closed only after it."""
+    return or_(stations.c.closed_on.is_(None), stations.c.closed_on > day)
+
+
+@cached_query
+def closed_stations(db: Database, city: str, day: dt.date) -> frozenset[int]:
+    """Ids of the city's stations closed on or before `day` (what a map of that day leaves out)."""
+    s = Station.__table__
+    with db.session() as session:
+        return frozenset(session.execute(select(s.c.id).where(s.c.city_adcode == city, s.c.closed_on <= day))
+                         .scalars())
+
+
+@cached_query
+def open_station_kinds(db: Database, city: str, day: dt.date) -> frozenset[str]:
+    """The kinds of station the city has open on `day` (a chart of a kind it has none of says so instead)."""
+    s = Station.__table__
+    with db.session() as session:
+        return frozenset(_value(kind) for kind in session.execute(
+            select(s.c.kind).where(s.c.city_adcode == city, open_on(s, day)).distinct()).scalars())
+
+
 @cached_query
 def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
-    """Per district of the whole city: persuasion stations, their staff, violations stopped (all kinds but hazards),
-    drunk driving among them, and hazards found in the window; and the district's vehicle-administration stations."""
+    """Per district of the whole city: persuasion stations open at the window's end and their staff, violations
+    stopped (all kinds but hazards, closed stations' included), drunk driving among them, and hazards found in the
+    window; and the district's vehicle-administration stations open at the window's end."""
     whole_city = filters.whole_city()
     s, p = Station.__table__, PersuasionRecord.__table__
     with db.session() as session:
         stations = session.execute(
             select(s.c.district_adcode, func.count(), func.coalesce(func.sum(s.c.staff), 0))
-            .where(s.c.city_adcode == filters.city, s.c.kind == StationKind.PERSUASION.value)
+            .where(s.c.city_adcode == filters.city, s.c.kind == StationKind.PERSUASION.value, open_on(s, filters.end))
             .group_by(s.c.district_adcode)).all()
         vehicle_admin = session.execute(
             select(s.c.district_adcode, func.count())
-            .where(s.c.city_adcode == filters.city, s.c.kind == StationKind.VEHICLE_ADMIN.value)
+            .where(s.c.city_adcode == filters.city, s.c.kind == StationKind.VEHICLE_ADMIN.value,
+                   open_on(s, filters.end))
             .group_by(s.c.district_adcode)).all()
         records = session.execute(
             select(p.c.district_adcode, p.c.kind, func.sum(p.c["count"])).where(*metrics.place_and_days(p, whole_city))
@@ -129,11 +157,12 @@ def vehicle_admin_stations(db: Database, filters: Filters) -> int:
 
 @cached_query
 def claim_points(db: Database, filters: Filters) -> int:
-    """Quick-payout claim points of the city (and districts) now."""
+    """Quick-payout claim points of the city (and districts) open at the window's end."""
     s = Station.__table__
     with db.session() as session:
         return int(session.execute(select(func.count()).where(
-            *metrics.place_and_days(s, filters, day_column=None), s.c.kind == StationKind.CLAIM_POINT.value)
+            *metrics.place_and_days(s, filters, day_column=None), s.c.kind == StationKind.CLAIM_POINT.value,
+            open_on(s, filters.end))
         ).scalar() or 0)
 
 

@@ -31,32 +31,38 @@ class TokenInfo:
     source: str
     revoked: bool
     insurer_code: str = ""
+    admin: bool = False
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who an ingest request comes from: its source, and the one insurer whose rows it may write ("" for any)."""
+    """Who an ingest request comes from: its source, the one insurer whose rows it may write ("" for any), and
+    whether it may write reference data (insurers, stations, grids, units, duty periods)."""
 
     source: str
     insurer_code: str = ""
+    admin: bool = False
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(db: Database, source: str, insurer: str = "") -> str:
-    """A new token for `source`; the only time the token itself is seen. With `insurer` (a registered insurer's
-    code) the token writes only that insurer's rows."""
+def create_token(db: Database, source: str, insurer: str = "", admin: bool = False) -> str:
+    """A new token for `source`; the only time the token itself is seen. With `insurer` (an active registered
+    insurer's code) the token writes only that insurer's rows; an `admin` token also writes reference data."""
     source = source.strip()
     insurer = insurer.strip()
     if not source or len(source) > 40:
         raise ValueError("a source name of 1 to 40 characters is needed")
+    if admin and insurer:
+        raise ValueError("an admin token writes every insurer's rows: give --admin or --insurer, not both")
     token = PREFIX + secrets.token_urlsafe(32)
     with db.transaction() as session:
-        if insurer and not session.execute(select(Insurer.id).where(Insurer.code == insurer)).first():
-            raise ValueError(f"no insurer {insurer[:24]} is registered")
-        session.add(ApiToken(source=source, token_sha256=_digest(token), created_at=utcnow(), insurer_code=insurer))
+        if insurer and not session.execute(select(Insurer.id).where(Insurer.code == insurer, Insurer.active)).first():
+            raise ValueError(f"no active insurer {insurer[:24]} is registered")
+        session.add(ApiToken(source=source, token_sha256=_digest(token), created_at=utcnow(), insurer_code=insurer,
+                             admin=admin))
     return token
 
 
@@ -71,7 +77,7 @@ def revoke_tokens(db: Database, source: str) -> int:
 def list_tokens(db: Database) -> list[TokenInfo]:
     with db.session() as session:
         rows = session.execute(select(ApiToken).order_by(ApiToken.source, ApiToken.id)).scalars().all()
-    return [TokenInfo(t.id, t.source, t.revoked_at is not None, t.insurer_code or "") for t in rows]
+    return [TokenInfo(t.id, t.source, t.revoked_at is not None, t.insurer_code or "", bool(t.admin)) for t in rows]
 
 
 def authenticate(db: Database, authorization: str | None) -> Caller:
@@ -88,4 +94,4 @@ def authenticate(db: Database, authorization: str | None) -> Caller:
         raise TokenRejected(401, "unknown token")
     if found.revoked_at is not None:
         raise TokenRejected(403, f"this token of {found.source} was revoked")
-    return Caller(found.source, found.insurer_code or "")
+    return Caller(found.source, found.insurer_code or "", bool(found.admin))

@@ -23,18 +23,19 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from base.i18n import normalize_language, t
 from components import ids, theme
 from components.charts import Context
+from components.empty_state import empty_figure_text, empty_state
 from components.kpi import kpi_grid, kpi_placeholders
 from components.messages import database_unavailable_message, empty_message, problems_alert
 from components.theme import GRAPH_CONFIG, message_figure
 from components.urlstate import parse_search, with_params
-from data_access import metrics, registry
+from data_access import cities, metrics, registry, stations
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters
 from data_access.registry import KpiSet
 from services.identity import record_export
 from services.runtime import get_settings
-from services.view import open_view
+from services.view import View, open_view
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Chart:
     drill: bool = False           # a click on a point drills into the district in customdata[0]
     wide: bool = False            # spans the whole row
     hint_key: str | None = None
+    station_kinds: tuple[str, ...] = ()   # drawn from these stations' work: a city with none open says so
 
     @property
     def is_table(self) -> bool:
@@ -76,6 +78,7 @@ class AnalyticsPage:
     intro_key: str | None = None
     needs_boundaries: bool = False
     has_data: Callable[[KpiSet], bool] = field(default=lambda kpis: any(k.value for k in kpis.kpis))
+    needs: tuple[str, ...] = ("cases",)        # the kinds of data (data_access.cities.KINDS) its figures draw from
 
     def id(self, part: str) -> str:
         return f"{self.name}-{part}"
@@ -120,12 +123,23 @@ def page_figures(db: Database, page_name: str, filters: Filters, lang: str, subt
                       metrics.district_geojson(db, filters.city) if page.needs_boundaries else None)
     out = []
     for chart in page.charts:
+        if chart.station_kinds and not chart.is_table and not (
+                stations.open_station_kinds(db, filters.city, filters.end) & set(chart.station_kinds)):
+            out.append(no_station_figure(chart, lang, subtitle).to_dict())
+            continue
         frame = chart_data(page, db, filters, chart, params)
         if chart.is_table:
             out.append(chart.rows(frame, context) if chart.rows else grid_rows(frame))
         else:
             out.append(chart.figure(frame, context).to_dict())
     return tuple(out)
+
+
+def no_station_figure(chart: Chart, lang: str, subtitle: str) -> go.Figure:
+    """In place of a chart drawn from stations the city has none of: which kind, and how to register them."""
+    kinds = "、".join(t(f"coverage.kind.{kind}", lang) for kind in chart.station_kinds) if lang == "zh" else \
+        ", ".join(t(f"coverage.kind.{kind}", lang) for kind in chart.station_kinds)
+    return message_figure(t(chart.title_key, lang), subtitle, t("empty.no_station", lang, kinds=kinds), chart.height)
 
 
 def grid_rows(frame: pd.DataFrame) -> list[dict]:
@@ -252,13 +266,26 @@ def chart_outputs(page: AnalyticsPage) -> list[Output]:
     return outputs
 
 
-def _empty_charts(page: AnalyticsPage, lang: str) -> list:
+def empty_state_of(view: View, needs: tuple[str, ...] = ("cases",)) -> html.Div | None:
+    """The empty state of a view, or None when there is something to draw: the database holds no city yet, or the
+    view's city holds no row of any kind in `needs`. Every page asks this in its no-data branch."""
+    if view.filters is None:
+        return None if view.blocked or metrics.catalogue(view.db).cities else empty_state(view.lang)
+    held = cities.city_holdings(view.db, view.filters.city)
+    if held is None or any(held.count(kind) for kind in needs):
+        return None
+    state = empty_state(view.lang, view.city_name, needs, held.missing)
+    return html.Div([view.problems_alert(), state]) if view.problems else state   # bad query values still said
+
+
+def _empty_charts(page: AnalyticsPage, lang: str, message: str | None = None) -> list:
     out = []
     for chart in page.charts:
         if chart.is_table:
             out += [[], chart.columns(lang), ""]
         else:
-            out.append(message_figure(t(chart.title_key, lang), "", t("message.empty", lang), chart.height))
+            out.append(message_figure(t(chart.title_key, lang), "", message or t("message.empty", lang),
+                                      chart.height))
     return out
 
 
@@ -279,9 +306,11 @@ def _register_main(page: AnalyticsPage) -> None:
         try:
             view = open_view(search, page.path)
             lang = view.lang
-            if view.filters is None:
-                return (view.unavailable_message(), t(page.title_key, lang), "", None, kpi_skeleton(page, lang),
-                        *choice_out, *_empty_charts(page, lang))
+            empty = empty_state_of(view, page.needs)
+            if view.filters is None or empty is not None:
+                heading = t(page.title_key, lang) + (f" · {view.place}" if view.filters else "")
+                return (empty or view.unavailable_message(), heading, "", None, kpi_skeleton(page, lang),
+                        *choice_out, *_empty_charts(page, lang, empty_figure_text(lang) if empty else None))
             db, filters = view.db, view.filters
             kpis = registry.kpis(db, filters, page.kpis)
             subtitle = f"{view.place} · {view.window}"

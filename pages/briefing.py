@@ -24,6 +24,7 @@ from data_access.db import DatabaseUnavailable
 from data_access.registry import TOO_SMALL_TO_COMPARE
 from data_access.scope import OutOfScope
 from data_access.timeutil import local_now, local_today
+from pages._kit import empty_state_of
 from services.briefing_render import RenderError, render
 from services.identity import record_export
 from services.runtime import get_settings
@@ -47,6 +48,7 @@ STATUS = "briefing-status"
 PRINT = "briefing-print"
 DOWNLOAD = "briefing-download"
 DOWNLOAD_BUTTON = "briefing-download-{fmt}"
+HEAVY_OUTPUTS = (f"{DOWNLOAD}.data",)          # the PDF/PNG renders: limited per account (dashboard/signin.py)
 PRINT_SINK = "briefing-print-sink"
 
 FILE_FORMATS = ("pdf", "png")
@@ -137,8 +139,9 @@ def show_briefing(search, _tick):
     try:
         view = open_view(search, PATH)
         lang = view.lang
-        if view.filters is None:
-            return (view.unavailable_message(), *[no_update] * (len(OUTPUTS) - 2), day.isoformat())
+        empty = empty_state_of(view)
+        if view.filters is None or empty is not None:
+            return (empty or view.unavailable_message(), *[no_update] * (len(OUTPUTS) - 2), day.isoformat())
         briefing = daily_briefing(view.db, view.filters.city, day, view.filters.districts, view.filters.scope)
         figures = sheet.figures(briefing, lang)
     except DatabaseUnavailable:

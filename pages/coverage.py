@@ -22,10 +22,11 @@ from components import ids
 from components.messages import database_unavailable_message
 from components.urlstate import parse_search, with_params
 from data_access import coverage as cv
-from data_access import metrics
+from data_access import metrics, offload
 from data_access.db import DatabaseUnavailable
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today
+from pages._kit import empty_state_of
 from services.identity import record_export
 from services.runtime import get_db, get_settings
 from services.view import open_view
@@ -306,6 +307,7 @@ def layout(**query) -> html.Div:
 
 
 # ------------------------------------------------------------------------------------------------ the callbacks
+HEAVY_OUTPUTS = (f"{PROBLEMS}.children",)      # the plan's callback: limited per account (dashboard/signin.py)
 OUTPUTS = [Output(PROBLEMS, "children"), Output(HEADING, "children"), Output(WINDOW, "children"),
            Output(KPIS, "children"), Output(ROUTING, "children"), Output(MAP_IDS["hexes"], "data"),
            Output(MAP_IDS["rings"], "children"), Output(MAP_IDS["stations"], "data"),
@@ -320,16 +322,28 @@ def show_coverage(search, _tick):
     routing = t(status.key, lang, url=status.url or "")
     try:
         view, scenario, problems, plan = plan_for(search)
+        empty_state = empty_state_of(view)
     except DatabaseUnavailable:
         return (database_unavailable_message(lang), *[no_update] * (len(OUTPUTS) - 1))
-    messages = [view.problems_alert()]
+    except offload.WorkRefused as refused:
+        key = "coverage.too_long" if refused.timed_out else "coverage.too_big"
+        return (html.Div(t(key, lang), className="alert alert-warning page-message", role="alert"),
+                *[no_update] * (len(OUTPUTS) - 1))
+    messages = [view.problems_alert(), empty_state]
     if problems:
         messages.append(html.Div(t("coverage.problems", lang, keys=", ".join(problems)),
                                  className="alert alert-warning page-message coverage-problems", role="alert"))
     empty = cmap.site_layer(pd.DataFrame(columns=["lon", "lat"]), "added", lang)
-    if plan is None or plan.demand_points == 0:
+    if empty_state is None and (plan is None or plan.demand_points == 0):
         messages.append(html.Div(t("coverage.no_demand", lang), className="alert alert-info page-message",
                                  role="status"))
+    if empty_state is None and plan is not None:
+        missing = [kind for kind in scenario.kinds if kind not in set(plan.stations["kind"])]
+        if missing:      # a chosen kind the city has none of: say so, not just a lower coverage
+            separator = "、" if lang == "zh" else ", "
+            kinds = separator.join(t(f"coverage.kind.{kind}", lang) for kind in missing)
+            messages.append(html.Div(t("empty.no_station", lang, kinds=kinds), className="alert alert-info "
+                                     "page-message coverage-no-station", role="status"))
     if plan is None:
         return ([m for m in messages if m is not None], t("nav.coverage", lang), "", kpis(None, lang), routing,
                 empty, [], empty, empty, empty, "", "", None, None)
@@ -343,7 +357,9 @@ def show_coverage(search, _tick):
         cmap.hex_layer(plan.hexes, lang), cmap.rings(plan.stations, plan.added),
         cmap.station_layer(plan.stations, lang), cmap.site_layer(plan.added, "added", lang),
         cmap.site_layer(recommended, "recommended", lang),
-        t("coverage.hex_size", lang, km=f"{plan.hex_km:g}", n=f"{plan.demand_points:,}"),
+        t("coverage.hex_size", lang, km=f"{plan.hex_km:g}", n=f"{plan.demand_points:,}") + (
+            "" if plan.merged_km is None else
+            " " + t("coverage.merged", lang, km=f"{plan.merged_km:g}", m=f"{plan.evaluated_points:,}")),
         gaps_text(plan, lang), district_table(plan, lang), recommended_block(plan, shown, lang),
     )
 

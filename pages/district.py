@@ -24,7 +24,7 @@ from data_access import district, mediation, metrics, payouts, registry, through
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters
-from pages._kit import grid_rows
+from pages._kit import empty_state_of, grid_rows
 from services.runtime import get_settings
 from services.view import open_view
 
@@ -144,7 +144,10 @@ def show_district(pathname, search, _tick):
             return _unknown(code, view, lang, out_of_scope_message(view.blocked, lang))
         if view.filters is None or code not in view.catalogue.city(view.filters.city).districts:
             outside = view.filters is not None and not view.filters.scope.allows_district(code)
-            return _unknown(code, view, lang, out_of_scope_message("district", lang) if outside else None)
+            return _unknown(code, view, lang, out_of_scope_message("district", lang) if outside
+                            else empty_state_of(view))
+        if (empty := empty_state_of(view)) is not None:
+            return _unknown(code, view, lang, empty)
         db = view.db
         filters = view.filters.with_districts((code,))
         names = metrics.district_names(db, filters.city).set_index("district_adcode")

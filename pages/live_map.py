@@ -14,6 +14,7 @@ from dataclasses import replace
 import dash
 import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from base.i18n import normalize_language, t
 from components import ids
@@ -22,9 +23,9 @@ from components.messages import database_unavailable_message
 from components.theme import BRAND
 from components.urlstate import parse_search, toggle_district
 from data_access import live_layers
-from data_access.boundaries import city_center
 from data_access.db import DatabaseUnavailable
 from data_access.timeutil import local_midnight_utc, utcnow
+from pages._kit import empty_state_of
 from services.runtime import get_db, get_settings
 from services.view import may_see_city, open_view
 
@@ -59,8 +60,11 @@ def layer_id(layer: str) -> str:
     return LAYER_ID.format(layer=layer)
 
 
-def _city(query: dict) -> str:
-    return live_layers.map_city(query.get("city"), get_settings().default_city)
+CHINA_CENTRE = (104.2, 35.9)        # where the map opens while the database holds no city yet
+
+
+def _city(query: dict) -> str | None:
+    return live_layers.map_city(get_db(), query.get("city"), get_settings().default_city)
 
 
 def _layers(lang: str) -> list[dl.Overlay]:
@@ -111,15 +115,18 @@ def playback_bar(lang: str, day: dt.date | None) -> html.Div:
 def layout(**query) -> html.Div:
     settings = get_settings()
     lang = normalize_language(query.get("lang"), settings.language)
-    city = _city(query)
+    try:
+        city = _city(query)
+        lon, lat = live_layers.city_centres(get_db()).get(city, CHINA_CENTRE)
+    except DatabaseUnavailable:
+        city, (lon, lat) = None, CHINA_CENTRE
     day = playback_day(query.get("date"))
-    lon, lat = city_center(city)
     leaflet = dl.Map(
         [*lm.base_layers(settings.tile_url, settings.tile_attribution),
          dl.LayersControl(_layers(lang), collapsed=False, id="map-layers",
                           overlays=[t(f"live_map.layer.{n}", lang) for n in lm.LAYERS if n not in OFF_BY_DEFAULT]),
          dl.ScaleControl(position="bottomleft", imperial=False)],
-        id=MAP, center=[lat, lon], zoom=live_layers.tuning(city).zoom, minZoom=6, maxZoom=18, preferCanvas=False,
+        id=MAP, center=[lat, lon], zoom=live_layers.tuning(city or "").zoom, minZoom=6, maxZoom=18, preferCanvas=False,
         attributionControl=bool(settings.tile_url), className="lm-map",
     )
     return html.Div(
@@ -164,7 +171,7 @@ def show_map(search, _refresh):
         view = open_view(search, PATH)
         lang = view.lang
         if view.filters is None:
-            head = (view.unavailable_message(), t("nav.map", lang), "", "", None)
+            head = (empty_state_of(view) or view.unavailable_message(), t("nav.map", lang), "", "", None)
             return (*head, *[no_update] * (len(MAP_OUTPUTS) - len(head)))
         db, filters = view.db, view.filters
         now = utcnow().replace(second=0, microsecond=0)
@@ -250,6 +257,8 @@ def play_pause(_clicks, paused, state):
 )
 def advance_clock(_n, minute):
     """×60: one minute of the day per second; stops at the end of the day."""
+    if minute is not None and not (isinstance(minute, int | float) and 0 <= minute < 1440):
+        raise PreventUpdate              # not a minute of the day: a forged request, not the slider
     nxt = int(minute or 0) + 1
     return (1439, True) if nxt >= 1439 else (nxt, no_update)
 
@@ -297,5 +306,9 @@ def focus_district(click, search):
     if not latlng:
         return no_update
     lat, lon = (latlng["lat"], latlng["lng"]) if isinstance(latlng, dict) else latlng
-    district = live_layers.district_at(_city(parse_search(search)), lon, lat, get_settings().tile_datum)
-    return no_update if district is None else toggle_district(search, district)
+    try:
+        city = _city(parse_search(search))
+        district = city and live_layers.district_at(get_db(), city, lon, lat, get_settings().tile_datum)
+    except DatabaseUnavailable:
+        return no_update
+    return toggle_district(search, district) if district else no_update

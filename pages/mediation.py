@@ -63,7 +63,7 @@ def outcomes_figure(frame: pd.DataFrame, ctx: Context):
 
 PAGE = AnalyticsPage(
     name="mediation", path="/mediation", title_key="nav.mediation",
-    kpis=registry.MEDIATION,
+    kpis=registry.MEDIATION, needs=("mediations",),
     charts=(
         Chart("backlog", "mediation.backlog.title", mediation.backlog, backlog_figure, height=400, wide=True),
         Chart("rates", "mediation.rates.title", mediation.outcomes_by_month, rates_figure, wide=True),

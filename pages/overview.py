@@ -12,6 +12,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from base.i18n import normalize_language, t
 from components import ids
 from components.district_map import MAP_HEIGHT, clicked_district, district_map_figure
+from components.empty_state import ONBOARDING_PATH, empty_figure_text
 from components.kpi import kpi_grid, kpi_placeholders
 from components.messages import database_unavailable_message, empty_message
 from components.theme import BRAND, GRAPH_CONFIG, map_config, message_figure
@@ -21,7 +22,9 @@ from data_access import metrics, registry
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters
-from services.runtime import get_settings
+from pages._kit import empty_state_of
+from services.identity import current_viewer
+from services.runtime import get_db, get_settings
 from services.view import open_view
 
 PATH = "/"
@@ -35,11 +38,24 @@ KPIS = "overview-kpis"
 TREND = "overview-trend"
 MAP = "overview-map"
 MAP_HINT = "overview-map-hint"
+TO_ONBOARDING = "overview-to-onboarding"
+
+
+def _no_city_yet() -> bool:
+    viewer = current_viewer()
+    try:
+        return (viewer is not None and viewer.may_open(ONBOARDING_PATH)
+                and not metrics.catalogue(get_db()).cities)
+    except DatabaseUnavailable:
+        return False
 
 
 def layout(**query) -> html.Div:
-    """A static skeleton in the link's language; `show_overview` fills it from the URL."""
+    """A static skeleton in the link's language; `show_overview` fills it from the URL. While the database holds no
+    city, the page sends whoever may open the onboarding page there."""
     lang = normalize_language(query.get("lang"), get_settings().language)
+    redirect = (dcc.Location(id=TO_ONBOARDING, href=ONBOARDING_PATH + ("?lang=en" if lang == "en" else ""),
+                             refresh=True) if _no_city_yet() else None)
     figures = html.Div(
         [
             html.Section(dcc.Graph(id=TREND, config=GRAPH_CONFIG, className="chart", responsive=True,
@@ -53,6 +69,7 @@ def layout(**query) -> html.Div:
     )
     return html.Div(
         [
+            redirect,
             html.Div(id=PROBLEMS),
             html.Div([html.H1(t("nav.overview", lang), id=HEADING, className="page-title"),
                       html.P(id=WINDOW, className="page-window"), html.Div(id=CRUMBS)], className="page-head"),
@@ -79,9 +96,11 @@ def show_overview(search, _tick):
         view = open_view(search, PATH)
         lang = view.lang
         hint = t("map.hint", lang)
-        if view.filters is None:
-            nothing = t("message.empty", lang)
-            return (view.unavailable_message(), t("nav.overview", lang), "", None,
+        empty = empty_state_of(view)
+        if view.filters is None or empty is not None:
+            nothing = empty_figure_text(lang) if empty else t("message.empty", lang)
+            return (empty or view.unavailable_message(),
+                    t("nav.overview", lang) + (f" · {view.place}" if view.filters else ""), "", None,
                     kpi_placeholders(registry.OVERVIEW, lang),
                     message_figure(t("trend.title", lang), "", nothing, TREND_HEIGHT),
                     message_figure(t("map.title", lang), "", nothing, MAP_HEIGHT), hint)

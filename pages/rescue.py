@@ -132,7 +132,7 @@ def mission_rows(frame: pd.DataFrame, ctx: Context) -> list[dict]:
 
 PAGE = AnalyticsPage(
     name="rescue", path="/rescue", title_key="nav.rescue",
-    kpis=registry.RESCUE, needs_boundaries=True,
+    kpis=registry.RESCUE, needs_boundaries=True, needs=("rescues",),
     charts=(
         Chart("timeline", "rescue.timeline.title", rescue.missions, timeline_figure, height=TIMELINE_HEIGHT,
               wide=True),

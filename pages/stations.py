@@ -69,14 +69,15 @@ def ebike_figure(frame: pd.DataFrame, ctx: Context):
 
 PAGE = AnalyticsPage(
     name="stations", path="/stations", title_key="nav.stations",
-    kpis=registry.STATIONS,
+    kpis=registry.STATIONS, needs=("stations",),
     charts=(
         Chart("districts", "stations.districts.title", stations.persuasion_by_district, districts_figure, height=400,
-              drill=True, wide=True, hint_key="drill.hint"),
-        Chart("kinds", "stations.kinds.title", stations.persuasion_by_kind, kinds_figure),
-        Chart("ebike", "stations.ebike.title", stations.ebike_by_month, ebike_figure),
+              drill=True, wide=True, hint_key="drill.hint", station_kinds=("persuasion",)),
+        Chart("kinds", "stations.kinds.title", stations.persuasion_by_kind, kinds_figure,
+              station_kinds=("persuasion",)),
+        Chart("ebike", "stations.ebike.title", stations.ebike_by_month, ebike_figure, station_kinds=("vehicle_admin",)),
         Chart("services", "stations.services.title", stations.services_by_quarter, services_figure, height=400,
-              wide=True, hint_key="stations.services.hint"),
+              wide=True, hint_key="stations.services.hint", station_kinds=("vehicle_admin",)),
     ),
 )
 

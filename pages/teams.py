@@ -54,7 +54,7 @@ def share_figure(frame: pd.DataFrame, ctx: Context):
 
 PAGE = AnalyticsPage(
     name="teams", path="/teams", title_key="nav.teams", intro_key="teams.intro",
-    kpis=registry.TEAMS,
+    kpis=registry.TEAMS, needs=("units",),
     charts=(
         Chart("patrols", "teams.patrols.title", teams.patrols_by_month, patrols_figure),
         Chart("share", "teams.share.title", teams.rider_share_by_month, share_figure),

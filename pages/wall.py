@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import threading
+import time
 from dataclasses import replace
 
 import dash
@@ -24,9 +26,11 @@ from components.payout_figures import stages_figure
 from components.trend import trend_figure
 from data_access import live, metrics, payouts, registry
 from data_access.briefing import priority_events
-from data_access.db import DatabaseUnavailable
+from data_access.cache import cached_query
+from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters
 from data_access.timeutil import local_today, utcnow
+from pages._kit import empty_state_of
 from services.runtime import get_settings
 from services.view import open_view
 
@@ -152,25 +156,53 @@ def show_views(search, _tick):
     try:
         view = open_view(search, PATH)
         if view.filters is None:
-            return (no_update,) * 6
+            no_city = empty_state_of(view) is not None
+            return (t("empty.no_city", view.lang) if no_city else no_update, *(no_update,) * 5)
         lang = view.lang
         window, today = view_filters(view.filters.city)
-        span = f"{window.start.isoformat()} – {window.end.isoformat()}"
         overview = registry.kpis(view.db, window, registry.OVERVIEW)
-        trend = trend_figure(metrics.daily_trend(view.db, window), metrics.duty_periods(view.db, window), lang,
-                             t("wall.window.30d", lang, window=span))
-        stages = stages_figure(payouts.stage_clocks(view.db, window), lang, t("wall.window.30d", lang, window=span))
-        summary = metrics.district_summary(view.db, window)
-        districts = w.districts_figure(summary, lang, t("wall.window.30d", lang, window=span))
-        incidents = district_map_figure(metrics.district_summary(view.db, today),
-                                        metrics.district_geojson(view.db, today.city), lang,
-                                        t("wall.window.today", lang, day=today.start.isoformat()))
-        incidents.update_layout(title_text=t("wall.view.map", lang))
-        incidents.add_trace(w.units_trace(live.unit_states(view.db, view.filters.city), lang))
+        trend, stages, districts, incidents = wall_figures(view.db, window, today, lang)
+        units = live_units(view.db, view.filters.city, lang)
     except DatabaseUnavailable:
         return (no_update,) * 6
-    return (view.city_name, w.kpi_tiles(overview, lang), w.darken(trend), w.darken(stages), districts,
-            w.darken(incidents))
+    incidents = {**incidents, "data": [*incidents["data"], units]}
+    return view.city_name, w.kpi_tiles(overview, lang), trend, stages, districts, incidents
+
+
+@cached_query
+def wall_figures(db: Database, window: Filters, today: Filters, lang: str) -> tuple[dict, ...]:
+    """The wall's figures as plain dicts, the map without its units: the same for every screen of a city, so 50
+    walls cost one drawing per data version instead of 50 (restyling a figure for the wall is most of its cost)."""
+    span = f"{window.start.isoformat()} – {window.end.isoformat()}"
+    trend = trend_figure(metrics.daily_trend(db, window), metrics.duty_periods(db, window), lang,
+                         t("wall.window.30d", lang, window=span))
+    stages = stages_figure(payouts.stage_clocks(db, window), lang, t("wall.window.30d", lang, window=span))
+    districts = w.districts_figure(metrics.district_summary(db, window), lang, t("wall.window.30d", lang, window=span))
+    incidents = district_map_figure(metrics.district_summary(db, today), metrics.district_geojson(db, today.city),
+                                    lang, t("wall.window.today", lang, day=today.start.isoformat()))
+    incidents.update_layout(title_text=t("wall.view.map", lang))
+    return (w.darken(trend).to_dict(), w.darken(stages).to_dict(), districts.to_dict(),
+            w.darken(incidents).to_dict())
+
+
+UNITS_FRESH_S = 2.0           # the units' positions of a city are read at most every 2 s, however many walls ask
+_units_memo: dict[tuple[str, str, str], tuple[float, dict]] = {}
+_units_lock = threading.Lock()
+
+
+def live_units(db: Database, city: str, lang: str) -> dict:
+    """The map's units trace (as `darken` styles a map's points) of the city now, shared by the walls for 2 s."""
+    key = (db.identity, city, lang)
+    with _units_lock:
+        memo = _units_memo.get(key)
+    if memo is not None and time.monotonic() - memo[0] < UNITS_FRESH_S:
+        return memo[1]
+    trace = w.units_trace(live.unit_states(db, city), lang)
+    trace.update(textfont=dict(size=20))
+    value = trace.to_plotly_json()
+    with _units_lock:
+        _units_memo[key] = (time.monotonic(), value)
+    return value
 
 
 @callback(
@@ -207,12 +239,12 @@ def move_units(search, _tick):
         view = open_view(search, PATH)
         if view.filters is None:
             return no_update
-        units = w.units_trace(live.unit_states(view.db, view.filters.city), view.lang)
+        units = live_units(view.db, view.filters.city, view.lang)
     except DatabaseUnavailable:
         return no_update
     patch = Patch()
-    patch["data"][w.UNITS_TRACE]["lon"] = units.lon
-    patch["data"][w.UNITS_TRACE]["lat"] = units.lat
-    patch["data"][w.UNITS_TRACE]["text"] = units.text
-    patch["data"][w.UNITS_TRACE]["marker"]["color"] = units.marker.color
+    patch["data"][w.UNITS_TRACE]["lon"] = units["lon"]
+    patch["data"][w.UNITS_TRACE]["lat"] = units["lat"]
+    patch["data"][w.UNITS_TRACE]["text"] = units["text"]
+    patch["data"][w.UNITS_TRACE]["marker"]["color"] = units["marker"]["color"]
     return patch

@@ -23,7 +23,7 @@ ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "insurer": ("/payouts", "/fraud", "/mediation"),
     "planner": ("/coverage", "/map"),
     "wall": ("/wall",),
-    "admin": ("/admin",),
+    "admin": ("/admin", "/onboarding"),
 }
 ADMIN_PAGES = ("/admin",)
 HOME = {"leader": "/", "district": "/", "insurer": "/payouts", "planner": "/coverage", "wall": "/wall",

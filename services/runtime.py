@@ -98,12 +98,19 @@ def demo_accounts(settings: Settings) -> tuple[tuple[str, str, str], ...]:
 
 
 def ensure_demo_data(db: Database, settings: Settings, progress: bool = True) -> str:
-    """Build the demo database when it is empty; in demo mode top up the gap since its newest event.
+    """In demo mode build the demo database when it is empty, or top up the gap since its newest event. With the demo
+    off (JINGBAO_DEMO=0, `serve --no-demo`) only bring the schema up to date: a real deployment starts empty and is
+    filled by `jingbao city add` and the imports (the /onboarding page lists what is missing).
 
     Returns what was done, for the start-up log line.
     """
     from data_access.demo.build import build_demo, is_empty, top_up_demo
 
+    if not settings.demo:
+        db.create_schema()
+        if is_empty(db):
+            return "demo off: empty database, schema ready; add a city with `jingbao city add ADCODE` (see /onboarding)"
+        return "using existing data"
     if not db.has_schema() or is_empty(db):
         from data_access.demo.positions import build_positions
         from data_access.timeutil import utcnow
@@ -114,7 +121,5 @@ def ensure_demo_data(db: Database, settings: Settings, progress: bool = True) ->
         build_positions(db, utcnow(), seed=settings.seed)
         return f"built demo data: {summary.cases:,} accident cases in {summary.seconds:.0f} s"
     db.create_schema()            # a database from an older release: apply the newer migrations first
-    if settings.demo:
-        added = top_up_demo(db)   # the seed and scale the data was built with
-        return f"demo data topped up with {added:,} accident cases"
-    return "using existing data"
+    added = top_up_demo(db)       # the seed and scale the data was built with
+    return f"demo data topped up with {added:,} accident cases"

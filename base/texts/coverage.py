@@ -96,4 +96,13 @@ TEXTS = {
                            "en": "No located accidents in the chosen window: coverage cannot be computed."},
     "coverage.hex_size": {"zh": "六边形外接半径 {km} 公里；{n} 起事故。",
                           "en": "Hexagon radius {km} km; {n} accidents."},
+    "coverage.too_long": {"zh": "该方案计算超过一分钟，已停止。请缩短时间范围、减少推荐站点数或缩短时限后重试。",
+                          "en": "This plan took over a minute and was stopped: try a shorter window, fewer sites "
+                                "or a shorter time."},
+    "coverage.too_big": {"zh": "该方案所需内存超出限制，已停止。请缩短时间范围后重试。",
+                         "en": "This plan needed more memory than allowed and was stopped: try a shorter window."},
+    "coverage.merged": {"zh": "为限制计算量，事故已按 {km} 公里网格合并为 {m} 个需求点"
+                              "（位置误差不超过最短覆盖半径的 4%）。",
+                        "en": "To bound the work, accidents were merged into {m} demand points on a {km} km grid "
+                              "(each within 4% of the shortest reach)."},
 }

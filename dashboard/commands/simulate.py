@@ -18,7 +18,8 @@ def register(commands) -> None:
     p.add_argument("--minutes", type=_minutes, default=None,
                    help="simulated minutes to run (default: until interrupted)")
     p.add_argument("--step", type=_minutes, default=15.0, help="seconds of simulated time per step (15)")
-    p.add_argument("--fast", action="store_true", help="do not wait for the clock: simulate as fast as possible")
+    p.add_argument("--fast", action="store_true",
+                   help="do not wait for the clock while behind it (with --start); never simulates past now")
     p.add_argument("--rate-scale", type=scale_arg, default=1.0, help="multiply incident rates (default 1)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--start", type=_local_time,
@@ -66,12 +67,20 @@ def run(args, settings) -> int:
         done = 0.0
         print(f"simulating {', '.join(cities)} every {args.step:g} s" + (" (fast)" if fast else ""),
               file=sys.stderr)
+        # A simulator never runs past the clock: from a past --start it runs as fast as it can, from now (or once it
+        # has caught up) each step waits for the clock, so every city keeps the clock's pace.
         while done < seconds:
             for sim in sims:
-                sim.run(args.step, step_s=args.step, realtime=not fast and sim is sims[-1])
+                sim.run(args.step, step_s=args.step, flush=False)
             done += args.step
+        for sim in sims:
+            sim.flush()
     except KeyboardInterrupt:
-        pass
+        try:
+            for sim in sims:
+                sim.flush()
+        except DatabaseUnavailable:
+            pass
     except DatabaseUnavailable as exc:
         print(f"{NAME}: error: database unavailable: {exc}", file=sys.stderr)
         return 1

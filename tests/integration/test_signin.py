@@ -316,7 +316,7 @@ def test_planner_and_admin_see_only_their_pages(dash_duo, dashboard_app, dashboa
 
     browser_sign_in(dash_duo, base, ADMIN)
     wait_for(dash_duo, lambda: path_of(dash_duo) == HOME["admin"] == "/admin", "the admin's start page")
-    assert wait_for_texts(dash_duo, NAV_LINKS, ["管理"]) == nav_titles("admin")
+    assert wait_for_texts(dash_duo, NAV_LINKS, ["接入向导", "管理"]) == nav_titles("admin")
     listed = [account.name for account in accounts.list_accounts(dashboard_db)][:20]    # the grid's first page
     assert set(made_accounts) <= set(listed)
     wait_for_value(dash_duo, lambda: texts_now(dash_duo, '#admin-accounts .ag-center-cols-container .ag-row '

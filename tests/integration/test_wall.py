@@ -325,7 +325,9 @@ def test_wall_map_moves_the_rider_units_every_few_seconds(dash_duo, dashboard_db
     from data_access import live
     from data_access.simulator import Simulator
 
-    sim = Simulator(dashboard_db, ZHANGZHOU, seed=5, start=utcnow() - dt.timedelta(minutes=2), incidents=False)
+    # started five minutes back: two minutes of patrols now, and room before the clock for the minute stepped below
+    # (the simulator never writes a time later than now)
+    sim = Simulator(dashboard_db, ZHANGZHOU, seed=5, start=utcnow() - dt.timedelta(minutes=5), incidents=False)
     sim.run(120, step_s=15)
 
     def on_map() -> list:
@@ -350,6 +352,7 @@ def test_wall_map_moves_the_rider_units_every_few_seconds(dash_duo, dashboard_db
     assert len(first) > 10
     wait_for(dash_duo, lambda: same(on_map(), first), "the rider units where the database has them")
     sim.step(60)                                              # the units patrol on
+    sim.flush()
     moved = expected()
     assert moved != first
     wait_for(dash_duo, lambda: same(on_map(), moved),        # the next live tick (10–15 s) redraws only them

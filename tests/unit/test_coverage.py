@@ -259,3 +259,50 @@ def test_cov012_map_layers_say_what_is_covered_and_what_is_switched_off():
     assert cmap.bounds_of({"features": [{"geometry": {"type": "Point", "coordinates": [117.6, 24.5]}},
                                         {"geometry": {"type": "Point", "coordinates": [117.8, 24.9]}}]}) == \
         [[24.5, 117.6], [24.9, 117.8]]
+
+
+def test_cov_bound_merged_demand_keeps_every_districts_weight_and_moves_points_less_than_a_cell():
+    rng = np.random.default_rng(11)
+    demand = random_demand(rng, n=20_000, span=40.0)
+    merged = cv.merged_demand(demand, 0.5)
+    assert len(merged) < len(demand)
+    for district in ("a", "b", "c"):
+        assert merged.weight[merged.district == district].sum() == pytest.approx(
+            demand.weight[demand.district == district].sum())
+    # each merged point is the weighted centre of its cell's points: inside that cell
+    cell_of_merged = np.floor(merged.xy / 0.5)
+    assert len(np.unique(np.column_stack([cell_of_merged, merged.district.astype("U1").view(np.uint32)]),
+                         axis=0)) == len(merged)
+
+
+def test_cov_bound_a_large_or_far_reaching_evaluation_is_merged_and_stays_close_to_exact(monkeypatch):
+    rng = np.random.default_rng(12)
+    demand = random_demand(rng, n=30_000, span=60.0)
+    sites = cv.Sites.of(rng.uniform(0, 60, (25, 2)), "car")
+    reach = float(MODEL.radius_km(10.0, "motorcycle", False))
+    kept, cell = cv.bounded_demand(demand, reach, candidates=100)
+    assert cell is None and kept is demand                      # 3 M pairs: within the budget, evaluated as it is
+    monkeypatch.setattr(cv, "MAX_DEMAND_POINTS", 5_000)
+    merged, cell = cv.bounded_demand(demand, reach, candidates=100)
+    assert len(merged) <= 5_000 and cell >= reach / cv.CELLS_PER_RADIUS
+    exact = cv.coverage(demand, sites, 10.0, MODEL)
+    approx = cv.coverage(merged, sites, 10.0, MODEL)
+    assert approx.weight == pytest.approx(exact.weight)
+    assert abs(approx.share - exact.share) < 0.03
+
+
+def test_cov_bound_the_hostile_scenario_of_the_issue_is_bounded():
+    """Three hours at 200 km/h over every accident: merged into cells of a twentieth of the shortest reach, so the
+    recommendation's reach matrix stays within the pair budget."""
+    scenario, problems = cv.parse_scenario({"kinds": "none", "t": "179.5", "k": "20", "weight": "severity",
+                                            "rec": "1", "speeds": "200,200,200,200"})
+    assert not problems
+    rng = np.random.default_rng(13)
+    demand = random_demand(rng, n=60_000, span=300.0)
+    shortest = min(float(np.min(scenario.model.radius_km(scenario.minutes, v, [False, True]))) for v in cv.VEHICLES)
+    merged, cell = cv.bounded_demand(demand, shortest, cv.MAX_HEX_CANDIDATES)
+    reach = cv.reach_matrix(merged, rng.uniform(0, 300, (cv.MAX_HEX_CANDIDATES, 2)), "car", scenario.minutes,
+                            scenario.model)
+    assert cell is not None
+    # a candidate reaches the cells within its radius (20 cells): at most π·21.5² of them, once per district (3 here)
+    assert reach.nnz <= cv.MAX_HEX_CANDIDATES * math.pi * (cv.CELLS_PER_RADIUS + 1.5) ** 2 * 3

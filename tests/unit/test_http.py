@@ -68,24 +68,26 @@ def test_callback_with_bad_values_reports_them_in_the_page(client):
     assert "999999" in text and "problems-message" in text
 
 
-def test_callback_with_a_non_string_search_still_answers(client):
+def test_callback_with_a_value_no_component_holds_gets_400(client):
     response = client.post("/_dash-update-component", json=callback_body(client.app, 12))
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert "app-url.search must be a string" in response.get_json()["error"]
 
 
-def test_a_window_without_data_says_so_in_place(client):
+def test_a_city_without_data_says_what_to_import(client):
     body = callback_body(client.app, "?start=2020-06-01&end=2020-06-07")
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200
     text = json.dumps(response.get_json(), ensure_ascii=False)
-    assert "empty-message" in text
+    assert "empty-state" in text and "jingbao import insurers" in text     # the first thing missing
 
 
 def test_pattern_matching_callback_ids_are_not_refused():
     from dashboard.app import callback_request_problem
 
     pattern = '{"index":["MATCH"],"type":"download"}'
-    callback_map = {f"{pattern}.data": {"inputs": [{"id": pattern, "property": "n_clicks"}], "state": []}}
+    callback_map = {f"{pattern}.data": {"inputs": [{"id": pattern, "property": "n_clicks"}], "state": [],
+                                        "callback": lambda n_clicks: None}}
     body = {"output": f"{pattern}.data", "outputs": {"id": {"index": 2, "type": "download"}, "property": "data"},
             "inputs": [{"id": {"index": 2, "type": "download"}, "property": "n_clicks", "value": 1}]}
     assert callback_request_problem(body, callback_map) is None

@@ -264,3 +264,89 @@ def test_cli_tokens_and_bad_import_flags(db, tmp_path, monkeypatch, capsys):
     assert exit_info.value.code == 2
     with pytest.raises(SystemExit):
         main(["import", "pizzas", str(tmp_path), "--source", "x"])
+
+
+# ------------------------------------------------------------------------------------- value bounds (issue 15)
+def _iso(moment: dt.datetime) -> str:
+    return moment.replace(microsecond=0).isoformat()
+
+
+def _in(minutes: float) -> str:
+    """A time `minutes` from now, with its UTC offset."""
+    return _iso(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes))
+
+
+@pytest.mark.parametrize("changes, field, reason", [
+    ({"reported_at": "2100-01-01T08:00:00+08:00"}, "reported_at", "in the future"),
+    ({"reported_at": "9999-12-31T20:00:00Z"}, "reported_at", "in the future"),
+    ({"reported_at": "1900-01-01T08:00:00+08:00"}, "reported_at", "before 2000-01-01"),
+    ({"reported_at": "0001-01-01T00:00:00+14:00"}, "reported_at", "before 2000-01-01"),
+    ({"reported_at": "1999-12-31T23:59:59+08:00"}, "reported_at", "before 2000-01-01"),
+    ({"paid_at": "2100-01-01T08:00:00+08:00"}, "paid_at", "in the future"),
+    ({"lon": float("nan")}, "lon", "finite"),
+    ({"lat": float("inf")}, "lat", "finite"),
+    ({"lon": "Infinity"}, "lon", "finite"),
+    ({"paid_amount_yuan": float("nan")}, "paid_amount_yuan", "finite"),
+    ({"paid_amount_yuan": "1e400"}, "paid_amount_yuan", "finite"),
+    ({"paid_amount_yuan": 10 ** 400}, "paid_amount_yuan", "finite"),
+    ({"case_id": "C\ud800"}, "case_id", "Unicode"),
+    ({"insurer": "\udfff"}, "insurer", "Unicode"),
+    ({"case_id": "C\x00D"}, "case_id", "control character"),
+    ({"case_id": "C\nD"}, "case_id", "control character"),
+    ({"case_id": "C\x1b[31mD"}, "case_id", "control character"),
+    ({"district": {"adcode": D1}}, "district", "single value"),
+    ({"handled_by": ["rider_team"]}, "handled_by", "single value"),
+    ({"quick_handled": float("nan")}, "quick_handled", "finite"),
+])
+def test_iss15_out_of_bound_values_are_row_problems_never_errors_or_nulls(db, changes, field, reason):
+    bad = good_case("BAD")
+    bad.update(changes)
+    result = store(db, [good_case("OK"), bad])
+    assert result.inserted == 1
+    assert [(p.index, p.field) for p in result.problems] == [(1, field)]
+    assert reason in result.problems[0].reason
+
+
+def test_iss15_times_from_2000_to_ten_minutes_ahead_are_taken(db):
+    rows = [good_case("Y2K", reported_at="2000-01-01T00:00:00+08:00", on_scene_at="", cleared_at="",
+                      liability_at="", liability_mode="", assessed_at="", assessment_mode="", paid_at="",
+                      paid_amount_yuan=""),
+            good_case("SOON", reported_at=_in(5), on_scene_at="", cleared_at="", liability_at="", liability_mode="",
+                      assessed_at="", assessment_mode="", paid_at="", paid_amount_yuan=""),
+            good_case("LATE", reported_at=_in(11), on_scene_at="", cleared_at="", liability_at="",
+                      liability_mode="", assessed_at="", assessment_mode="", paid_at="", paid_amount_yuan="")]
+    result = store(db, rows)
+    assert result.inserted == 2
+    assert [(p.index, p.field) for p in result.problems] == [(2, "reported_at")]
+
+
+def test_iss15_nan_unicode_and_far_dates_over_rest_answer_422_not_500(client, db):
+    body = ('[{"case_id": "N1", "city": "%s", "district": "%s", "reported_at": "2020-06-01T08:00:00+08:00", '
+            '"lon": NaN, "lat": 24.52}, '
+            '{"case_id": "N2\\ud800", "city": "%s", "district": "%s", "reported_at": "2020-06-01T08:00:00+08:00"}, '
+            '{"case_id": "N3", "city": "%s", "district": "%s", "reported_at": "9999-12-31T20:00:00Z"}, '
+            '{"case_id": "N4", "city": "%s", "district": "%s", "reported_at": "0001-01-01T00:00:00+14:00"}]'
+            ) % ((CITY, D1) * 4)
+    response = client.post("/api/v1/cases", data=body, content_type="application/json",
+                           headers=bearer(client.token))
+    assert response.status_code == 422
+    assert [(p["index"], p["field"]) for p in response.get_json()["problems"]] == [
+        (0, "lon"), (1, "case_id"), (2, "reported_at"), (3, "reported_at")]
+
+
+def test_iss15_as_of_never_reports_a_negative_age(client, db):
+    from data_access.models import AccidentCase
+    from data_access.timeutil import local_day, local_hour, utcnow
+
+    def case(external_id: str, at: dt.datetime) -> AccidentCase:
+        return AccidentCase(source="legacy", external_id=external_id, city_adcode=CITY, district_adcode=D1,
+                            channel="police_call", reported_at=at, local_day=local_day(at),
+                            local_hour=local_hour(at))
+
+    recent = utcnow().replace(microsecond=0) - dt.timedelta(minutes=3)
+    with db.transaction() as session:     # stored before ingest refused such rows
+        session.add_all([case("FUTURE", dt.datetime(2100, 1, 1)), case("RECENT", recent)])
+    assert metrics.data_as_of(db, CITY) == recent
+    answer = client.get(f"/api/v1/as-of?city={CITY}").get_json()
+    assert answer["as_of_utc"] == recent.isoformat()
+    assert 2.9 <= answer["age_minutes"] < 10 and answer["stale"] is False

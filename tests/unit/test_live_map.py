@@ -165,25 +165,26 @@ def test_live007_a_click_on_a_district_focuses_it_keeping_the_other_filters(db):
     assert outside.status_code in (200, 204) and not (outside.get_json() or {}).get("response")
 
 
-def test_live008_the_district_under_a_point_on_either_datum_and_the_city_drawn():
+def test_live008_the_district_under_a_point_on_either_datum_and_the_city_drawn(db):
     from data_access.boundaries import load_city_boundaries
 
     centre = next(f["properties"] for f in load_city_boundaries(CHONGQING)["features"]
                   if f["properties"]["adcode"] == "500103")
     lon, lat = centre["center_lon"], centre["center_lat"]
-    assert live_layers.district_at(CHONGQING, lon, lat, "wgs84") == "500103"
-    assert live_layers.district_at(CHONGQING, 10.0, 10.0, "wgs84") is None
+    assert live_layers.district_at(db, CHONGQING, lon, lat, "wgs84") == "500103"
+    assert live_layers.district_at(db, CHONGQING, 10.0, 10.0, "wgs84") is None
     # walk towards the border along the GCJ-02 shift until the shifted point, read as WGS-84, falls outside: only
     # shifting the click back finds the district there
     shifted_lon, shifted_lat = wgs84_to_gcj02_array(np.array([lon]), np.array([lat]))
     step = np.array([shifted_lon[0] - lon, shifted_lat[0] - lat])          # the GCJ-02 offset: a few hundred metres
     point = np.array([lon, lat])
-    while live_layers.district_at(CHONGQING, *(point + step), "wgs84") == "500103":
+    while live_layers.district_at(db, CHONGQING, *(point + step), "wgs84") == "500103":
         point = point + step / 4
     on_amap = wgs84_to_gcj02_array(point[:1], point[1:])
-    assert live_layers.district_at(CHONGQING, *point, "wgs84") == "500103"
-    assert live_layers.district_at(CHONGQING, float(on_amap[0][0]), float(on_amap[1][0]), "wgs84") != "500103"
-    assert live_layers.district_at(CHONGQING, float(on_amap[0][0]), float(on_amap[1][0]), "gcj02") == "500103"
-    assert live_layers.map_city(CHONGQING, "350600") == CHONGQING
-    assert live_layers.map_city("110000", "350600") == "350600"              # no boundaries shipped: the default
-    assert live_layers.map_city(None, "350600") == "350600"
+    assert live_layers.district_at(db, CHONGQING, *point, "wgs84") == "500103"
+    assert live_layers.district_at(db, CHONGQING, float(on_amap[0][0]), float(on_amap[1][0]), "wgs84") != "500103"
+    assert live_layers.district_at(db, CHONGQING, float(on_amap[0][0]), float(on_amap[1][0]), "gcj02") == "500103"
+    # the database holds Chongqing alone: a city asked for that is not registered, or none, draws the one there is
+    assert live_layers.map_city(db, CHONGQING, "350600") == CHONGQING
+    assert live_layers.map_city(db, "110000", "350600") == CHONGQING
+    assert live_layers.map_city(db, None, "350600") == CHONGQING

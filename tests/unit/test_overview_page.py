@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from base.i18n import t
 from base.settings import load_settings
 from dashboard.app import create_app
 from data_access.db import Database
@@ -47,11 +48,11 @@ def test_database_without_cities_shows_a_message_not_empty_charts(tmp_path):
     db.create_schema()
     status, response = overview_response(db, "")
     assert status == 200
-    assert "empty-message" in json.dumps(response["overview-problems"])
+    assert "empty-state" in json.dumps(response["overview-problems"])
     for graph in ("overview-trend", "overview-map"):
         figure = response[graph]["figure"]
         assert figure["layout"]["title"]["text"]
-        assert figure["layout"]["annotations"][0]["text"] == "所选时间段内没有数据"
+        assert figure["layout"]["annotations"][0]["text"] == t("empty.figure", "zh")
 
 
 def test_handmade_city_fills_every_output(tmp_path):

@@ -21,6 +21,7 @@ def schema_differences(db: Database) -> list:
 
 def test_migrations_produce_exactly_the_models_schema(database_url):
     db = Database(database_url)
+    db.create_file()
     upgrade(db.engine)
     assert schema_differences(db) == []
     assert current_revision(db.engine) == head_revision()

@@ -1,6 +1,7 @@
 """`jingbao serve` and `jingbao simulate` as a person runs them: real processes on free localhost ports, each bounded
-in time and stopped by the test. An empty database gets a (small) demo build and every page answers; a restart tops
-the data up; `--workers 2` answers from two gunicorn workers; a short simulation writes patrols and incidents.
+in time and stopped by the test. `jingbao serve` is gunicorn unless --dev, sized to the machine, its feeds run once in
+the master; an empty database gets a (small) demo build and every page answers; a restart tops the data up;
+`--workers 2` answers from two gunicorn workers; a short simulation writes patrols and incidents.
 
 About 45 s on SQLite, a minute on PostgreSQL: they run in the SQLite pass of `make test` only. What they add is the
 processes; the PostgreSQL side of those (multi-worker reads, the simulator's writes, the demo build) is proven by
@@ -30,6 +31,7 @@ from sqlalchemy import func, select
 from base.settings import PROJECT_ROOT, SettingsError, load_settings
 from dashboard.app import create_app
 from dashboard.cli import main
+from dashboard.server import THREADS, default_workers
 from data_access import metrics
 from data_access.db import Database
 from data_access.demo.build import build_demo
@@ -38,6 +40,7 @@ from data_access.simulator import SOURCE as SIMULATOR
 from data_access.timeutil import LOCAL_OFFSET, local_today
 from tests.servers import free_port, fresh_database_url
 from tests.signin import LEADER, PASSWORD, ensure_account
+from tests.unit import handmade
 
 pytestmark = pytest.mark.sqlite_pass
 
@@ -123,6 +126,28 @@ class Server(Jingbao):
             time.sleep(0.2)
         self.stop()
         raise AssertionError(f"jingbao serve did not answer within {START_TIMEOUT_S} s:\n{self.output()}")
+
+    def wait_until_healthy(self) -> None:
+        """Until /healthz answers 200 (it needs no data, no sign-in and no database)."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"jingbao serve exited with {self.process.returncode}:\n{self.output()}")
+            try:
+                if self.get("/healthz")[0] == 200:
+                    return
+            except OSError:
+                pass                                     # not listening yet
+            time.sleep(0.2)
+        self.stop()
+        raise AssertionError(f"jingbao serve did not answer /healthz within {START_TIMEOUT_S} s:\n{self.output()}")
+
+    def headers(self, path: str) -> dict[str, str]:
+        try:
+            with self.opener.open(self.url + path, timeout=30) as response:
+                return dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return dict(error.headers)
 
     def sign_in(self, name: str, password: str) -> None:
         """Sign in through the login form, as a browser does; the session cookie is kept for every later request."""
@@ -291,6 +316,81 @@ def test_serve_with_two_workers_answers_from_two_gunicorn_workers(demo_url, tmp_
     finally:
         server.stop()
     assert server.process.returncode == 0, server.output()
+
+
+HEALTHZ_COUNT = re.compile(r'_count\{method="GET",route="/healthz",status="200"\} ([\d.]+)')
+
+
+def settled_healthz_count(server: Server) -> float:
+    """The /healthz requests counted by /metrics, read until two reads a quarter second apart agree (bounded)."""
+    last = None
+    for _ in range(40):
+        found = HEALTHZ_COUNT.search(server.get("/metrics")[1])
+        count = float(found.group(1)) if found else 0.0
+        if count == last:
+            return count
+        last = count
+        time.sleep(0.25)
+    raise AssertionError(f"the /healthz count never settled (last {last})")
+
+
+def test_serve_is_gunicorn_by_default_sized_to_the_machine_and_counts_for_every_worker(tmp_path):
+    db = handmade.empty_city(tmp_path)
+    server = Server(tmp_path / "default.log", db.url, environment={"JINGBAO_DEMO": "0"})
+    try:
+        server.wait_until_healthy()
+        workers = default_workers()
+        assert f"with {workers} gunicorn workers × {THREADS} threads" in server.output()
+        assert server.headers("/healthz")["Server"] == "gunicorn"             # and no version
+        assert server.headers("/login")["X-Frame-Options"] == "DENY"
+        status, text = server.get("/readyz")
+        assert status == 200 and json.loads(text)["status"] == "ready"
+        # a request is counted as its answer leaves: read the count once it has settled, before and after
+        before = settled_healthz_count(server)
+        asked = 40
+        for _ in range(asked):
+            assert server.get("/healthz")[0] == 200
+        answered = set(re.findall(r"Booting worker with pid: (\d+)", server.output()))
+        assert len(answered) == workers and worker_pids(server.process.pid) == answered
+        # any worker's /metrics counts every worker's requests (PROMETHEUS_MULTIPROC_DIR)
+        assert settled_healthz_count(server) == before + asked
+    finally:
+        server.stop()
+    assert server.process.returncode == 0, server.output()
+
+
+def test_serve_dev_is_the_flask_development_server_without_versions(tmp_path):
+    db = handmade.empty_city(tmp_path)
+    server = Server(tmp_path / "dev.log", db.url, "--dev", environment={"JINGBAO_DEMO": "0"})
+    try:
+        server.wait_until_healthy()
+        assert "(Flask development server)" in server.output()
+        assert server.headers("/healthz")["Server"] == "jingbao"
+        assert server.get("/_reload-hash")[0] == 404                         # no --debug: no reloading
+    finally:
+        server.stop()
+
+
+def test_serve_live_runs_the_simulator_once_under_gunicorn(demo_url, tmp_path):
+    db = Database(demo_url)
+    with db.session() as session:
+        before = session.execute(select(func.max(UnitPosition.at))).scalar() or dt.datetime(2000, 1, 1)
+    server = Server(tmp_path / "live.log", demo_url, "--live", "--workers", "2", environment={"JINGBAO_DEMO": "0"})
+    try:
+        server.wait_until_healthy()
+        master = server.process.pid
+        assert re.findall(r"live feed: simulating [\d, ]+ \(process (\d+)\)", server.output()) == [str(master)]
+        deadline = time.monotonic() + START_TIMEOUT_S
+        written = 0
+        while time.monotonic() < deadline and not written:
+            with db.session() as session:
+                written = session.execute(select(func.count()).select_from(UnitPosition)
+                                          .where(UnitPosition.at > before)).scalar()
+            time.sleep(0.5)
+        assert written > 0, server.output()
+        assert len(worker_pids(master)) == 2
+    finally:
+        server.stop()
 
 
 def worker_pids(master: int) -> set[str]:

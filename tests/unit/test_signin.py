@@ -271,7 +271,7 @@ def test_sig015_an_insurers_ingest_token_writes_only_its_own_rows(app_db):
                                             headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 422 and "cannot write rescues" in refused.get_json()["problems"][0]["reason"]
     assert [e.event for e in audit.entries(db, account="insurer-a-feed")] == ["import", "import"]
-    with pytest.raises(ValueError, match="no insurer"):
+    with pytest.raises(ValueError, match="no active insurer"):
         create_token(db, "feed", insurer="NOPE")
 
 

@@ -1,0 +1,127 @@
+"""Heavy queries in a process of their own, so that cheap requests never wait behind them.
+
+A coverage plan over a city's million accidents takes seconds of CPU. Run on a request thread it holds the worker's
+GIL for all of them, and every cheap request of that worker (a wall's poll above all) waits its turn. `run` sends such
+a query to a child process instead: one per server process, started on first use through multiprocessing's
+forkserver (never a fork of a threaded server), at a lower CPU priority, with a memory ceiling; the request thread
+only waits, without the GIL. A query that takes longer than its timeout is stopped with its process (the next one
+starts afresh) and the request is told so; so is one that runs out of memory.
+
+Functions given to `run` are module-level functions of data_access taking the database first; in the child they get a
+database of the same URL (its own connections, no cache: the caller caches the result).
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures as cf
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+from data_access.db import Database
+
+TIMEOUT_S = 60.0
+MEMORY_LIMIT_BYTES = 4 * 1024**3          # address space of the child: a runaway query fails, the server stays
+NICENESS = 10
+PRELOAD = ("data_access.coverage",)       # imported once by the forkserver, so the first query starts warm
+
+T = TypeVar("T")
+
+
+class WorkRefused(RuntimeError):
+    """A heavy query that could not be finished: too long (`timed_out`) or too large; the page says so."""
+
+    def __init__(self, message: str, timed_out: bool) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+_lock = threading.Lock()
+_pool: cf.ProcessPoolExecutor | None = None
+_owner: int | None = None
+_in_child = False
+_child_databases: dict[str, Database] = {}
+
+
+def _start_child() -> None:
+    global _in_child
+    _in_child = True
+    try:
+        os.nice(NICENESS)
+    except OSError:
+        pass
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _call(url: str, func: Callable, args: tuple):
+    db = _child_databases.get(url)
+    if db is None:
+        db = _child_databases[url] = Database(url)
+    return func(db, *args)
+
+
+def _executor() -> cf.ProcessPoolExecutor:
+    global _pool, _owner
+    with _lock:
+        if _pool is None or _owner != os.getpid():      # a forked server worker starts its own
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(list(PRELOAD))
+            _pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_child)
+            _owner = os.getpid()
+            atexit.register(_shutdown, _pool)
+        return _pool
+
+
+def _shutdown(pool: cf.ProcessPoolExecutor) -> None:
+    """At exit, before the interpreter tears down the modules the pool's own clean-up needs."""
+    if os.getpid() == _owner:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _discard(pool: cf.ProcessPoolExecutor) -> None:
+    """Stop the child (a query past its time cannot be cancelled otherwise) and forget the pool."""
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def inline(db: Database) -> bool:
+    """Whether a query for `db` runs in the calling process: inside the child itself, or for an in-memory SQLite
+    database that no other process can open."""
+    url = db.url
+    return _in_child or url in ("sqlite://", "sqlite:///:memory:") or ":memory:" in url
+
+
+def run(db: Database, func: Callable[..., T], *args, timeout: float = TIMEOUT_S) -> T:
+    """func(db, *args) computed in the child process and returned here; raises WorkRefused when it takes longer than
+    `timeout` seconds or more memory than the child may have, and passes on the query's own exceptions."""
+    if inline(db):
+        return func(db, *args)
+    pool = _executor()
+    try:
+        future = pool.submit(_call, db.url, func, args)
+    except RuntimeError:                         # shut down under us by another thread's timeout: once more
+        pool = _executor()
+        future = pool.submit(_call, db.url, func, args)
+    try:
+        return future.result(timeout=timeout)
+    except cf.TimeoutError:
+        _discard(pool)
+        raise WorkRefused(f"stopped after {timeout:g} s", timed_out=True) from None
+    except MemoryError:
+        raise WorkRefused("needed more memory than a query may have", timed_out=False) from None
+    except cf.process.BrokenProcessPool:
+        _discard(pool)
+        raise WorkRefused("the query's process ended", timed_out=False) from None
