@@ -3,7 +3,7 @@
 A coverage plan over a city's million accidents takes seconds of CPU. Run on a request thread it holds the worker's
 GIL for all of them, and every cheap request of that worker (a wall's poll above all) waits its turn. `run` sends such
 a query to a child process instead: one per server process, started on first use through multiprocessing's
-forkserver (never a fork of a threaded server), at a lower CPU priority, with a memory ceiling; the request thread
+forkserver (never a fork of a threaded server), with a memory ceiling; the request thread
 only waits, without the GIL. A query that takes longer than its timeout is stopped with its process (the next one
 starts afresh) and the request is told so; so is one that runs out of memory.
 
@@ -25,7 +25,7 @@ from data_access.db import Database
 
 TIMEOUT_S = 60.0
 MEMORY_LIMIT_BYTES = 4 * 1024**3          # address space of the child: a runaway query fails, the server stays
-NICENESS = 10
+NICENESS = 0    # not lowered: under a busy browser test or a loaded server a niced child starved past its timeout
 PRELOAD = ("data_access.coverage",)       # imported once by the forkserver, so the first query starts warm
 
 T = TypeVar("T")
@@ -49,10 +49,11 @@ _child_databases: dict[str, Database] = {}
 def _start_child() -> None:
     global _in_child
     _in_child = True
-    try:
-        os.nice(NICENESS)
-    except OSError:
-        pass
+    if NICENESS:
+        try:
+            os.nice(NICENESS)
+        except OSError:
+            pass
     try:
         import resource
 
@@ -76,14 +77,16 @@ def _executor() -> cf.ProcessPoolExecutor:
             context.set_forkserver_preload(list(PRELOAD))
             _pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_start_child)
             _owner = os.getpid()
-            atexit.register(_shutdown, _pool)
         return _pool
 
 
-def _shutdown(pool: cf.ProcessPoolExecutor) -> None:
-    """At exit, before the interpreter tears down the modules the pool's own clean-up needs."""
-    if os.getpid() == _owner:
-        pool.shutdown(wait=True, cancel_futures=True)
+@atexit.register
+def _shutdown() -> None:
+    """At exit, before the interpreter tears down the modules the pool's own clean-up needs: the child is stopped,
+    not waited for (a query still running has no one left to answer)."""
+    pool = _pool
+    if pool is not None and os.getpid() == _owner:
+        _discard(pool)
 
 
 def _discard(pool: cf.ProcessPoolExecutor) -> None:

@@ -266,6 +266,7 @@ def test_metrics_count_the_rows_the_ingest_api_stored_and_rejected(app):
     assert 'jingbao_ingest_rows_total{kind="cases",outcome="stored"} 0.0' in text
 
 
+@pytest.mark.sqlite_pass                     # it moves the database file away
 def test_readyz_is_503_naming_the_database_when_it_is_away(app, tmp_path):
     db: Database = app.server.config["JINGBAO_DB"]
     db.engine.dispose()
