@@ -25,7 +25,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from sqlalchemy import select
 
-from data_access import offload
+from data_access import metrics, offload
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
@@ -58,6 +58,7 @@ MAX_DEMAND_POINTS = 50_000
 PAIR_BUDGET = 4_000_000
 CELLS_PER_RADIUS = 20
 MAX_HEX_CANDIDATES = 600
+OFFLOAD_ABOVE_CASES = 100_000     # a plan over more cases than this is computed in a process of its own (offload)
 ADDED_DECIMALS = 5
 ROUTING_ENV = "JINGBAO_ROUTING_URL"
 
@@ -516,9 +517,12 @@ def _sites(frame: pd.DataFrame, plane: Plane, vehicles) -> Sites:
 
 @cached_query
 def evaluate_plan(db: Database, filters: Filters, scenario: Scenario, center: tuple[float, float]) -> Plan:
-    """The plan a page, an export or a benchmark shows (`plan_of`), computed in a process of its own so that the
-    seconds a city's million accidents take never hold up a cheap request (`offload`); raises offload.WorkRefused
-    when it takes more than a minute or too much memory."""
+    """The plan a page, an export or a benchmark shows (`plan_of`). Over more than OFFLOAD_ABOVE_CASES cases it is
+    computed in a process of its own, so that the seconds a city's million accidents take never hold up a cheap
+    request (`offload`), and raises offload.WorkRefused when it takes more than a minute or too much memory."""
+    accidents = metrics.case_totals(db, replace(filters, districts=()) if filters.scope.whole_cities else filters)
+    if accidents["cases"] <= OFFLOAD_ABOVE_CASES:       # seconds at most: not worth a process hop
+        return plan_of(db, filters, scenario, center)
     return offload.run(db, plan_of, filters, scenario, center)
 
 
