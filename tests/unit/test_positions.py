@@ -170,7 +170,8 @@ def test_pos010_a_unit_reporting_for_the_first_time_shows_at_the_next_tick(world
     index = before.order.index(unit)
     assert before.statuses[str(unit)] == "gone" and before.data["features"][index]["properties"]["gone"]
     assert before.on_duty == sum(1 for key in before.statuses.values() if not key.startswith(("gone", "off_duty")))
-    at = utcnow().replace(microsecond=0)
+    # a tick sends what is newer than the newest position it has seen: a second later than that one
+    at = max(utcnow().replace(microsecond=0), before.latest + dt.timedelta(seconds=1))
     response = client.post("/api/v1/positions", headers=auth, json=[
         {"unit_id": code, "at": iso(at), "lon": INSIDE[0], "lat": INSIDE[1], "status": "patrolling"}])
     assert response.status_code == 200, response.get_json()
