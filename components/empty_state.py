@@ -84,3 +84,10 @@ def empty_state(lang: str, city_name: str = "", needs: Sequence[str] = (), missi
 def empty_figure_text(lang: str) -> str:
     """What a chart says while its page shows the empty state."""
     return t("empty.figure", lang)
+
+
+def no_station_text(kinds: Sequence[str], lang: str) -> str:
+    """What a chart or plan drawn from station kinds the city has none of says: which kinds, and how to register
+    them (本市尚未登记农村劝导站（jingbao import stations FILE）)."""
+    names = [t(f"coverage.kind.{kind}", lang) for kind in kinds]
+    return t("empty.no_station", lang, kinds=("、" if lang == "zh" else ", ").join(names))

@@ -23,7 +23,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 from base.i18n import normalize_language, t
 from components import ids, theme
 from components.charts import Context
-from components.empty_state import empty_figure_text, empty_state
+from components.empty_state import empty_figure_text, empty_state, no_station_text
 from components.kpi import kpi_grid, kpi_placeholders
 from components.messages import database_unavailable_message, empty_message, problems_alert
 from components.theme import GRAPH_CONFIG, message_figure
@@ -137,9 +137,7 @@ def page_figures(db: Database, page_name: str, filters: Filters, lang: str, subt
 
 def no_station_figure(chart: Chart, lang: str, subtitle: str) -> go.Figure:
     """In place of a chart drawn from stations the city has none of: which kind, and how to register them."""
-    kinds = "、".join(t(f"coverage.kind.{kind}", lang) for kind in chart.station_kinds) if lang == "zh" else \
-        ", ".join(t(f"coverage.kind.{kind}", lang) for kind in chart.station_kinds)
-    return message_figure(t(chart.title_key, lang), subtitle, t("empty.no_station", lang, kinds=kinds), chart.height)
+    return message_figure(t(chart.title_key, lang), subtitle, no_station_text(chart.station_kinds, lang), chart.height)
 
 
 def grid_rows(frame: pd.DataFrame) -> list[dict]:

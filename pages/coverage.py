@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from base.i18n import normalize_language, t
 from components import coverage_map as cmap
 from components import ids
+from components.empty_state import no_station_text
 from components.messages import database_unavailable_message
 from components.urlstate import parse_search, with_params
 from data_access import coverage as cv
@@ -340,9 +341,7 @@ def show_coverage(search, _tick):
     if empty_state is None and plan is not None:
         missing = [kind for kind in scenario.kinds if kind not in set(plan.stations["kind"])]
         if missing:      # a chosen kind the city has none of: say so, not just a lower coverage
-            separator = "、" if lang == "zh" else ", "
-            kinds = separator.join(t(f"coverage.kind.{kind}", lang) for kind in missing)
-            messages.append(html.Div(t("empty.no_station", lang, kinds=kinds), className="alert alert-info "
+            messages.append(html.Div(no_station_text(missing, lang), className="alert alert-info "
                                      "page-message coverage-no-station", role="status"))
     if plan is None:
         return ([m for m in messages if m is not None], t("nav.coverage", lang), "", kpis(None, lang), routing,
