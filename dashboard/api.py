@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, jsonify, request
 
 from data_access import audit, ingest, reference_ingest
 from data_access.db import DatabaseUnavailable
-from data_access.filters import parse_filters
+from data_access.filters import COMPARISONS, RANGES, parse_filters
 from data_access.models import UnitStatus
 from data_access.timeutil import local_today
 from data_access.tokens import TokenRejected, authenticate
@@ -190,12 +190,25 @@ def _body_schema(kind: str) -> dict:
             "geometry": {"type": "object", "description": "a closed, valid Polygon or MultiPolygon"}}}
         return {"type": "object", "required": ["type", "features"], "properties": {
             "type": {"const": "FeatureCollection"},
-            "features": {"type": "array", "maxItems": ingest.MAX_ROWS_PER_REQUEST, "items": feature}}}
-    return {"type": "array", "maxItems": ingest.MAX_ROWS_PER_REQUEST, "items": _row_schema(kind)}
+            "features": {"type": "array", "minItems": 1, "maxItems": ingest.MAX_ROWS_PER_REQUEST,
+                         "items": feature}}}
+    return {"type": "array", "minItems": 1, "maxItems": ingest.MAX_ROWS_PER_REQUEST, "items": _row_schema(kind)}
 
 
 DATUM_PARAMETER = {"name": "datum", "in": "query", "schema": {"type": "string", "enum": list(reference_ingest.DATUMS)},
                    "description": "the datum of the coordinates sent (default wgs84), converted to WGS-84"}
+
+
+ADCODE = "^[0-9]{6}$"
+KPI_PARAMETERS = {
+    "city": {"type": "string", "pattern": ADCODE, "description": "a registered city's adcode"},
+    "districts": {"type": "string", "pattern": "^[0-9]{6}(,[0-9]{6})*$",
+                  "description": "comma-separated adcodes of the city's districts"},
+    "start": {"type": "string", "format": "date"},
+    "end": {"type": "string", "format": "date"},
+    "range": {"type": "string", "enum": list(RANGES)},
+    "compare": {"type": "string", "enum": list(COMPARISONS)},
+}
 
 
 def openapi_document() -> dict:
@@ -227,21 +240,34 @@ def openapi_document() -> dict:
         }}
     paths["/api/v1/kpis"] = {"get": {
         "summary": "Overview KPIs, computed by the same functions as the dashboard",
-        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
-                       for n in ("city", "districts", "start", "end", "range", "compare")],
+        "security": [{"bearer": []}, {"session": []}],
+        "parameters": [{"name": name, "in": "query", "schema": schema} for name, schema in KPI_PARAMETERS.items()],
         "responses": {"200": {"description": "the KPIs with their comparison"},
-                      "400": {"description": "bad query values, listed"}},
+                      "400": {"description": "bad query values, listed in problems (an unknown city or district, "
+                                             "a start after the end, a custom range without dates)"},
+                      "401": {"description": "no session and no or unknown read token"},
+                      "403": {"description": "a city, district or insurer outside the account's scope, a wall "
+                                             "account, or a revoked token"},
+                      "404": {"description": "the database holds no city yet"}},
     }}
     paths["/api/v1/metrics"] = {"get": {
         "summary": "Every metric: key, name, definition, unit, number format, good direction",
+        "security": [{"bearer": []}, {"session": []}],
         "parameters": [{"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}}],
-        "responses": {"200": {"description": "the metric registry"}, "400": {"description": "bad lang"}},
+        "responses": {"200": {"description": "the metric registry"}, "400": {"description": "bad lang"},
+                      "401": {"description": "no session and no or unknown read token"},
+                      "403": {"description": "a revoked token"}},
     }}
     return {
         "openapi": "3.1.0",
         "info": {"title": "警保联动 ingest and read API", "version": "1.0.0",
                  "description": "See docs/ingest.md for the contract, validation rules and examples."},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "ingest: a source token (jingbao tokens create); reads: an account's read "
+                                      "token (jingbao users token NAME --kind read)"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "jingbao",
+                        "description": "the signed-in browser's session"}}},
         "paths": paths,
     }
 
