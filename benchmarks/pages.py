@@ -34,13 +34,18 @@ INSURER_VIEWS = (
 )
 
 
-def run_rows(repeat: int = 15) -> list[Row]:
+def run_rows(repeat: int = 15, only: tuple[str, ...] = (),
+             kinds: tuple[str, ...] = ("uncached", "cached")) -> list[Row]:
+    """Every view's main callback, uncached then cached; `only` keeps the views whose label holds one of its words,
+    `kinds` the kinds of run."""
     from dashboard.app import create_app
 
     settings = load_settings()
     ensure_demo_data(open_database(settings), settings)
     rows = []
     for kind, target in (("uncached", 500), ("cached", 150)):
+        if kind not in kinds:
+            continue
         db = Database(settings.database_url, QueryCache.from_url("simple"))
         app = create_app(settings, db)
         leader = signed_in_client(app)
@@ -48,9 +53,32 @@ def run_rows(repeat: int = 15) -> list[Row]:
         insurer = signed_in_client(app, "bench-insurer", "insurer", insurer="INS01")
         for client, views in ((leader, VIEWS), (insurer, INSURER_VIEWS)):
             for label, path, search, marker in views:
+                if only and not any(word in label for word in only):
+                    continue
                 body = json.dumps(payload(app, path, search, marker))
                 post = partial(post_callback, client, body, db if kind == "uncached" else None)
                 post()
                 rows.append(row(f"page callback {kind} · {label}",
                                 timed(post, max(3, repeat // 3) if kind == "uncached" else repeat), target))
     return rows
+
+
+def main() -> int:
+    import argparse
+
+    from benchmarks.__main__ import render
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pages", description=__doc__)
+    parser.add_argument("--repeat", type=int, default=15, help="timed runs per cached row (uncached: a third)")
+    parser.add_argument("--only", action="append", default=[], metavar="WORD",
+                        help="only the views whose label holds WORD (repeatable), e.g. --only stations")
+    parser.add_argument("--kind", choices=("uncached", "cached"), action="append",
+                        help="only this kind of run (repeatable; default both)")
+    args = parser.parse_args()
+    rows = run_rows(args.repeat, tuple(args.only), tuple(args.kind or ("uncached", "cached")))
+    print(render(rows))
+    return 0 if all(r.ok is not False for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -15,10 +15,11 @@ from urllib.parse import urlparse
 import numpy as np
 from dash import Dash
 from dash.fingerprint import check_fingerprint
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from base.settings import Settings
+from data_access.db import pin_data_versions, unpin_data_versions
 
 MAX_BODY_BYTES = 8 * 1024 * 1024       # ingest's 5,000 rows of cases are 2.5–5 MB of JSON
 MAX_JSON_DEPTH = 64                    # a callback body is about 8 levels deep, an ingest body 2
@@ -196,6 +197,16 @@ def install_guard(app: Dash, settings: Settings) -> None:
     @server.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc):
         return _refuse(413, f"the request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB")
+
+    @server.before_request
+    def _one_data_version_per_request():
+        g.data_version_pin = pin_data_versions()
+
+    @server.teardown_request
+    def _unpin(_exc):
+        token = g.pop("data_version_pin", None)
+        if token is not None:
+            unpin_data_versions(token)
 
     @server.before_request
     def _check_request():

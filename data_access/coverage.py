@@ -230,14 +230,16 @@ def greedy_sites(demand: Demand, covered: np.ndarray, candidates_xy, vehicle: st
     return steps
 
 
-def merged_demand(demand: Demand, cell_km: float) -> Demand:
+def merged_demand(demand: Demand, cell_km: float, district_codes: np.ndarray | None = None) -> Demand:
     """The demand with its points merged per cell of `cell_km` and district: one point at the weighted centre of
-    each group, carrying the group's weight (a district's rural flag is the same for all its points)."""
+    each group, carrying the group's weight (a district's rural flag is the same for all its points). Groups are
+    numbered in the order of their first point; its `district_codes` may be passed when one
+    demand is merged at several sizes (`district_codes_of`)."""
     if not len(demand):
         return demand
     cells = np.floor(demand.xy / cell_km).astype(np.int64)
-    keys = pd.DataFrame({"cx": cells[:, 0], "cy": cells[:, 1], "district": demand.district})
-    group = keys.groupby(["cx", "cy", "district"], sort=False, dropna=False).ngroup().to_numpy()
+    codes = district_codes_of(demand) if district_codes is None else district_codes
+    group = _first_seen_groups(cells[:, 0], cells[:, 1], codes)
     n = int(group.max()) + 1
     weight = np.bincount(group, weights=demand.weight, minlength=n)
     # the weighted centre (the plain centre where a group weighs nothing)
@@ -250,16 +252,33 @@ def merged_demand(demand: Demand, cell_km: float) -> Demand:
     return Demand(np.column_stack([x, y]), weight, demand.rural[first], demand.district[first])
 
 
+def district_codes_of(demand: Demand) -> np.ndarray:
+    """Each point's district as a small integer (the same district, the same number)."""
+    return pd.factorize(demand.district)[0].astype(np.int64)
+
+
+def _first_seen_groups(cx: np.ndarray, cy: np.ndarray, district: np.ndarray) -> np.ndarray:
+    """The group number of each (cx, cy, district) triple, groups numbered by first appearance (as pandas' ngroup
+    without sorting): the three packed into one integer and factorized by a hash table."""
+    cx, cy = cx - cx.min(), cy - cy.min()
+    spans = [int(cx.max()) + 1, int(cy.max()) + 1, int(district.max()) + 1]
+    if spans[0] * spans[1] * spans[2] >= 2**62:         # too wide to pack: group the triples as they are
+        keys = pd.DataFrame({"cx": cx, "cy": cy, "district": district})
+        return keys.groupby(["cx", "cy", "district"], sort=False).ngroup().to_numpy()
+    return pd.factorize((cx * spans[1] + cy) * spans[2] + district)[0]
+
+
 def bounded_demand(demand: Demand, shortest_reach_km: float, candidates: int) -> tuple[Demand, float | None]:
     """The demand an evaluation uses: as it is while it is small enough, else merged into cells (see the bounds
     above) growing until at most MAX_DEMAND_POINTS remain; returns it and the cell size (None when not merged)."""
     if len(demand) <= MAX_DEMAND_POINTS and len(demand) * max(candidates, 1) <= PAIR_BUDGET:
         return demand, None
     cell = max(shortest_reach_km / CELLS_PER_RADIUS, 0.01)
-    merged = merged_demand(demand, cell)
+    codes = district_codes_of(demand)
+    merged = merged_demand(demand, cell, codes)
     while len(merged) > MAX_DEMAND_POINTS:
         cell *= 1.5
-        merged = merged_demand(demand, cell)
+        merged = merged_demand(demand, cell, codes)
     return merged, round(cell, 3)
 
 

@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
+from contextvars import ContextVar, Token
 from pathlib import Path
 from urllib.parse import quote
 
@@ -189,6 +190,17 @@ class Database:
         return inspect(self.engine).has_table("accident_case")
 
     def data_version(self) -> int:
+        """The data version; read once per request when the request pinned it (`pin_data_versions`): a page callback
+        asks for it once per cached query, dozens of times, and each ask was a round trip to the database."""
+        pinned = _PINNED.get()
+        if pinned is None:
+            return self._read_data_version()
+        version = pinned.get(self.identity)
+        if version is None:
+            version = pinned[self.identity] = self._read_data_version()
+        return version
+
+    def _read_data_version(self) -> int:
         try:
             with self.engine.connect() as connection:
                 value = connection.execute(select(DataVersion.version).where(DataVersion.id == 1)).scalar()
@@ -217,7 +229,26 @@ def rows_frame(rows, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
 
 
+# The data versions read during one request (by database identity): the request sees one state of the data.
+_PINNED: ContextVar[dict[str, int] | None] = ContextVar("jingbao_pinned_data_versions", default=None)
+
+
+def pin_data_versions() -> Token:
+    """From now until `unpin_data_versions(token)`, each database's version is read once (a request's start and end)."""
+    return _PINNED.set({})
+
+
+def unpin_data_versions(token: Token) -> None:
+    try:
+        _PINNED.reset(token)
+    except ValueError:          # reset from another context than the pin's: end the pin there instead
+        _PINNED.set(None)
+
+
 def bump_data_version(session: Session) -> None:
+    pinned = _PINNED.get()
+    if pinned:                  # a request that writes reads the new version afterwards
+        pinned.clear()
     session.execute(
         update(DataVersion).where(DataVersion.id == 1).values(version=DataVersion.version + 1, updated_at=utcnow())
     )

@@ -198,6 +198,30 @@ def case_totals(db: Database, filters: Filters) -> dict[str, float]:
     return {name: float(value or 0) for name, value in zip(STAT_FIELDS, row, strict=True)}
 
 
+@cached_query
+def case_totals_by_district(db: Database, filters: Filters) -> dict[str, dict[str, float]]:
+    """`case_totals` of every district of the window at once, by adcode, from one grouped pass: each equals
+    `case_totals` of the window naming that district alone (a district without a row is left out: all zeros)."""
+    table = stat_table(filters)
+    with db.session() as session:
+        rows = session.execute(
+            select(table.c.district_adcode, *[func.coalesce(func.sum(table.c[name]), 0) for name in STAT_FIELDS])
+            .where(stat_where(filters, table)).group_by(table.c.district_adcode)
+        ).all()
+    return {str(code): {name: float(value or 0) for name, value in zip(STAT_FIELDS, values, strict=True)}
+            for code, *values in rows}
+
+
+def no_case_totals() -> dict[str, float]:
+    """The `case_totals` of a window without a case."""
+    return dict.fromkeys(STAT_FIELDS, 0.0)
+
+
+def totals_share(totals: dict[str, float], part: str, whole: str) -> float | None:
+    """part ÷ whole of a window's case totals, None when whole is 0: how every share metric of the totals is taken."""
+    return totals[part] / totals[whole] if totals[whole] else None
+
+
 def _month_span(filters: Filters) -> tuple[dt.date, dt.date] | None:
     """The whole calendar months inside the window, as (first month start, last month start), or None."""
     first = filters.start if filters.start.day == 1 else (filters.start.replace(day=28) + dt.timedelta(days=4)).replace(
@@ -234,10 +258,11 @@ def _widened_to_data(db: Database, filters: Filters) -> Filters:
     return replace(filters, start=start, end=end)
 
 
-def _sketched_months_and_edges(db: Database, filters: Filters) -> tuple[tuple[dt.date, dt.date] | None,
-                                                                         list[tuple[dt.date, dt.date]]]:
-    """How a window's latencies are read: the whole months whose sketches hold them (first and last month start, or
-    None), and the day ranges of the cut months at its edges, read from the raw cases."""
+def months_and_edges(db: Database, filters: Filters) -> tuple[tuple[dt.date, dt.date] | None,
+                                                              list[tuple[dt.date, dt.date]]]:
+    """How a window is read from a month rollup (latency sketches, the hour-of-week counts): the whole months whose
+    rows hold it (first and last month start, or None), and the day ranges of the cut months at its edges, read from
+    the raw cases."""
     span = _month_span(_widened_to_data(db, filters))
     if span is None:
         return None, [(filters.start, filters.end)]
@@ -261,7 +286,7 @@ def _summed_latency(db: Database, filters: Filters, metric: str,
         total, low = sums.get(key, (np.zeros(sketch.N_BINS, dtype=np.int64), None))
         sums[key] = (total + hist, fastest if low is None else min(low, fastest))
 
-    span, edges = _sketched_months_and_edges(db, filters)
+    span, edges = months_and_edges(db, filters)
     with db.session() as session:
         if span is not None:
             table, conditions = sketch_where(filters, metric, *span, per_insurer=by == "insurer_id",
@@ -291,7 +316,7 @@ def _summed_latency(db: Database, filters: Filters, metric: str,
 @cached_query
 def latency_histogram(db: Database, filters: Filters, metric: str) -> tuple[np.ndarray, float | None]:
     """Summed sketch of one latency over the window, and the fastest value; whole months from rollups, edges raw."""
-    return _summed_latency(db, filters, metric).get(None, (np.zeros(sketch.N_BINS, dtype=np.int64), None))
+    return _summed_latency(db, filters, metric).get(None, no_latency())
 
 
 @cached_query
@@ -370,9 +395,18 @@ class LatencyStats:
 
 
 def _latency_stats(db: Database, filters: Filters, metric: str) -> LatencyStats:
-    hist, fastest = latency_histogram(db, filters, metric)
+    return latency_stats(*latency_histogram(db, filters, metric))
+
+
+def latency_stats(hist: np.ndarray, fastest: float | None) -> LatencyStats:
+    """The statistics of one latency from its summed histogram and fastest value (seconds)."""
     return LatencyStats(int(hist.sum()), percentile_minutes(hist, 50), percentile_minutes(hist, 90),
                         percentile_minutes(hist, 99), None if fastest is None else fastest / 60.0)
+
+
+def no_latency() -> tuple[np.ndarray, float | None]:
+    """The histogram and fastest value of a window without a value of a latency."""
+    return np.zeros(sketch.N_BINS, dtype=np.int64), None
 
 
 def accident_alerts(db: Database, filters: Filters) -> int:
@@ -396,13 +430,11 @@ def rider_team_quick_handled(db: Database, filters: Filters) -> int:
 
 def quick_handling_rate(db: Database, filters: Filters) -> float | None:
     """快处率 = quick-handled cases ÷ accident alerts."""
-    totals = case_totals(db, filters)
-    return totals["quick"] / totals["alerts"] if totals["alerts"] else None
+    return totals_share(case_totals(db, filters), "quick", "alerts")
 
 
 def patrol_found_share(db: Database, filters: Filters) -> float | None:
-    totals = case_totals(db, filters)
-    return totals["alerts_by_patrol"] / totals["alerts"] if totals["alerts"] else None
+    return totals_share(case_totals(db, filters), "alerts_by_patrol", "alerts")
 
 
 def remote_liability_cases(db: Database, filters: Filters) -> int:
@@ -416,8 +448,7 @@ def rider_team_remote_liability(db: Database, filters: Filters) -> int:
 
 def remote_liability_sla_share(db: Database, filters: Filters) -> float | None:
     """Share of remote liability decisions within 5 minutes of the report."""
-    totals = case_totals(db, filters)
-    return totals["remote_liability_in_sla"] / totals["remote_liability"] if totals["remote_liability"] else None
+    return totals_share(case_totals(db, filters), "remote_liability_in_sla", "remote_liability")
 
 
 def online_assessments(db: Database, filters: Filters) -> int:
@@ -426,8 +457,7 @@ def online_assessments(db: Database, filters: Filters) -> int:
 
 def online_share(db: Database, filters: Filters) -> float | None:
     """Cases handled online (12123, video survey) ÷ all handled cases."""
-    totals = case_totals(db, filters)
-    return totals["handled_online"] / totals["cases"] if totals["cases"] else None
+    return totals_share(case_totals(db, filters), "handled_online", "cases")
 
 
 def paid_cases(db: Database, filters: Filters) -> int:
@@ -484,24 +514,43 @@ class MediationStats:
 @cached_query
 def mediation_outcomes(db: Database, filters: Filters) -> MediationStats:
     """Mediation cases opened in the window, and the outcomes of those closed in it."""
+    return _mediation_outcomes(db, filters, by_district=False).get(None, mediation_stats(0, 0, 0, 0, 0.0))
+
+
+@cached_query
+def mediation_outcomes_by_district(db: Database, filters: Filters) -> dict[str, MediationStats]:
+    """`mediation_outcomes` of every district of the window at once, by adcode, from one grouped pass: each equals
+    `mediation_outcomes` of the window naming that district alone (a district without a case is left out)."""
+    return _mediation_outcomes(db, filters, by_district=True)
+
+
+def _mediation_outcomes(db: Database, filters: Filters, by_district: bool) -> dict[str | None, MediationStats]:
     m = MediationCase.__table__.c
+    keys = [m.district_adcode] if by_district else []
+    is_settled = m.outcome == MediationOutcome.SETTLED.value
     with db.session() as session:
         opened = session.execute(
-            select(func.count()).where(*mediations_where(filters), m.opened_day >= filters.start,
-                                       m.opened_day <= filters.end)
-        ).scalar() or 0
-        closed_where = mediations_closed_where(filters)
-        is_settled = m.outcome == MediationOutcome.SETTLED.value
-        closed, settled, pre, amount = session.execute(
-            select(func.count(), func.coalesce(func.sum(case((is_settled, 1), else_=0)), 0),
+            select(*keys, func.count()).where(*mediations_where(filters), m.opened_day >= filters.start,
+                                              m.opened_day <= filters.end).group_by(*keys)
+        ).all()
+        closed = session.execute(
+            select(*keys, func.count(), func.coalesce(func.sum(case((is_settled, 1), else_=0)), 0),
                    func.coalesce(func.sum(case((and_(is_settled, m.pre_litigation), 1), else_=0)), 0),
                    func.coalesce(func.sum(case((is_settled, m.amount_yuan), else_=0)), 0))
-            .where(*closed_where)
-        ).one()
-    closed, settled, pre = int(closed), int(settled), int(pre)
+            .where(*mediations_closed_where(filters)).group_by(*keys)
+        ).all()
+    opened_of = {(row[0] if by_district else None): int(row[-1] or 0) for row in opened}
+    closed_of = {(row[0] if by_district else None): row[-4:] for row in closed}
+    return {key: mediation_stats(opened_of.get(key, 0), *closed_of.get(key, (0, 0, 0, 0)))
+            for key in {*opened_of, *closed_of}}
+
+
+def mediation_stats(opened: int, closed: int, settled: int, pre: int, amount: float) -> MediationStats:
+    """The mediation figures from the counts opened, closed, settled and settled before a lawsuit, and the amount."""
+    closed, settled, pre = int(closed or 0), int(settled or 0), int(pre or 0)
     return MediationStats(
         opened=int(opened), closed=closed, settled=settled, pre_litigation_settled=pre,
-        amount_yuan=round(float(amount), 2),
+        amount_yuan=round(float(amount or 0), 2),
         success_rate=settled / closed if closed else None,
         pre_litigation_rate=pre / closed if closed else None,
     )
@@ -558,18 +607,34 @@ class RescueStats:
 @cached_query
 def rescue_summary(db: Database, filters: Filters) -> RescueStats:
     """Helicopter rescues requested in the window; the share reaching hospital within 60 min of the request."""
+    return _rescue_summaries(db, filters, by_district=False).get(None, RescueStats(0, 0, 0, None))
+
+
+@cached_query
+def rescue_summary_by_district(db: Database, filters: Filters) -> dict[str, RescueStats]:
+    """`rescue_summary` of every district of the window at once, by adcode (a district without a mission is left
+    out): each equals `rescue_summary` of the window naming that district alone."""
+    return _rescue_summaries(db, filters, by_district=True)
+
+
+def _rescue_summaries(db: Database, filters: Filters, by_district: bool) -> dict[str | None, RescueStats]:
     r = RescueMission.__table__.c
     conditions = [r.city_adcode == filters.city, r.local_day >= filters.start, r.local_day <= filters.end]
     if filters.districts:
         conditions.append(r.district_adcode.in_(filters.districts))
     with db.session() as session:
-        rows = session.execute(select(r.outcome, r.requested_at, r.hospital_at).where(*conditions)).all()
-    frame = rows_frame(rows, ["outcome", "requested_at", "hospital_at"])
+        rows = session.execute(select(r.district_adcode, r.outcome, r.requested_at, r.hospital_at)
+                               .where(*conditions)).all()
+    frame = rows_frame(rows, ["district_adcode", "outcome", "requested_at", "hospital_at"])
     took = (pd.to_datetime(frame["hospital_at"]) - pd.to_datetime(frame["requested_at"])).dt.total_seconds()
-    within = int((took <= RESCUE_GOLDEN_HOUR_S).sum())
-    missions = len(frame)
-    return RescueStats(missions, int((frame["outcome"] == RescueOutcome.SURVIVED.value).sum()), within,
-                       within / missions if missions else None)
+    frame = frame.assign(within=took <= RESCUE_GOLDEN_HOUR_S, survived=frame["outcome"] == RescueOutcome.SURVIVED.value)
+    groups = frame.groupby("district_adcode", sort=False) if by_district else [(None, frame)]
+    out = {}
+    for key, group in groups:
+        within, missions = int(group["within"].sum()), len(group)
+        out[None if key is None else str(key)] = RescueStats(missions, int(group["survived"].sum()), within,
+                                                             within / missions if missions else None)
+    return out
 
 
 @cached_query

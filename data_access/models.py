@@ -481,6 +481,20 @@ class LatencySketch(Base):
     bins: Mapped[bytes] = mapped_column(LargeBinary)   # sparse: int16 bin indices then int32 counts
 
 
+class HourWeekStat(Base):
+    """Rollup: accident alerts per calendar month, district, weekday (0 = Monday) and local hour: the hour-of-week
+    heat map of a window reads its whole months here and only the cut months at its edges from the raw cases."""
+
+    __tablename__ = "hour_week_stat"
+
+    city_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)       # first day of the month
+    district_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    local_hour: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    alerts: Mapped[int] = mapped_column(Integer)
+
+
 class InsurerDailyStat(DayCounts, Base):
     """Rollup: the counts and sums of `DailyStat` per day, district and insurer, of the cases that name an insurer;
     an insurer's view reads it as every other view reads `DailyStat`."""

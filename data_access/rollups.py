@@ -1,5 +1,6 @@
 """Rollups rebuilt from the raw cases: day × district counts and month × district latency sketches, and both again
-per insurer (day × district × insurer, month × district × insurer) for the views of one insurer's cases.
+per insurer (day × district × insurer, month × district × insurer) for the views of one insurer's cases; and the
+alerts per month × district × weekday × hour that the hour-of-week heat map reads.
 
 Pages read these instead of the raw table (2 million cases read into pandas take seconds; the rollups take
 milliseconds). Every writer calls `rebuild_rollups` for the days it touched, so rollups never lag the raw data; the
@@ -24,6 +25,7 @@ from data_access.models import (
     AccidentCase,
     DailyStat,
     HandledBy,
+    HourWeekStat,
     InsurerDailyStat,
     InsurerLatencySketch,
     LatencySketch,
@@ -240,12 +242,42 @@ def _sketch_rows(frame: pd.DataFrame, keys: list[str], whole_city: bool) -> Iter
             bins=[sketch.encode_sparse(pair_bin[lo:hi], counts[lo:hi]) for lo, hi in zip(starts, ends, strict=True)])
 
 
+def hour_week_counts(session: Session, condition) -> pd.DataFrame:
+    """Accident alerts of the cases matching `condition` per city, district, local day and hour, with the day's
+    weekday (0 = Monday) and month (its first day): what the hour-of-week rollup sums, and the heat map reads for
+    the cut months at a window's edges."""
+    keys = [C.city_adcode, C.district_adcode, C.local_day, C.local_hour]
+    rows = session.execute(
+        select(*keys, func.count()).where(condition, C.channel.in_([c.value for c in ALERT_CHANNELS])).group_by(*keys)
+    ).all()
+    frame = pd.DataFrame.from_records([tuple(row) for row in rows],
+                                      columns=["city_adcode", "district_adcode", "local_day", "local_hour", "alerts"])
+    days = pd.to_datetime(frame["local_day"])
+    return frame.assign(weekday=days.dt.day_of_week.astype(int), month=days.dt.to_period("M").dt.start_time.dt.date,
+                        local_hour=frame["local_hour"].astype(int), alerts=frame["alerts"].astype(int))
+
+
+def rebuild_hour_week_stats(session: Session, city: str | None, start: dt.date | None, end: dt.date | None) -> None:
+    """Recompute the hour-of-week rollup of `city` (all when None) for the months of start..end: its rows are per
+    month, so a partial range is widened to whole months."""
+    table = HourWeekStat.__table__
+    start = _month_start(start) if start else None
+    end = _month_end(end) if end else None
+    _delete_span(session, table, "month", city, start, end)
+    counts = hour_week_counts(session, _window_condition(city, start, end))
+    if counts.empty:
+        return
+    keys = ["city_adcode", "month", "district_adcode", "weekday", "local_hour"]
+    insert_frame(session, table, counts.groupby(keys, as_index=False)["alerts"].sum())
+
+
 def rebuild_rollups(db: Database, city: str | None = None, start: dt.date | None = None,
                     end: dt.date | None = None) -> None:
     """Recompute every rollup of `city` (all when None) for local days start..end (all when None)."""
     with db.sessions.begin() as session:
         rebuild_daily_stats(session, city, start, end)
         rebuild_latency_sketches(session, city, start, end)
+        rebuild_hour_week_stats(session, city, start, end)
         bump_data_version(session)
 
 

@@ -60,7 +60,7 @@ def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     stopped (all kinds but hazards, closed stations' included), drunk driving among them, and hazards found in the
     window; and the district's vehicle-administration stations open at the window's end."""
     whole_city = filters.whole_city()
-    s, p = Station.__table__, PersuasionRecord.__table__
+    s = Station.__table__
     with db.session() as session:
         stations = session.execute(
             select(s.c.district_adcode, func.count(), func.coalesce(func.sum(s.c.staff), 0))
@@ -71,16 +71,12 @@ def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
             .where(s.c.city_adcode == filters.city, s.c.kind == StationKind.VEHICLE_ADMIN.value,
                    open_on(s, filters.end))
             .group_by(s.c.district_adcode)).all()
-        records = session.execute(
-            select(p.c.district_adcode, p.c.kind, func.sum(p.c["count"])).where(*metrics.place_and_days(p, whole_city))
-            .group_by(p.c.district_adcode, p.c.kind)).all()
     frame = metrics.districts_in_view(db, filters)[["district_adcode", "name_zh", "name_en"]]
     frame = frame.merge(rows_frame(stations, ["district_adcode", "stations", "staff"]), on="district_adcode",
                         how="left")
     frame = frame.merge(rows_frame(vehicle_admin, ["district_adcode", "vehicle_admin_stations"]),
                         on="district_adcode", how="left")
-    kinds = rows_frame(records, ["district_adcode", "kind", "count"])
-    kinds["kind"] = kinds["kind"].map(_value)
+    kinds = persuasion_by_district_and_kind(db, whole_city)
     wide = kinds.pivot_table(index="district_adcode", columns="kind", values="count", aggfunc="sum", fill_value=0)
     wide = wide.reindex(columns=[*VIOLATIONS, PersuasionKind.HAZARD.value], fill_value=0)
     frame = frame.merge(pd.DataFrame({
@@ -93,13 +89,27 @@ def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
 
 
 @cached_query
-def persuasion_by_kind(db: Database, filters: Filters) -> pd.DataFrame:
-    """What the persuasion stations stopped (each violation kind) and found (hazards) in the window."""
+def persuasion_by_district_and_kind(db: Database, filters: Filters) -> pd.DataFrame:
+    """What the persuasion stations of each district stopped or found in the window, per kind (one pass over the
+    records, which `persuasion_by_district` and `persuasion_by_kind` both read): district_adcode, kind, count."""
     p = PersuasionRecord.__table__
     with db.session() as session:
-        rows = session.execute(select(p.c.kind, func.sum(p.c["count"])).where(*metrics.place_and_days(p, filters))
-                               .group_by(p.c.kind)).all()
-    found = {_value(kind): int(n) for kind, n in rows}
+        rows = session.execute(
+            select(p.c.district_adcode, p.c.kind, func.sum(p.c["count"])).where(*metrics.place_and_days(p, filters))
+            .group_by(p.c.district_adcode, p.c.kind)).all()
+    kinds = rows_frame(rows, ["district_adcode", "kind", "count"])
+    kinds["kind"] = kinds["kind"].map(_value)
+    return kinds
+
+
+@cached_query
+def persuasion_by_kind(db: Database, filters: Filters) -> pd.DataFrame:
+    """What the persuasion stations stopped (each violation kind) and found (hazards) in the window: the window's
+    districts read from the pass over the whole city's records, which the page's district chart reads too."""
+    records = persuasion_by_district_and_kind(db, filters.whole_city())
+    if filters.districts:
+        records = records[records["district_adcode"].isin(filters.districts)]
+    found = {kind: int(n) for kind, n in records.groupby("kind")["count"].sum().items()}
     kinds = [*VIOLATIONS, PersuasionKind.HAZARD.value]
     return pd.DataFrame({"kind": kinds, "count": [found.get(k, 0) for k in kinds],
                          "violation": [k != PersuasionKind.HAZARD.value for k in kinds]})

@@ -2,7 +2,7 @@
 scene and clearance by month, and the hour-of-day × weekday pattern.
 
 Counts come from the day × district rollups, latencies from the month sketches through the metric functions of
-`metrics`; nothing here defines a metric of its own.
+`metrics`, the hour-of-week pattern from its month rollup; nothing here defines a metric of its own.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
-from data_access import metrics, sketch
+from data_access import metrics, rollups, sketch
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
 from data_access.metrics import share
-from data_access.models import ALERT_CHANNELS, AccidentCase
+from data_access.models import AccidentCase, HourWeekStat
 
 GRAINS = ("auto", "day", "week", "month")
 
@@ -100,20 +100,30 @@ def latency_by_month(db: Database, filters: Filters) -> pd.DataFrame:
 @cached_query
 def hour_weekday(db: Database, filters: Filters) -> pd.DataFrame:
     """Accident alerts by local hour (0–23) and weekday (0 = Monday), as the average per such day of the window:
-    the 24 × 7 grid of the heat map, with the total count of each cell."""
-    c = AccidentCase.__table__.c
-    conditions = [c.city_adcode == filters.city, c.local_day >= filters.start, c.local_day <= filters.end,
-                  c.channel.in_([channel.value for channel in ALERT_CHANNELS])]
-    if filters.districts:
-        conditions.append(c.district_adcode.in_(filters.districts))
+    the 24 × 7 grid of the heat map, with the total count of each cell. The whole months of the window come from the
+    month × district × weekday × hour rollup, the cut months at its edges from the raw cases."""
+    span, edges = metrics.months_and_edges(db, filters)
+    parts = []
     with db.session() as session:
-        rows = session.execute(
-            select(c.local_day, c.local_hour, func.count()).where(*conditions).group_by(c.local_day, c.local_hour)
-        ).all()
-    counts = rows_frame(rows, ["day", "hour", "alerts"])
-    counts["weekday"] = pd.to_datetime(counts["day"]).dt.day_of_week
+        if span is not None:
+            h = HourWeekStat.__table__.c
+            conditions = [h.city_adcode == filters.city, h.month >= span[0], h.month <= span[1]]
+            if filters.districts:
+                conditions.append(h.district_adcode.in_(filters.districts))
+            rows = session.execute(select(h.weekday, h.local_hour, func.sum(h.alerts)).where(*conditions)
+                                   .group_by(h.weekday, h.local_hour)).all()
+            parts.append(rows_frame(rows, ["weekday", "local_hour", "alerts"]))
+        for lo, hi in edges:
+            c = AccidentCase.__table__.c
+            conditions = [c.city_adcode == filters.city, c.local_day >= lo, c.local_day <= hi]
+            if filters.districts:
+                conditions.append(c.district_adcode.in_(filters.districts))
+            parts.append(rollups.hour_week_counts(session, and_(*conditions))[["weekday", "local_hour", "alerts"]])
+    # weekday as pandas' day_of_week gives it (int32), the type the grid's weekday column has always had
+    counts = pd.concat(parts, ignore_index=True).astype({"weekday": "int32", "local_hour": int, "alerts": int})
     grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
-    total = counts.groupby(["weekday", "hour"])["alerts"].sum().reindex(grid, fill_value=0)
+    total = counts.rename(columns={"local_hour": "hour"}).groupby(["weekday", "hour"])["alerts"].sum()
+    total = total.reindex(grid, fill_value=0)
     weekdays = pd.Series(pd.date_range(filters.start, filters.end, freq="D").day_of_week).value_counts()
     days = np.array([weekdays.get(day, 0) for day, _ in grid], dtype=float)
     frame = total.reset_index()
