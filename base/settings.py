@@ -48,6 +48,7 @@ class Settings:
     oidc_client_secret: str = ""
     secret_key: str = ""
     session_hours: float = 12.0
+    warm: bool = True              # keep every page's default view computed ahead of its viewers (services/warm.py)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -116,6 +117,8 @@ ENVIRONMENT = (
     ("JINGBAO_SECRET_KEY", "secret_key", str,
      "signs the session cookies; empty: a random key kept in `var/secret_key` (shared by the workers of one host)"),
     ("JINGBAO_SESSION_HOURS", "session_hours", float, "a signed-in session ends after this many idle hours"),
+    ("JINGBAO_WARM", "warm", lambda v: v.strip().lower() not in ("0", "false", "no", "off"),
+     "`0`: do not compute the default views of every page ahead of their viewers (on by default)"),
 )
 
 

@@ -46,6 +46,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from benchmarks._common import BENCH_ACCOUNT, Row
+from services.warm import Callback, Screen, callback_named, server_callbacks
 
 DEFAULT_MINUTES = 10.0        # the issue's figure; `--minutes 1` for a quick run
 DEFAULT_WALLS = 50
@@ -130,102 +131,19 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__} ({type(inner).__name__})"
 
 
-# ------------------------------------------------------------------------------------- the callback graph
-@dataclass(frozen=True)
-class Callback:
-    """One server callback of `/_dash-dependencies`, as the renderer posts it."""
-
-    output: str
-    inputs: tuple[tuple[str, str], ...]
-    state: tuple[tuple[str, str], ...]
-    prevent_initial_call: bool
-
-    @property
-    def output_ids(self) -> set[str]:
-        return {name.split("@")[0].rsplit(".", 1)[0] for name in _output_names(self.output)}
-
-    @property
-    def label(self) -> str:
-        names = _output_names(self.output)
-        first = names[0].split("@")[0]
-        return first + (f" +{len(names) - 1}" if len(names) > 1 else "")
-
-    def body(self, values: dict[tuple[str, str], object], changed: list[str]) -> str:
-        outputs = [dict(zip(("id", "property"), name.split("@")[0].rsplit(".", 1), strict=True))
-                   for name in _output_names(self.output)]
-        return json.dumps({
-            "output": self.output, "outputs": outputs if self.output.startswith("..") else outputs[0],
-            "inputs": [{"id": i, "property": p, "value": values.get((i, p))} for i, p in self.inputs],
-            "state": [{"id": i, "property": p, "value": values.get((i, p))} for i, p in self.state],
-            "changedPropIds": changed,
-        })
-
-
-def _output_names(output: str) -> list[str]:
-    return output[2:-2].split("...") if output.startswith("..") else [output]
-
-
-def server_callbacks(dependencies: list[dict]) -> list[Callback]:
-    """The callbacks that run on the server (not clientside) and name plain ids (pattern ids are skipped: the wall
-    has none, and a renderer-side expansion is out of this benchmark's scope)."""
-    found = []
-    for spec in dependencies:
-        if spec.get("clientside_function"):
-            continue
-        ids = [ref["id"] for ref in (*spec["inputs"], *spec["state"])]
-        if any(not isinstance(i, str) or i.startswith("{") for i in ids):
-            continue
-        found.append(Callback(spec["output"], tuple((r["id"], r["property"]) for r in spec["inputs"]),
-                              tuple((r["id"], r["property"]) for r in spec["state"]),
-                              bool(spec.get("prevent_initial_call"))))
-    return found
-
-
-def components(tree: object) -> dict[str, dict]:
-    """id -> (type, props) of every component with a plain id in a layout tree."""
-    found: dict[str, dict] = {}
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict) and "props" in node and "type" in node:
-            props = node["props"] or {}
-            if isinstance(props.get("id"), str):
-                found[props["id"]] = {"type": node["type"], "props": props}
-            for value in props.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(tree)
-    return found
-
-
-def callback_named(callbacks: list[Callback], *, output: str | None = None, input_: str | None = None) -> Callback:
-    """The callback whose output names `output`, or which has the input `input_` ("id.prop")."""
-    for cb in callbacks:
-        if output is not None and any(name.split("@")[0] == output for name in _output_names(cb.output)):
-            return cb
-        if input_ is not None and input_ in {f"{i}.{p}" for i, p in cb.inputs}:
-            return cb
-    raise LookupError(f"no server callback with {'output ' + output if output else 'input ' + str(input_)}")
-
-
 # ---------------------------------------------------------------------------------------------------- a wall
-class Wall:
+class Wall(Screen):
     """One wall screen: a session signed in by its kiosk link, and the renderer's side of the callback graph."""
 
     def __init__(self, base: str, token: str, city: str, tally: Tally, pools: tuple[ThreadPoolExecutor, ...],
                  stop: threading.Event) -> None:
+        super().__init__()
         self.base, self.token, self.city = base, token, city
         # timer firings wait for their requests: two pools, so that a request never waits for a free thread held
         # by a firing that waits for it
         self.tally, (self.timer_pool, self.request_pool), self.stop = tally, pools, stop
         self.session = requests.Session()
         self.session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=BROWSER_CONNECTIONS))
-        self.props: dict[tuple[str, str], object] = {}
-        self.present: set[str] = set()
-        self.types: dict[str, str] = {}
-        self.callbacks: list[Callback] = []
         self.lock = threading.Lock()
         self.poll_ms = 10_000
         self.as_of_path = "/api/v1/as-of"
@@ -243,15 +161,7 @@ class Wall:
         if layout is None or dependencies is None:
             return False
         self.callbacks = server_callbacks(dependencies)
-        self._add(components(layout))
-        # dcc.Location sets the address on mount: that is what fires the router and the shell's callbacks
-        changed = set()
-        for item, kind in list(self.types.items()):
-            if kind == "Location":
-                self.props[(item, "pathname")] = "/wall"
-                self.props[(item, "search")] = f"?city={self.city}"
-                changed |= {(item, "pathname"), (item, "search")}
-        self._settle(self._due(set(self.present), changed))
+        self._settle(self.mount(layout, "/wall", f"?city={self.city}"))
         return True
 
     def _get_json(self, path: str, headers: dict):
@@ -259,34 +169,13 @@ class Wall:
                                       "GET", self.base + path, limit_s=WALL_LIMIT_S, headers=headers)
         return None if response is None else response.json()
 
-    def _add(self, found: dict[str, dict]) -> set[str]:
-        for item, spec in found.items():
-            self.present.add(item)
-            self.types[item] = spec["type"]
-            for prop, value in spec["props"].items():
-                self.props.setdefault((item, prop), value)
+    def add(self, found: dict[str, dict]) -> set[str]:
+        added = super().add(found)
+        for spec in found.values():
             if spec["type"] == "Div" and "data-wall" in spec["props"]:
                 config = json.loads(spec["props"]["data-wall"])
                 self.poll_ms = int(config.get("poll_ms", self.poll_ms))
-        return set(found)
-
-    def _due(self, new: set[str], changed: set[tuple[str, str]], fired: Callback | None = None
-             ) -> list[tuple[Callback, list[str]]]:
-        """The callbacks the renderer fires now: those of newly added components (their initial call, unless
-        prevented) and those an input of which just changed (not the callback that changed it). Only callbacks
-        whose inputs and outputs are all on the screen run."""
-        due = []
-        for cb in self.callbacks:
-            if cb is fired or not self._on_screen(cb):
-                continue
-            triggers = [f"{i}.{p}" for i, p in cb.inputs if (i, p) in changed]
-            initial = not cb.prevent_initial_call and any(i in new for i, _ in cb.inputs)
-            if triggers or initial:
-                due.append((cb, triggers))
-        return due
-
-    def _on_screen(self, cb: Callback) -> bool:
-        return all(i in self.present for i, _ in cb.inputs) and cb.output_ids <= self.present
+        return added
 
     def _settle(self, due: list[tuple[Callback, list[str]]], depth: int = 0) -> None:
         """Post the due callbacks together, apply their answers, and post what those answers trigger in turn."""
@@ -298,7 +187,7 @@ class Wall:
             answer = future.result()
             if answer:
                 new, changed = self._apply(answer)
-                for due_cb, triggers in self._due(new, changed, fired=cb):
+                for due_cb, triggers in self.due(new, changed, fired=cb):
                     follow[due_cb] = sorted({*follow.get(due_cb, []), *triggers})
         self._settle(list(follow.items()), depth + 1)
 
@@ -313,19 +202,8 @@ class Wall:
         return response.json().get("response") or {}
 
     def _apply(self, answer: dict) -> tuple[set[str], set[tuple[str, str]]]:
-        new: set[str] = set()
-        changed: set[tuple[str, str]] = set()
         with self.lock:
-            for item, values in answer.items():
-                for prop, value in values.items():
-                    if isinstance(value, dict) and "__dash_patch_update" in value:
-                        continue                        # a Patch of a figure: nothing downstream reads it
-                    if self.props.get((item, prop)) != value:
-                        changed.add((item, prop))
-                    self.props[(item, prop)] = value
-                    if prop == "children":
-                        new |= self._add(components(value))
-        return new, changed
+            return self.apply(answer)
 
     # -- running, on the layout's own timers
     def timers(self) -> list[tuple[float, str, float]]:
@@ -334,7 +212,7 @@ class Wall:
         for item, kind in self.types.items():
             if kind != "Interval" or self.props.get((item, "disabled")):
                 continue
-            if any((item, "n_intervals") in cb.inputs and self._on_screen(cb) for cb in self.callbacks):
+            if any((item, "n_intervals") in cb.inputs and self.on_screen(cb) for cb in self.callbacks):
                 period = float(self.props.get((item, "interval")) or 1000) / 1000
                 found.append((period, item, period))
         found.append((0.3, "as-of", self.poll_ms / 1000))      # wall.js polls 300 ms after it starts
@@ -363,7 +241,7 @@ class Wall:
             ticks = int(self.props.get((what, "n_intervals")) or 0) + 1
             self.props[(what, "n_intervals")] = ticks
         self._settle([(cb, [f"{what}.n_intervals"]) for cb in self.callbacks
-                      if (what, "n_intervals") in cb.inputs and self._on_screen(cb)])
+                      if (what, "n_intervals") in cb.inputs and self.on_screen(cb)])
 
 
 def _as_of_problem(response: requests.Response) -> str | None:

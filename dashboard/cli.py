@@ -157,10 +157,14 @@ def _serve(args, settings) -> int:
 
     if args.dev or args.debug:
         from dashboard.app import create_app
-        from dashboard.server import QuietRequestHandler
+        from dashboard.server import QuietRequestHandler, warming
 
         app = create_app(settings, db)
         start_feeds()
+        if warming(settings):            # the development server's one process warms its own cache
+            from services.warm import start_warm_thread
+
+            start_warm_thread(app)
         print(f"serving on http://{settings.host}:{settings.port} (Flask development server)", file=sys.stderr)
         app.run(host=settings.host, port=settings.port, debug=args.debug, request_handler=QuietRequestHandler)
         return 0

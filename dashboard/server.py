@@ -3,11 +3,14 @@
 The master process does the start-up work and runs the background feeds (the demo top-up, the `--live` simulator)
 exactly once; each worker builds its own app, with its own database engine, after the fork. Threads serve the cheap
 requests (the wall's polls) beside a slow one in the same worker; processes keep one slow request's CPU from
-holding up the others."""
+holding up the others. Once serving, the master starts the warm-up (`jingbao warm --watch`, niced) as its own process:
+it fills the cache the workers share with every page's default view whenever the data changes (JINGBAO_WARM=0: off).
+The workers' cache is shared for that: the in-process `simple` cache becomes a folder of the master's."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -16,7 +19,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 from werkzeug.serving import WSGIRequestHandler
 
-from base.settings import Settings
+from base.settings import PROJECT_ROOT, Settings
 from data_access.db import Database
 
 MAX_WORKERS = 4               # each worker holds the app and its caches: a few hundred MB
@@ -30,6 +33,7 @@ LIMIT_REQUEST_FIELDS = 100
 LIMIT_REQUEST_FIELD_SIZE = 8190
 SERVER_NAME = "jingbao"
 METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+WARMER_STOP_TIMEOUT_S = 10
 
 
 def machine_cores() -> int:
@@ -84,11 +88,13 @@ class DashboardServer(BaseApplication):
     """gunicorn serving `create_app(settings)`; `on_ready` runs once in the master when it listens."""
 
     def __init__(self, settings: Settings, options: dict, *, on_ready: Callable[[], None] | None = None,
-                 inherited: Database | None = None) -> None:
+                 inherited: Database | None = None, warm: bool = False) -> None:
         self.settings = settings
         self.options = options
         self.on_ready = on_ready
         self.inherited = inherited
+        self.warm = warm
+        self.warmer: subprocess.Popen | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -113,6 +119,8 @@ class DashboardServer(BaseApplication):
               f"{self.cfg.workers} gunicorn workers × {self.cfg.threads} threads", file=sys.stderr, flush=True)
         if self.on_ready is not None:
             self.on_ready()
+        if self.warm and self.warmer is None:
+            self.warmer = start_warmer(self.settings)
 
     def _post_fork(self, arbiter, worker) -> None:
         # The master's engine came along in the fork: drop its pool here without closing the connections, which
@@ -126,6 +134,46 @@ def _child_exit(arbiter, worker) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+def start_warmer(settings: Settings) -> subprocess.Popen:
+    """`jingbao warm --watch` on the workers' database and shared cache, niced, stopping when this process ends."""
+    from dashboard.commands.warm import WARM_NICE
+
+    environment = {key: value for key, value in os.environ.items() if key != METRICS_DIR_VARIABLE}
+    environment.update(JINGBAO_DATABASE_URL=settings.database_url, JINGBAO_CACHE_URL=settings.cache_url,
+                       JINGBAO_DEMO="0", JINGBAO_DEFAULT_CITY=settings.default_city,
+                       JINGBAO_LANGUAGE=settings.language, JINGBAO_WALL_PLAYLIST=settings.wall_playlist)
+    command = [sys.executable, "-m", "dashboard.cli", "warm", "--watch", "--nice", str(WARM_NICE),
+               "--parent", str(os.getpid())]
+    print(f"warm-up: every page's default view is computed whenever the data changes (process started by "
+          f"{os.getpid()}; JINGBAO_WARM=0 turns it off)", file=sys.stderr, flush=True)
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment)
+
+
+def stop_warmer(warmer: subprocess.Popen | None) -> None:
+    if warmer is None or warmer.poll() is not None:
+        return
+    warmer.terminate()
+    try:
+        warmer.wait(WARMER_STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        warmer.kill()
+        warmer.wait(WARMER_STOP_TIMEOUT_S)
+
+
+def shared_cache(settings: Settings) -> tuple[Settings, Path | None]:
+    """The settings the workers and the warm-up use: the in-process `simple` cache becomes a new temporary folder
+    they all share (returned, to be removed at exit); a Redis or filesystem cache is shared already."""
+    if settings.cache_url != "simple":
+        return settings, None
+    folder = Path(tempfile.mkdtemp(prefix="jingbao-cache-"))
+    return settings.with_overrides(cache_url=f"filesystem://{folder}"), folder
+
+
+def warming(settings: Settings) -> bool:
+    """Whether `jingbao serve` warms the cache: unless JINGBAO_WARM=0, and not into a null cache (nothing kept)."""
+    return settings.warm and settings.cache_url not in ("null", "none", "")
 
 
 def prepare_metrics_dir() -> Path | None:
@@ -150,15 +198,23 @@ def serve(settings: Settings, *, workers: int, threads: int = THREADS, on_ready:
     import shutil
 
     own_folder = prepare_metrics_dir()
+    warm = warming(settings)
+    cache_folder = None
+    if warm:
+        settings, cache_folder = shared_cache(settings)
     import dashboard.app  # noqa: F401 — imported once in the master, shared by the forked workers
 
     master = os.getpid()
+    server = DashboardServer(settings, gunicorn_options(settings, workers, threads), on_ready=on_ready,
+                             inherited=inherited, warm=warm)
     try:
-        DashboardServer(settings, gunicorn_options(settings, workers, threads), on_ready=on_ready,
-                        inherited=inherited).run()
+        server.run()
     finally:
         # A worker leaves through this same stack when it exits (gunicorn forks it from `run`): only the master,
-        # once everything has stopped, may remove the folder the living workers still write to.
-        if own_folder is not None and os.getpid() == master:
-            shutil.rmtree(own_folder, ignore_errors=True)
+        # once everything has stopped, may stop the warm-up and remove the folders the living workers still use.
+        if os.getpid() == master:
+            stop_warmer(server.warmer)
+            for folder in (own_folder, cache_folder):
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
     return 0

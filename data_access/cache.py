@@ -6,6 +6,7 @@ The backend is built from a URL so that the CLI, tests and every gunicorn worker
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import threading
@@ -15,6 +16,8 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 from flask_caching.backends import FileSystemCache, NullCache, RedisCache, SimpleCache
+
+from data_access.scope import Scope
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT_S = 24 * 3600   # entries are keyed on the data version, so age never makes them wrong
@@ -122,15 +125,36 @@ class Versioned(Protocol):
     def data_version(self) -> int: ...
 
 
+# Who holds a scope changes nothing a query returns (what it may see does): two leaders, or the background warm-up
+# and a leader, share one entry per view instead of one each.
+SCOPE_HOLDER_FIELDS = ("role", "user")
+
+
+def key_text(value: object) -> str:
+    """The text of an argument in a cache key: its repr, except that a `Scope` anywhere inside (a `Filters` carries
+    one) is written without the account that holds it."""
+    if isinstance(value, Scope):
+        return repr(dataclasses.replace(value, **{name: "" for name in SCOPE_HOLDER_FIELDS}))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = (f"{f.name}={key_text(getattr(value, f.name))}" for f in dataclasses.fields(value) if f.repr)
+        return f"{type(value).__qualname__}({', '.join(fields)})"
+    if isinstance(value, tuple | list):
+        inner = ", ".join(key_text(item) for item in value)
+        return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else (
+            f"({inner})" if isinstance(value, tuple) else f"[{inner}]")
+    return repr(value)
+
+
 def cached_query(func: Callable[..., T]) -> Callable[..., T]:
-    """Memoize `func(db, *args)` on the database, its current data version and the hashable arguments."""
+    """Memoize `func(db, *args)` on the database, its current data version and the hashable arguments (see
+    `key_text`: the viewer's scope counts, not the viewer)."""
 
     name = f"{func.__module__}.{func.__qualname__}"
 
     @functools.wraps(func)
     def wrapper(db: Versioned, *args, **kwargs) -> T:
         version = db.data_version()
-        raw = f"{db.identity}|{name}|{version}|{args!r}|{sorted(kwargs.items())!r}"
+        raw = f"{db.identity}|{name}|{version}|{key_text(args)}|{key_text(sorted(kwargs.items()))}"
         key = "q:" + hashlib.sha1(raw.encode("utf-8")).hexdigest()
         hit = db.cache.get(key)
         if hit is not None:

@@ -61,7 +61,7 @@ class Jingbao:
     def __init__(self, log: Path, database_url: str, *args: str, environment: dict[str, str] | None = None) -> None:
         env = {key: value for key, value in os.environ.items() if not key.startswith(("JINGBAO_", "GUNICORN_"))}
         env.update(JINGBAO_DATABASE_URL=database_url, JINGBAO_CACHE_URL="simple", PYTHONUNBUFFERED="1",
-                   **(environment or {}))
+                   JINGBAO_WARM="0", **(environment or {}))
         self.log = log
         self.handle = log.open("wb")
         # a session of its own, so that stopping it also stops what it started (gunicorn's workers)
