@@ -16,11 +16,12 @@ import plotly.graph_objects as go
 from base.i18n import t
 from components import theme
 from components.formatting import format_change, format_duration, format_ratio, format_window
-from components.kpi import kpi_value_text
+from components.kpi import immature_text, kpi_value_text, share_text
 from components.payout_figures import stages_figure
 from components.trend import trend_figure
 from data_access import registry
 from data_access.briefing import COMPARISONS, Briefing, BriefingKpi
+from data_access.maturity import MATURE_SHARE
 from data_access.registry import METRICS, TOO_SMALL_TO_COMPARE, Kpi
 
 CHART_SIZES = {"trend": (720, 250), "stages": (356, 250), "mediation": (356, 250)}
@@ -37,13 +38,34 @@ def _duration(minutes: float | None, lang: str) -> str:
     return " ".join(part for part in format_duration(minutes, lang) if part)
 
 
+def _whole_minutes(minutes: float, lang: str) -> str:
+    """"14 分钟" below two hours, "2 小时 05 分" from there: an event's clock, to the minute."""
+    if minutes < 120:
+        return f"{minutes:.0f} {t('unit.minutes', lang)}"
+    return _duration(minutes, lang)
+
+
 def value_text(kpi: BriefingKpi, lang: str) -> str:
     number, unit = kpi_value_text(kpi.year_before, lang)
     return number if number == "—" else " ".join(part for part in (number, unit) if part)
 
 
+def maturity_mark(kpi: BriefingKpi, lang: str) -> str:
+    """"数据未成熟（已完成 63%）" for a figure of a day whose cases are not yet mature, else ""."""
+    return immature_text(kpi.year_before, lang) if kpi.immature else ""
+
+
+def value_cell_text(kpi: BriefingKpi, lang: str) -> str:
+    """The day's value as the sheet and the Markdown print it: with the maturity mark when it is immature."""
+    mark = maturity_mark(kpi, lang)
+    return f"{value_text(kpi, lang)} · {mark}" if mark else value_text(kpi, lang)
+
+
 def comparison_text(kpi: Kpi, lang: str) -> str:
-    """"+12.5%（128）" — the change and the value compared with; a thin base reads "too small to compare"."""
+    """"+12.5%（128）" — the change and the value compared with; a thin base reads "too small to compare", an
+    immature day "not compared"."""
+    if kpi.immature:
+        return t("kpi.not_compared", lang)
     if kpi.previous is None:
         return "—"
     previous = kpi_value_text(Kpi(kpi.key, kpi.previous, None, kpi.unit, None, False), lang)[0]
@@ -106,9 +128,12 @@ def narrative(briefing: Briefing, lang: str) -> list[str]:
     else:
         sentences.append(t("briefing.say.sla_met", lang))
 
-    p50, p90 = briefing.kpi("payout_p50").value, briefing.kpi("payout_p90").value
-    if p50 is not None:
-        sentences.append(t("briefing.say.payout", lang, p50=_duration(p50, lang), p90=_duration(p90, lang)))
+    p50, p90 = briefing.kpi("payout_p50"), briefing.kpi("payout_p90")
+    if p50.value is not None:
+        # an immature day's slow cases are not paid yet: its times read fast, so the sentence says so
+        key = "briefing.say.payout_immature" if p50.immature else "briefing.say.payout"
+        sentences.append(t(key, lang, p50=_duration(p50.value, lang), p90=_duration(p90.value, lang),
+                           mark=maturity_mark(p50, lang)))
     if len(briefing.rescues):
         sentences.append(t("briefing.say.rescues", lang, n=len(briefing.rescues)))
     return sentences
@@ -124,8 +149,7 @@ def events(briefing: Briefing, lang: str) -> list[str]:
         items.append(t("briefing.event.rescue", lang, time=mission.requested_at.strftime("%H:%M"),
                        district=district if isinstance(district, str) else mission.district_adcode,
                        outcome=t(f"briefing.outcome.{mission.outcome}", lang), minutes=minutes))
-    if briefing.major_accidents:
-        items.append(t("briefing.event.major", lang, n=briefing.major_accidents))
+    items += major_accident_lines(briefing.majors, lang)
     for sla in briefing.missed_slas:
         items.append(t("briefing.event.sla", lang, name=t(f"briefing.sla.{sla.key}", lang),
                        value=_sla_value(sla.value)))
@@ -135,6 +159,44 @@ def events(briefing: Briefing, lang: str) -> list[str]:
     if len(items) > MAX_EVENTS:
         items = items[:MAX_EVENTS - 1] + [f"… +{len(items) - MAX_EVENTS + 1}"]
     return items
+
+
+def major_accident_lines(majors: pd.DataFrame, lang: str) -> list[str]:
+    """One line per major accident: "02:51 龙文区 重大事故（110/122 报警，民警处置）：报警后 14 分钟到场，报警后
+    2 小时 08 分恢复通行，已呼叫空地救援" (time, district, how it became known, who handled it, how far it got)."""
+    lines = []
+    for accident in majors.itertuples(index=False):
+        district = accident.name_zh if lang == "zh" else accident.name_en
+        how = [t(f"briefing.major.channel.{accident.channel}", lang)]
+        if accident.handled_by:
+            how.append(t(f"briefing.major.by.{accident.handled_by}", lang))
+        if accident.found_by_patrol:
+            scene = t("briefing.major.found_on_scene", lang)
+        elif pd.isna(accident.to_scene_min):
+            scene = t("briefing.major.no_scene", lang)
+        else:
+            scene = t("briefing.major.scene", lang, duration=_whole_minutes(accident.to_scene_min, lang))
+        parts = [scene, t("briefing.major.not_cleared", lang) if pd.isna(accident.cleared_min)
+                 else t("briefing.major.cleared", lang, duration=_whole_minutes(accident.cleared_min, lang))]
+        if accident.rescue:
+            parts.append(t("briefing.major.rescue", lang))
+        joiner = "，" if lang == "zh" else ", "
+        lines.append(t("briefing.event.major.detail", lang, time=accident.reported_local.strftime("%H:%M"),
+                       district=district if isinstance(district, str) else accident.district_adcode,
+                       how=joiner.join(how), what=joiner.join(parts)))
+    return lines
+
+
+def stages_subtitle(briefing: Briefing, lang: str) -> str:
+    """The stage chart's subtitle: the day, and the stages whose cases are not yet mature with their share."""
+    immature = [(stage, share) for stage, share in briefing.stage_matured.items()
+                if share is not None and share < MATURE_SHARE]
+    if not immature:
+        return briefing.day.isoformat()
+    joiner = "；" if lang == "zh" else "; "
+    stages = joiner.join(t("briefing.stages.immature_item", lang, stage=t(f"payouts.stage.{stage}", lang),
+                           pct=share_text(share)) for stage, share in immature)
+    return t("briefing.stages.immature", lang, day=briefing.day.isoformat(), stages=stages)
 
 
 def title(place: str, lang: str) -> str:
@@ -167,10 +229,9 @@ def figures(briefing: Briefing, lang: str) -> dict[str, go.Figure]:
     """The trend of the last 28 days, the day's payout stage clocks, and the last 28 days' mediation outcomes."""
     trend = briefing.trend
     window = format_window(trend["day"].min().date(), trend["day"].max().date(), lang) if len(trend) else ""
-    day = briefing.day.isoformat()
     return {
         "trend": trend_figure(trend, briefing.duty, lang, window),
-        "stages": stages_figure(briefing.stages, lang, day),
+        "stages": stages_figure(briefing.stages, lang, stages_subtitle(briefing, lang)),
         "mediation": mediation_figure(briefing.mediation_outcomes, lang, window),
     }
 
@@ -187,13 +248,18 @@ def print_figure(figure: go.Figure, name: str) -> go.Figure:
 
 
 # ------------------------------------------------------------------------------------------------ the A4 sheet
+def _mark_html(kpi: BriefingKpi, lang: str) -> str:
+    mark = maturity_mark(kpi, lang)
+    return f'<br><span class="immature">{html.escape(mark)}</span>' if mark else ""
+
+
 def _kpi_rows(briefing: Briefing, lang: str) -> str:
     rows = []
     for kpi in briefing.kpis:
         cells = "".join(f'<td class="cmp {comparison_tone(kpi.against(c))}">'
                         f"{html.escape(comparison_text(kpi.against(c), lang))}</td>" for c in COMPARISONS)
         rows.append(f'<tr><th scope="row">{html.escape(registry.label(kpi.key, lang))}</th>'
-                    f'<td class="num">{html.escape(value_text(kpi, lang))}</td>{cells}</tr>')
+                    f'<td class="num">{html.escape(value_text(kpi, lang))}{_mark_html(kpi, lang)}</td>{cells}</tr>')
     return "\n".join(rows)
 
 
@@ -226,7 +292,8 @@ def sheet_html(briefing: Briefing, lang: str, place: str, images: dict[str, byte
 <table class="briefing-kpis"><thead><tr><th>{html.escape(t('briefing.col.kpi', lang))}</th>
 <th>{html.escape(t('briefing.col.value', lang))}</th>{head_cells}</tr></thead>
 <tbody>{_kpi_rows(briefing, lang)}</tbody></table>
-<p class="briefing-note">{html.escape(t('briefing.too_small.note', lang, n=TOO_SMALL_TO_COMPARE))}</p></section>
+<p class="briefing-note">{html.escape(t('briefing.too_small.note', lang, n=TOO_SMALL_TO_COMPARE))}
+{html.escape(t('briefing.immature.note', lang, pct=share_text(MATURE_SHARE)))}</p></section>
 <section class="briefing-charts">{image('trend')}<div class="chart-pair">{image('stages')}{image('mediation')}</div>
 </section>
 <section><h2>{html.escape(t('briefing.events', lang))}</h2>
@@ -242,9 +309,10 @@ def markdown(briefing: Briefing, lang: str, place: str) -> str:
                                   *[t("briefing.col." + c, lang) for c in COMPARISONS]]) + " |",
               "|" + " --- |" * (2 + len(COMPARISONS))]
     for kpi in briefing.kpis:
-        lines.append("| " + " | ".join([registry.label(kpi.key, lang), value_text(kpi, lang),
+        lines.append("| " + " | ".join([registry.label(kpi.key, lang), value_cell_text(kpi, lang),
                                         *[comparison_text(kpi.against(c), lang) for c in COMPARISONS]]) + " |")
-    lines += ["", t("briefing.too_small.note", lang, n=TOO_SMALL_TO_COMPARE), "", f"## {t('briefing.events', lang)}",
+    lines += ["", t("briefing.too_small.note", lang, n=TOO_SMALL_TO_COMPARE),
+              t("briefing.immature.note", lang, pct=share_text(MATURE_SHARE)), "", f"## {t('briefing.events', lang)}",
               ""]
     lines += [f"- {s}" for s in events(briefing, lang) or [t("briefing.event.none", lang)]]
     return "\n".join(lines) + "\n"

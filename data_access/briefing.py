@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 import pandas as pd
 from sqlalchemy import func, select
 
-from data_access import mediation, metrics, payouts, registry, rescue
+from data_access import maturity, mediation, metrics, payouts, registry, rescue
 from data_access.cache import cached_query
 from data_access.db import Database
 from data_access.filters import Filters
-from data_access.models import AccidentCase, RescueMission, Severity
+from data_access.models import AccidentCase, Channel, RescueMission, Severity
 from data_access.registry import TOO_SMALL_TO_COMPARE, Kpi
 from data_access.scope import EVERYTHING, Scope
 from data_access.timeutil import LOCAL_OFFSET
@@ -47,6 +47,15 @@ class BriefingKpi:
 
     def against(self, comparison: str) -> Kpi:
         return getattr(self, comparison)
+
+    @property
+    def matured(self) -> float | None:
+        """The day's share matured for a figure that waits for a stage (registry Metric.matures), else None."""
+        return self.year_before.matured
+
+    @property
+    def immature(self) -> bool:
+        return self.year_before.immature
 
 
 @dataclass(frozen=True)
@@ -83,11 +92,13 @@ class Briefing:
     slas: tuple[SlaCheck, ...]
     rescues: pd.DataFrame         # rescue.missions of the day
     major_accidents: int
+    majors: pd.DataFrame          # major_accident_details of the day
     duty: pd.DataFrame            # metrics.duty_periods covering the day
     trend: pd.DataFrame           # metrics.daily_trend of the TREND_DAYS days ending with the day
     stages: pd.DataFrame          # payouts.stage_clocks of the day
     mediation_outcomes: pd.DataFrame   # mediation.outcome_counts of the TREND_DAYS days ending with the day
     as_of: dt.datetime | None
+    stage_matured: dict[str, float | None]     # maturity.stage_maturity(...).share of each stage of `stages`
 
     @property
     def day(self) -> dt.date:
@@ -150,15 +161,49 @@ def _sla_checks(db: Database, day: Filters) -> tuple[SlaCheck, ...]:
                  for key, target, at_least in SLAS)
 
 
-def major_accidents(db: Database, day: Filters) -> int:
-    """Accidents of the day flagged major (deaths or many injured)."""
+def _majors_where(day: Filters) -> list:
     c = AccidentCase.__table__.c
     conditions = [c.city_adcode == day.city, c.local_day >= day.start, c.local_day <= day.end,
                   c.severity == Severity.MAJOR.value]
     if day.districts:
         conditions.append(c.district_adcode.in_(day.districts))
+    if day.insurer is not None:
+        conditions.append(c.insurer_id == day.insurer)
+    return conditions
+
+
+def major_accidents(db: Database, day: Filters) -> int:
+    """Accidents of the day flagged major (deaths or many injured)."""
     with db.session() as session:
-        return int(session.execute(select(func.count()).where(*conditions)).scalar() or 0)
+        return int(session.execute(select(func.count()).where(*_majors_where(day))).scalar() or 0)
+
+
+def major_accident_details(db: Database, day: Filters) -> pd.DataFrame:
+    """The day's major accidents, in the order they were reported: case id, district (adcode and names), the local
+    report time, how it became known (channel) and who handled it, minutes from the report to a unit on scene and to
+    the road cleared (NaN where not reached), and whether a helicopter rescue was called for it."""
+    c = AccidentCase.__table__.c
+    r = RescueMission.__table__.c
+    rescued = select(r.id).where(r.case_id == c.id).exists()
+    with db.session() as session:
+        rows = session.execute(select(c.id, c.district_adcode, c.reported_at, c.channel, c.handled_by,
+                                      c.found_by_patrol, c.on_scene_at, c.cleared_at, rescued)
+                               .where(*_majors_where(day)).order_by(c.reported_at, c.id)).all()
+    columns = ["case_id", "district_adcode", "reported_at", "channel", "handled_by", "found_by_patrol", "on_scene_at",
+               "cleared_at", "rescue"]
+    frame = pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
+    reported = pd.to_datetime(frame["reported_at"])
+    frame["reported_local"] = reported + LOCAL_OFFSET
+    for stage, name in (("on_scene_at", "to_scene_min"), ("cleared_at", "cleared_min")):
+        frame[name] = (pd.to_datetime(frame[stage]) - reported).dt.total_seconds() / 60
+    for column in ("channel", "handled_by"):
+        frame[column] = frame[column].map(lambda v: None if v is None else str(getattr(v, "value", v)))
+    frame["rescue"] = frame["rescue"].astype(bool)
+    frame["found_by_patrol"] = frame["found_by_patrol"].astype(bool) | (frame["channel"] == Channel.PATROL.value)
+    names = metrics.districts_in_view(db, day)[["district_adcode", "name_zh", "name_en"]]
+    frame = frame.merge(names, on="district_adcode", how="left")
+    return frame[["case_id", "district_adcode", "name_zh", "name_en", "reported_local", "channel", "handled_by",
+                  "found_by_patrol", "to_scene_min", "cleared_min", "rescue"]]
 
 
 @cached_query
@@ -176,14 +221,16 @@ def daily_briefing(db: Database, city: str, day: dt.date, districts: tuple[str, 
         current = against_year.get(key)
         week_value, week_base = week[key]
         kpis.append(BriefingKpi(key, unit, current.value, against_day.get(key), current,
-                                registry.compare(key, current.value, week_value, week_base)))
+                                registry.compare(key, current.value, week_value, week_base, current.matured)))
     trend_window = replace(yoy, start=day - dt.timedelta(days=TREND_DAYS - 1), comparison="none")
+    majors = major_accident_details(db, yoy)
     return Briefing(
         filters=yoy, kpis=tuple(kpis), districts=_district_moves(db, yoy), slas=_sla_checks(db, yoy),
-        rescues=rescue.missions(db, yoy), major_accidents=major_accidents(db, yoy),
+        rescues=rescue.missions(db, yoy), major_accidents=len(majors), majors=majors,
         duty=metrics.duty_periods(db, yoy), trend=metrics.daily_trend(db, trend_window),
         stages=payouts.stage_clocks(db, yoy), mediation_outcomes=mediation.outcome_counts(db, trend_window),
         as_of=metrics.data_as_of(db, city),
+        stage_matured={stage: maturity.stage_maturity(db, yoy, stage).share for stage in maturity.STAGES},
     )
 
 
@@ -192,7 +239,8 @@ def briefing_report(briefing: Briefing) -> dict:
     `kpis.<key>.year_before.value` are the figures `jingbao kpis --start DAY --end DAY` prints."""
 
     def comparison(kpi: Kpi) -> dict:
-        return {"value": kpi.previous, "change": kpi.change, "too_small_to_compare": kpi.too_small}
+        return {"value": kpi.previous, "change": kpi.change, "too_small_to_compare": kpi.too_small,
+                "immature": kpi.immature}
 
     filters = briefing.filters
     return {
@@ -201,7 +249,7 @@ def briefing_report(briefing: Briefing) -> dict:
         "date": briefing.day.isoformat(),
         "data_as_of_utc": briefing.as_of.isoformat() if briefing.as_of else None,
         "too_small_below": TOO_SMALL_TO_COMPARE,
-        "kpis": {k.key: {"value": k.value, "unit": k.unit,
+        "kpis": {k.key: {"value": k.value, "unit": k.unit, "matured": k.matured,
                          **{name: comparison(k.against(name)) for name in COMPARISONS}} for k in briefing.kpis},
         "district_moves": [{"adcode": d.adcode, "name_zh": d.name_zh, "name_en": d.name_en, "alerts": d.alerts,
                        "day_before": d.previous, "change": d.change, "too_small_to_compare": d.too_small}
@@ -214,11 +262,21 @@ def briefing_report(briefing: Briefing) -> dict:
                          "hospital_min": None if pd.isna(r.hospital_min) else round(float(r.hospital_min), 1)}
                         for r in briefing.rescues.itertuples(index=False)],
             "major_accidents": briefing.major_accidents,
+            "major_accident_details": [
+                {"case_id": int(m.case_id), "district_adcode": m.district_adcode,
+                 "reported_local": m.reported_local.isoformat(timespec="minutes"), "channel": m.channel,
+                 "handled_by": m.handled_by, "to_scene_min": _minutes(m.to_scene_min),
+                 "cleared_min": _minutes(m.cleared_min), "rescue": bool(m.rescue)}
+                for m in briefing.majors.itertuples(index=False)],
             "duty_periods": [{"kind": p.kind, "name_zh": p.name_zh, "name_en": p.name_en,
                               "start": p.start_day.isoformat(), "end": p.end_day.isoformat()}
                              for p in briefing.duty.itertuples(index=False)],
         },
     }
+
+
+def _minutes(value: float) -> float | None:
+    return None if pd.isna(value) else round(float(value), 1)
 
 
 PRIORITY_STAGES = {"rescue": ("requested_at", "takeoff_at", "on_scene_at", "hospital_at"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from data_access import fraud, mediation, metrics, payouts, rescue, stations, teams
+from data_access import fraud, maturity, mediation, metrics, payouts, rescue, stations, teams
 from data_access.cache import cached_query
 from data_access.db import Database
 from data_access.filters import Filters
@@ -38,6 +38,9 @@ class Metric:
     base: str | Compute | None = None   # the events a comparison rests on: a metric key, a function, or None (itself)
     counts: str = "cases"               # what a count counts: the unit word `unit.<counts>` of the catalogue
     compared: bool = True               # False: a standing figure (stations open now), not compared between windows
+    matures: str | None = None          # the stage a latency waits for (maturity.STAGES): marked while immature
+    counts_what_zh: str = ""            # which cases a count takes in, where counts beside it take in others
+    counts_what_en: str = ""
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -48,6 +51,10 @@ class Metric:
 
     def definition(self, lang: str) -> str:
         return self.definition_zh if lang == "zh" else self.definition_en
+
+    def counts_what(self, lang: str) -> str:
+        """A short line saying which cases the figure takes in ("" when it needs none)."""
+        return self.counts_what_zh if lang == "zh" else self.counts_what_en
 
     @property
     def number_format(self) -> str:
@@ -83,15 +90,21 @@ _DECLARED = (
     Metric("alerts", "交通事故警情", "Accident alerts",
            "窗口内报 110/122 或巡逻主动发现的交通事故警情数。",
            "Accidents reported to 110/122 or found by a patrol in the window.",
-           "count", metrics.accident_alerts, False),
+           "count", metrics.accident_alerts, False,
+           counts_what_zh="仅计 110/122 报警与巡逻发现，不含保险报案",
+           counts_what_en="110/122 calls and patrol finds only"),
     Metric("handled", "处理事故", "Accidents handled",
            "窗口内处理的全部事故，含警情与仅向保险报案的案件。",
            "Every accident handled in the window, police alerts and insurer-only cases alike.",
-           "count", metrics.handled_cases, True),
+           "count", metrics.handled_cases, True,
+           counts_what_zh="全部渠道，含仅向保险报案的案件",
+           counts_what_en="every channel, insurer-reported cases included"),
     Metric("quick", "快处案件", "Quick-handled cases",
            "警情中以快处程序现场或线上办结的案件数。",
            "Alerts settled on the spot or online by the quick procedure.",
-           "count", metrics.quick_handled_cases, True),
+           "count", metrics.quick_handled_cases, True,
+           counts_what_zh="仅计警情中的快处",
+           counts_what_en="quick-handled alerts only"),
     Metric("rider_quick", "快骑队快处", "Quick-handled by rider teams",
            "由快骑队办结的快处案件数。", "Quick-handled cases settled by a rider team.",
            "count", metrics.rider_team_quick_handled, True),
@@ -104,22 +117,28 @@ _DECLARED = (
     Metric("to_scene_p50", "到场时长中位数", "Time to scene, median",
            "从报警到民警或快骑到场的时长中位数（巡逻发现记为 0）。",
            "Median time from the report to a unit on scene (0 when a patrol found it).",
-           "minutes", part(metrics.time_to_scene, "p50"), False, base=part(metrics.time_to_scene, "count")),
+           "minutes", part(metrics.time_to_scene, "p50"), False, base=part(metrics.time_to_scene, "count"),
+           matures="to_scene"),
     Metric("to_scene_p90", "到场时长 P90", "Time to scene, p90",
            "从报警到到场的时长，九成案件不超过此值。",
            "Time from the report to a unit on scene that 90% of cases beat.",
-           "minutes", part(metrics.time_to_scene, "p90"), False, base=part(metrics.time_to_scene, "count")),
+           "minutes", part(metrics.time_to_scene, "p90"), False, base=part(metrics.time_to_scene, "count"),
+           matures="to_scene"),
     Metric("clearance_p50", "撤离现场时长中位数", "Clearance time, median",
            "从到场到车辆撤离、道路恢复通行的时长中位数。",
            "Median time from a unit on scene to the road cleared.",
-           "minutes", part(metrics.clearance_time, "p50"), False, base=part(metrics.clearance_time, "count")),
+           "minutes", part(metrics.clearance_time, "p50"), False, base=part(metrics.clearance_time, "count"),
+           matures="clearance"),
     Metric("cleared_within_3m", "3 分钟内撤离现场", "Cleared within 3 min",
            "到场后 3 分钟内撤离现场的案件占比。",
            "Share of cases cleared within 3 minutes of a unit reaching the scene.",
-           "ratio", metrics.cleared_within_share, True, base=part(metrics.clearance_time, "count")),
+           "ratio", metrics.cleared_within_share, True, base=part(metrics.clearance_time, "count"),
+           matures="clearance"),
     Metric("remote_liability", "远程定责", "Remote liability",
            "通过 12123 平台远程认定责任的案件数。", "Cases whose liability was decided remotely through 12123.",
-           "count", metrics.remote_liability_cases, True),
+           "count", metrics.remote_liability_cases, True,
+           counts_what_zh="全部处理案件，含保险报案，可多于警情",
+           counts_what_en="all handled cases, insurer-reported included: can exceed alerts"),
     Metric("rider_remote_liability", "快骑队远程定责", "Remote liability by rider teams",
            "快骑队经 12123 远程认定责任的案件数。", "Remote liability decisions made by rider teams.",
            "count", metrics.rider_team_remote_liability, True),
@@ -130,39 +149,44 @@ _DECLARED = (
     Metric("online_share", "线上处理占比", "Handled online",
            "经 12123、视频查勘线上处理的案件 ÷ 全部处理的案件。",
            "Cases handled online (12123, video survey) ÷ all handled cases.",
-           "ratio", metrics.online_share, True, base="handled"),
+           "ratio", metrics.online_share, True, base="handled",
+           counts_what_zh="占全部处理案件，含保险报案",
+           counts_what_en="of all handled cases, insurer-reported included"),
     Metric("online_assessments", "线上定损", "Online damage assessments",
            "以视频等方式线上定损的案件数。", "Cases whose damage was assessed online.",
            "count", metrics.online_assessments, True),
     # ------------------------------------------------------------------------------------------- payouts, 快赔
     Metric("paid", "已赔付案件", "Cases paid",
            "窗口内报案且已赔付的案件数。", "Cases reported in the window and paid.",
-           "count", metrics.paid_cases, True),
+           "count", metrics.paid_cases, True, matures="payout",
+           counts_what_zh="按报案日计，含保险报案，可多于警情",
+           counts_what_en="by report day, insurer-reported included: can exceed alerts"),
     Metric("payout_p50", "赔付时长中位数", "Payout time, median",
            "从报案到赔款到账的时长中位数。", "Median time from the report to the payment.",
            "minutes", part(metrics.payout_latency_percentiles, "p50"), False,
-           base=part(metrics.payout_latency_percentiles, "count")),
+           base=part(metrics.payout_latency_percentiles, "count"), matures="payout"),
     Metric("payout_p90", "赔付时长 P90", "Payout time, p90",
            "从报案到赔款到账的时长，九成案件不超过此值。",
            "Time from the report to the payment that 90% of cases beat.",
            "minutes", part(metrics.payout_latency_percentiles, "p90"), False,
-           base=part(metrics.payout_latency_percentiles, "count")),
+           base=part(metrics.payout_latency_percentiles, "count"), matures="payout"),
     Metric("payout_fastest", "最快赔付", "Fastest payout",
            "窗口内从报案到赔款到账最快的一起。", "The shortest time from a report to its payment in the window.",
            "minutes", part(metrics.payout_latency_percentiles, "fastest"), False,
            base=part(metrics.payout_latency_percentiles, "count")),
     Metric("payout_within_15m", "15 分钟内赔付占比", "Paid within 15 min",
            "已赔付案件中报案后 15 分钟内到账的占比。", "Share of the paid cases paid within 15 minutes of the report.",
-           "ratio", payouts.paid_within_15_minutes, True, base=part(metrics.payout_latency_percentiles, "count")),
+           "ratio", payouts.paid_within_15_minutes, True, base=part(metrics.payout_latency_percentiles, "count"),
+           matures="payout"),
     Metric("one_click", "一键理赔", "One-click claims",
            "经一键理赔办结的案件数。", "Claims settled through one-click claims.",
-           "count", part(metrics.one_click_claims, "cases"), True),
+           "count", part(metrics.one_click_claims, "cases"), True, matures="payout"),
     Metric("one_click_amount", "一键理赔金额", "One-click claims paid",
            "一键理赔赔付的金额。", "The amount paid through one-click claims.",
-           "yuan", part(metrics.one_click_claims, "amount_yuan"), None, base="one_click"),
+           "yuan", part(metrics.one_click_claims, "amount_yuan"), None, base="one_click", matures="payout"),
     Metric("paid_amount", "赔付金额", "Amount paid",
            "窗口内报案的案件已赔付的金额。", "The amount paid on the cases reported in the window.",
-           "yuan", metrics.paid_amount_yuan, None, base="paid"),
+           "yuan", metrics.paid_amount_yuan, None, base="paid", matures="payout"),
     Metric("insurers", "接入保险机构", "Insurers on the platform",
            "接入 12123 快处快赔平台的保险机构数（当前）。",
            "Insurers connected to the 12123 quick-handling platform (now).",
@@ -322,6 +346,12 @@ class Kpi:
     unit: str
     change: float | None       # relative for count/minutes/days/yuan, percentage points (as a fraction) for ratio
     too_small: bool
+    matured: float | None = None   # share of the window's cases past the stage the figure waits for (metric.matures)
+
+    @property
+    def immature(self) -> bool:
+        """The window's cases have not yet got far enough for the figure to stand: it is marked, not compared."""
+        return self.matured is not None and self.matured < maturity.MATURE_SHARE
 
 
 @dataclass(frozen=True)
@@ -339,24 +369,35 @@ class KpiSet:
         return {k.key: k.value for k in self.kpis}
 
 
-def compare(key: str, value: float | None, previous: float | None, base: float | None) -> Kpi:
+def compare(key: str, value: float | None, previous: float | None, base: float | None,
+            matured: float | None = None) -> Kpi:
     """A metric's value against its comparison value; a base below TOO_SMALL_TO_COMPARE events is marked instead of
-    compared. Ratios change in percentage points, everything else relatively."""
+    compared, and so is a window not yet mature (`matured`, the share of its cases past the metric's stage, below
+    maturity.MATURE_SHARE). Ratios change in percentage points, everything else relatively."""
     unit = METRICS[key].unit
-    too_small = previous is not None and (base is None or base < TOO_SMALL_TO_COMPARE)
+    immature = matured is not None and matured < maturity.MATURE_SHARE
+    too_small = previous is not None and not immature and (base is None or base < TOO_SMALL_TO_COMPARE)
     change = None
-    if value is not None and previous is not None and not too_small:
+    if value is not None and previous is not None and not too_small and not immature:
         if unit == "ratio":
             change = value - previous
         elif previous:
             change = (value - previous) / previous
-    return Kpi(key, value, previous, unit, change, too_small)
+    return Kpi(key, value, previous, unit, change, too_small, matured)
 
 
 @cached_query
 def measures(db: Database, filters: Filters, keys: tuple[str, ...]) -> dict[str, tuple[float | None, float]]:
     """Each metric's value over the window and the number of events it rests on (the base of a comparison)."""
     return {key: (METRICS[key].value(db, filters), METRICS[key].base_value(db, filters)) for key in keys}
+
+
+def matured_shares(db: Database, filters: Filters, keys: tuple[str, ...]) -> dict[str, float | None]:
+    """The share matured of each metric of `keys` that waits for a stage (maturity.stage_maturity), over the window;
+    None for the others, and where the window holds no case to mature."""
+    stages = {METRICS[key].matures for key in keys} - {None}
+    shares = {stage: maturity.stage_maturity(db, filters, stage).share for stage in stages}
+    return {key: shares.get(METRICS[key].matures) for key in keys}
 
 
 def values(db: Database, filters: Filters, keys: tuple[str, ...]) -> dict[str, float | None]:
@@ -367,15 +408,17 @@ def values(db: Database, filters: Filters, keys: tuple[str, ...]) -> dict[str, f
 @cached_query
 def kpis(db: Database, filters: Filters, keys: tuple[str, ...]) -> KpiSet:
     """The metrics `keys` over the window against the comparison window of `filters` (standing figures, which are
-    not compared between windows, carry no previous value)."""
+    not compared between windows, carry no previous value; a latency of an immature window carries its share matured
+    and no change)."""
     current = measures(db, filters, keys)
     comparison = filters.comparison_window()
     compared = tuple(key for key in keys if METRICS[key].compared)
     previous = measures(db, comparison, compared) if comparison else {}
+    matured = matured_shares(db, filters, keys)
     out = []
     for key in keys:
         prev_value, base = previous.get(key, (None, None))
-        out.append(compare(key, current[key][0], prev_value, base))
+        out.append(compare(key, current[key][0], prev_value, base, matured[key]))
     return KpiSet(filters, comparison, tuple(out))
 
 

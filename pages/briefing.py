@@ -2,7 +2,8 @@
 the 7-day average, with a generated narrative, three charts and the notable events; printable on A4 and downloadable
 as PDF or PNG (the same file `jingbao briefing` writes).
 
-The URL names the day (`date=YYYY-MM-DD`), the city and districts, and the language, as everywhere else.
+The URL names the day (`date=YYYY-MM-DD`), the city and districts, and the language, as everywhere else. The page
+has its own day and city pickers, so the shell's city/period bar is not shown (`filter_bar=False`).
 """
 
 from __future__ import annotations
@@ -10,17 +11,21 @@ from __future__ import annotations
 import datetime as dt
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from base.i18n import normalize_language, t
 from components import briefing as sheet
 from components import ids
+from components.kpi import share_text
+from components.layout import city_options
 from components.messages import database_unavailable_message, empty_message
 from components.theme import BRAND, GRAPH_CONFIG
 from components.urlstate import parse_search, with_params
 from data_access import registry
 from data_access.briefing import COMPARISONS, daily_briefing
 from data_access.db import DatabaseUnavailable
+from data_access.maturity import MATURE_SHARE
 from data_access.registry import TOO_SMALL_TO_COMPARE
 from data_access.scope import OutOfScope
 from data_access.timeutil import local_now, local_today
@@ -32,11 +37,12 @@ from services.view import open_view
 
 PATH = "/briefing"
 dash.register_page(__name__, path=PATH, title="每日简报 · 警保联动", name="briefing", title_key="nav.briefing",
-                   order=70)
+                   order=70, filter_bar=False)
 
 PROBLEMS = "briefing-problems"
 HEADING = "briefing-heading"
 DATE = "briefing-date"
+CITY = "briefing-city"
 DATE_LINE = "briefing-date-line"
 NARRATIVE = "briefing-narrative"
 KPIS = "briefing-kpis"
@@ -45,6 +51,7 @@ TREND = "briefing-trend"
 STAGES = "briefing-stages"
 MEDIATION = "briefing-mediation"
 STATUS = "briefing-status"
+PROGRESS = "briefing-progress"      # shown while a PDF/PNG renders, the buttons disabled meanwhile
 PRINT = "briefing-print"
 DOWNLOAD = "briefing-download"
 DOWNLOAD_BUTTON = "briefing-download-{fmt}"
@@ -78,7 +85,9 @@ def kpi_table(briefing, lang: str) -> html.Table:
     head = html.Thead(html.Tr([html.Th(t("briefing.col.kpi", lang)), html.Th(t("briefing.col.value", lang))]
                               + [html.Th(t(f"briefing.col.{c}", lang)) for c in COMPARISONS]))
     rows = [html.Tr([html.Th(registry.label(k.key, lang), scope="row"),
-                     html.Td(sheet.value_text(k, lang), className="num")]
+                     html.Td([sheet.value_text(k, lang),
+                              *([html.Br(), html.Span(sheet.maturity_mark(k, lang), className="immature")]
+                                if k.immature else [])], className="num")]
                     + [html.Td(sheet.comparison_text(k.against(c), lang),
                                className=f"cmp {sheet.comparison_tone(k.against(c))}") for c in COMPARISONS])
             for k in briefing.kpis]
@@ -95,6 +104,7 @@ def layout(**query) -> html.Div:
     day, _ = parse_day(query.get("date"))
     controls = html.Div(
         [
+            html.Label([t("filters.city", lang), dbc.Select(id=CITY, size="sm")], htmlFor=CITY),
             html.Label([t("briefing.form.date", lang),
                         dcc.Input(id=DATE, type="date", value=day.isoformat(), debounce=True,
                                   max=local_today().isoformat(), className="form-control form-control-sm")],
@@ -102,6 +112,9 @@ def layout(**query) -> html.Div:
             *[html.Button(t(f"briefing.download.{fmt}", lang), id=DOWNLOAD_BUTTON.format(fmt=fmt), n_clicks=0,
                           className="btn btn-sm btn-primary") for fmt in FILE_FORMATS],
             html.Button(t("briefing.print", lang), id=PRINT, n_clicks=0, className="btn btn-sm btn-outline-secondary"),
+            html.Span([html.Span(className="spinner-border spinner-border-sm", **{"aria-hidden": "true"}),
+                       t("briefing.download.running", lang)], id=PROGRESS, hidden=True, className="briefing-progress",
+                      role="status"),
             dcc.Loading(html.Span(id=STATUS, className="briefing-status figure-hint", role="status"), type="dot",
                         color=BRAND),
             dcc.Download(id=DOWNLOAD),
@@ -116,6 +129,7 @@ def layout(**query) -> html.Div:
             html.H2(t("briefing.narrative", lang)), html.Ul(id=NARRATIVE, className="briefing-narrative"),
             html.H2(t("briefing.kpis", lang)), html.Div(id=KPIS),
             html.P(t("briefing.too_small.note", lang, n=TOO_SMALL_TO_COMPARE), className="briefing-note"),
+            html.P(t("briefing.immature.note", lang, pct=share_text(MATURE_SHARE)), className="briefing-note"),
             html.H2(t("briefing.charts", lang)),
             html.Div([_graph(TREND, TREND_HEIGHT, "trend"), _graph(STAGES, FIGURE_HEIGHT),
                       _graph(MEDIATION, FIGURE_HEIGHT)], className="briefing-figures"),
@@ -129,7 +143,8 @@ def layout(**query) -> html.Div:
 OUTPUTS = (
     Output(PROBLEMS, "children"), Output(HEADING, "children"), Output(DATE_LINE, "children"),
     Output(NARRATIVE, "children"), Output(KPIS, "children"), Output(TREND, "figure"), Output(STAGES, "figure"),
-    Output(MEDIATION, "figure"), Output(EVENTS, "children"), Output(DATE, "value"),
+    Output(MEDIATION, "figure"), Output(EVENTS, "children"), Output(DATE, "value"), Output(CITY, "options"),
+    Output(CITY, "value"),
 )
 
 
@@ -141,7 +156,8 @@ def show_briefing(search, _tick):
         lang = view.lang
         empty = empty_state_of(view)
         if view.filters is None or empty is not None:
-            return (empty or view.unavailable_message(), *[no_update] * (len(OUTPUTS) - 2), day.isoformat())
+            return (empty or view.unavailable_message(), *[no_update] * (len(OUTPUTS) - 4), day.isoformat(),
+                    city_options(view.catalogue, lang), no_update)
         briefing = daily_briefing(view.db, view.filters.city, day, view.filters.districts, view.filters.scope)
         figures = sheet.figures(briefing, lang)
     except DatabaseUnavailable:
@@ -163,6 +179,8 @@ def show_briefing(search, _tick):
         figures["trend"], figures["stages"], figures["mediation"],
         [html.Li(s) for s in events],
         day.isoformat(),
+        city_options(view.catalogue, lang),
+        view.filters.city,
     )
 
 
@@ -173,6 +191,15 @@ def choose_day(value, search):
     if not value or value == briefing_day(search)[0].isoformat():   # the page showing its own day, or a bad one
         return no_update
     return with_params(search, date=value)
+
+
+@callback(Output(ids.URL, "search", allow_duplicate=True), Input(CITY, "value"), State(ids.URL, "search"),
+          prevent_initial_call=True)
+def choose_city(value, search):
+    """A city picked on the page goes into the URL (its districts are another city's, so they go)."""
+    if not value or value == parse_search(search).get("city"):
+        return no_update
+    return with_params(search, city=value, district=None, districts=None)
 
 
 def briefing_file(search: str | None, fmt: str) -> tuple[bytes, str]:
@@ -190,8 +217,12 @@ def briefing_file(search: str | None, fmt: str) -> tuple[bytes, str]:
 
 
 def _register_download(fmt: str) -> None:
+    # While the file renders (seconds) both buttons are disabled and the progress line shows; the `running` outputs
+    # go back when the callback returns, whether it made the file or reported why not.
     @callback(Output(DOWNLOAD, "data", allow_duplicate=True), Output(STATUS, "children", allow_duplicate=True),
               Input(DOWNLOAD_BUTTON.format(fmt=fmt), "n_clicks"), State(ids.URL, "search"),
+              running=[*[(Output(DOWNLOAD_BUTTON.format(fmt=f), "disabled"), True, False) for f in FILE_FORMATS],
+                       (Output(PROGRESS, "hidden"), False, True)],
               prevent_initial_call=True)
     def download(n_clicks, search):
         if not n_clicks:

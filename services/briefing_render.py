@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from components import briefing as sheet
@@ -19,6 +20,11 @@ RENDER_TIMEOUT_S = 90
 KALEIDO_ATTEMPTS = 3                  # a chart kaleido fails to draw is tried again on a fresh start
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 CSS_PATH = Path(__file__).resolve().parent.parent / "assets" / "briefing.css"
+# Files rendered at once by one serving process: each render is a Chromium of a few hundred MB and a core for
+# seconds, so a burst of clicks queues here instead of starving the process's cheap requests.
+RENDER_SLOTS = 1
+RENDER_QUEUE_S = 30                   # a render waiting longer than this is refused, to be tried again
+_slots = threading.BoundedSemaphore(RENDER_SLOTS)
 
 
 class RenderError(RuntimeError):
@@ -93,6 +99,11 @@ def render(briefing: Briefing, lang: str, place: str, fmt: str, generated: dt.da
     """The briefing as a PDF or PNG file's bytes."""
     if fmt not in ("pdf", "png"):
         raise ValueError(fmt)
-    page = sheet.sheet_html(briefing, lang, place, chart_images(briefing, lang), generated,
-                            CSS_PATH.read_text(encoding="utf-8"))
-    return html_to_pdf(page) if fmt == "pdf" else html_to_png(page)
+    if not _slots.acquire(timeout=RENDER_QUEUE_S):
+        raise RenderError(f"other briefings are being rendered; try again in a minute (waited {RENDER_QUEUE_S} s)")
+    try:
+        page = sheet.sheet_html(briefing, lang, place, chart_images(briefing, lang), generated,
+                                CSS_PATH.read_text(encoding="utf-8"))
+        return html_to_pdf(page) if fmt == "pdf" else html_to_png(page)
+    finally:
+        _slots.release()

@@ -23,7 +23,7 @@ def kpi_report(db: Database, filters: Filters, keys: tuple[str, ...] = registry.
         },
         "kpis": {
             k.key: {"value": k.value, "unit": k.unit, "previous": k.previous, "change": k.change,
-                    "too_small_to_compare": k.too_small,
+                    "too_small_to_compare": k.too_small, "matured": k.matured, "immature": k.immature,
                     "higher_is_better": registry.METRICS[k.key].higher_is_better}
             for k in overview.kpis
         },

@@ -40,6 +40,10 @@ TEXTS = {
     "briefing.say.sla_item": {"zh": "{name} {value}（目标 ≥ {target}）", "en": "{name} {value} (target ≥ {target})"},
     "briefing.say.sla_met": {"zh": "各项时效指标均达标。", "en": "Every service level was met."},
     "briefing.say.payout": {"zh": "赔付时长中位数 {p50}，P90 {p90}。", "en": "Payout time: median {p50}, p90 {p90}."},
+    "briefing.say.payout_immature": {"zh": "赔付时长中位数 {p50}，P90 {p90}；"
+                                            "{mark}，慢的案件尚未赔付，数值偏快，不作比较。",
+                                      "en": "Payout time: median {p50}, p90 {p90}; {mark}: the slow cases are not "
+                                            "paid yet, so the times read fast and are not compared."},
     "briefing.say.rescues": {"zh": "空地救援 {n} 次。", "en": "{n} air-ground rescue(s)."},
     "briefing.say.empty": {"zh": "当日没有数据。", "en": "No data for the day."},
     # SLAs
@@ -52,6 +56,28 @@ TEXTS = {
     "briefing.event.rescue.minutes": {"zh": "请求后 {n} 分钟送达医院", "en": "in hospital {n} min after the request"},
     "briefing.event.rescue.no_hospital": {"zh": "未送达医院", "en": "not taken to hospital"},
     "briefing.event.major": {"zh": "重大事故 {n} 起", "en": "{n} major accident(s)"},
+    "briefing.event.major.detail": {"zh": "{time} {district} 重大事故（{how}）：{what}",
+                                    "en": "{time} {district}: major accident ({how}); {what}"},
+    "briefing.major.channel.police_call": {"zh": "110/122 报警", "en": "reported to 110/122"},
+    "briefing.major.channel.patrol": {"zh": "巡逻发现", "en": "found by a patrol"},
+    "briefing.major.channel.insurer": {"zh": "保险报案", "en": "reported to an insurer"},
+    "briefing.major.by.rider_team": {"zh": "快骑队处置", "en": "handled by a rider team"},
+    "briefing.major.by.claim_point": {"zh": "理赔点处置", "en": "handled at a claim point"},
+    "briefing.major.by.police": {"zh": "民警处置", "en": "handled by the police"},
+    "briefing.major.by.other": {"zh": "其他方式处置", "en": "handled otherwise"},
+    "briefing.major.found_on_scene": {"zh": "巡逻发现，即在现场", "en": "the patrol was on scene"},
+    "briefing.major.no_scene": {"zh": "无到场记录", "en": "no unit on scene recorded"},
+    "briefing.major.scene": {"zh": "报警后 {duration}到场", "en": "on scene {duration} after the report"},
+    "briefing.major.cleared": {"zh": "报警后 {duration}恢复通行", "en": "road cleared {duration} after the report"},
+    "briefing.major.not_cleared": {"zh": "尚未恢复通行", "en": "road not cleared yet"},
+    "briefing.major.rescue": {"zh": "已呼叫空地救援", "en": "a helicopter rescue was called"},
+    "briefing.stages.immature": {"zh": "{day} · 数据未成熟：{stages}", "en": "{day} · immature data: {stages}"},
+    "briefing.stages.immature_item": {"zh": "{stage} 已完成 {pct}", "en": "{stage} {pct} complete"},
+    "briefing.immature.note": {"zh": "赔付时长等须待案件走完某一环节的指标，完成不足 {pct} 时"
+                                     "标注“数据未成熟”并注明已完成比例，不作比较。",
+                               "en": "Times that wait for a stage (payout time and the like) are marked “immature "
+                                     "data” with the share complete, and not compared, until {pct} of the day's "
+                                     "cases have reached it."},
     "briefing.event.duty": {"zh": "特殊勤务期：{name}（{start} 至 {end}）",
                             "en": "Special duty: {name} ({start} to {end})"},
     "briefing.event.sla": {"zh": "时效未达标：{name} {value}", "en": "Service level missed: {name} {value}"},
@@ -71,6 +97,7 @@ TEXTS = {
     "briefing.download.png": {"zh": "下载 PNG", "en": "Download PNG"},
     "briefing.download.failed": {"zh": "简报文件生成失败：{reason}",
                                  "en": "The briefing file could not be made: {reason}"},
+    "briefing.download.running": {"zh": "正在生成简报文件，请稍候…", "en": "Making the briefing file…"},
     "briefing.print": {"zh": "打印", "en": "Print"},
     "briefing.bad_date": {"zh": "日期“{value}”无效，已显示昨天的简报。",
                           "en": "“{value}” is not a date; showing yesterday's briefing."},

@@ -8,6 +8,7 @@ import json
 import struct
 import subprocess
 
+import numpy as np
 import pytest
 
 from components import briefing as sheet
@@ -31,10 +32,11 @@ def _cases(day: dt.date, n: int, district: str = D1, quick_every: int = 0, **sta
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     """The day: 40 alerts in 芗城区 (20 quick; 12 paid in 10 min, 28 in 60 min) and 5 in 龙文区, one major accident
-    and one rescue. The day before: 30 + 1. The five days before that: 35 a day in 芗城区. A year before: 10."""
+    (23:00 in 龙文区, on scene 14 minutes later, the road not cleared yet) and one rescue. The day before: 30 + 1.
+    The five days before that: 35 a day in 芗城区. A year before: 10."""
     db = empty_city(tmp_path_factory.mktemp("briefing"))
     rows = (_cases(DAY, 12, quick_every=2, paid_at=minutes(10)) + _cases(DAY, 28, quick_every=2, paid_at=minutes(60))
-            + _cases(DAY, 4, D2) + [case(local(DAY, 23), D2, severity=Severity.MAJOR)]
+            + _cases(DAY, 4, D2) + [case(local(DAY, 23), D2, severity=Severity.MAJOR, on_scene_at=minutes(14))]
             + _cases(BEFORE, 30, quick_every=3) + _cases(BEFORE, 1, D2)
             + _cases(DAY.replace(year=2019), 10))
     for back in range(2, 8):
@@ -98,7 +100,7 @@ def test_brf005_payout_sla_missed_and_notable_events(briefing):
     assert len(briefing.rescues) == 1
     texts = sheet.events(briefing, "zh")
     assert any("空地救援" in line and "45" in line and "10:05" in line for line in texts)
-    assert "重大事故 1 起" in texts
+    assert "23:00 龙文区 重大事故（110/122 报警，民警处置）：报警后 14 分钟到场，尚未恢复通行" in texts
     assert any("15 分钟内赔付占比" in line for line in texts)
 
 
@@ -200,3 +202,63 @@ def test_brf012_a_chart_kaleido_fails_to_draw_once_is_drawn_on_a_fresh_start(bri
     monkeypatch.setattr(pio, "to_image", broken)
     with pytest.raises(briefing_render.RenderError, match="kaleido could not draw the charts: no browser"):
         briefing_render.chart_images(briefing, "zh")
+
+
+def test_brf013_a_major_accident_is_told_with_its_time_place_and_what_happened(db, briefing):
+    """"重大事故 1 起" said nothing: each major accident of the day is a line with its local time, its district, how it
+    became known, who handled it and how far it got, read from the case itself; the JSON report carries the same."""
+    majors = briefing.majors
+    assert len(majors) == briefing.major_accidents == 1
+    major = majors.iloc[0]
+    assert (major.district_adcode, major.name_zh, major.channel, major.handled_by) == (D2, "龙文区", "police_call",
+                                                                                       "police")
+    assert major.reported_local == local(DAY, 23) + dt.timedelta(hours=8)       # stored UTC, told in Beijing time
+    assert major.to_scene_min == pytest.approx(14) and np.isnan(major.cleared_min) and not major.rescue
+    assert sheet.major_accident_lines(majors, "en") == [
+        "23:00 Longwen: major accident (reported to 110/122, handled by the police); on scene 14 min after the "
+        "report, road not cleared yet"]
+    detail = briefing_report(briefing)["events"]["major_accident_details"]
+    assert detail == [{"case_id": int(major.case_id), "district_adcode": D2, "reported_local": f"{DAY}T23:00",
+                       "channel": "police_call", "handled_by": "police", "to_scene_min": 14.0, "cleared_min": None,
+                       "rescue": False}]
+    # a major accident cleared after two hours, for which a helicopter was called, says both
+    cleared = majors.assign(cleared_min=128.0, rescue=True, handled_by="rider_team")
+    assert sheet.major_accident_lines(cleared, "zh") == [
+        "23:00 龙文区 重大事故（110/122 报警，快骑队处置）：报警后 14 分钟到场，报警后 2 小时 08 分恢复通行，"
+        "已呼叫空地救援"]
+    assert daily_briefing(db, CITY, DAY, (D1,)).majors.empty          # a district's briefing keeps to its district
+
+
+def test_brf014_renders_queue_for_one_slot_and_a_long_wait_is_refused_not_piled_up(briefing, monkeypatch):
+    import threading
+    import time
+
+    from services import briefing_render
+
+    drawn = []
+    monkeypatch.setattr(briefing_render, "chart_images", lambda *_: drawn.append(1) or {})
+    monkeypatch.setattr(briefing_render.sheet, "sheet_html", lambda *_: "<html>briefing</html>")
+    monkeypatch.setattr(briefing_render, "html_to_pdf", lambda page: b"%PDF-" + page[:10].encode())
+    monkeypatch.setattr(briefing_render, "RENDER_QUEUE_S", 0.2)
+    args = (briefing, "zh", "漳州市", "pdf", dt.datetime(2026, 5, 3, 8))
+    assert briefing_render.render(*args).startswith(b"%PDF-")                 # a free slot renders at once
+    held = threading.Event()
+    release = threading.Event()
+
+    def occupy():
+        with briefing_render._slots:
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=occupy)
+    holder.start()
+    try:
+        held.wait(5)
+        started = time.monotonic()
+        with pytest.raises(briefing_render.RenderError, match="try again"):
+            briefing_render.render(*args)
+        assert time.monotonic() - started < 2 and len(drawn) == 1              # refused before any drawing
+    finally:
+        release.set()
+        holder.join()
+    assert briefing_render.render(*args).startswith(b"%PDF-") and len(drawn) == 2   # the slot is free again
