@@ -21,15 +21,14 @@ from dash import Input, Output, Patch, callback, dcc, html, no_update
 from base.i18n import normalize_language, t
 from components import ids, theme
 from components import wall as w
-from components.district_map import district_map_figure
-from components.payout_figures import stages_figure
+from components.formatting import format_window
 from components.trend import trend_figure
-from data_access import live, metrics, payouts, registry
+from data_access import live, metrics, now, payouts, registry
 from data_access.briefing import priority_events
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
-from data_access.filters import Filters
-from data_access.timeutil import local_today, utcnow
+from data_access.filters import Filters, resolve_range
+from data_access.timeutil import local_day, to_local, utcnow
 from pages._kit import empty_state_of
 from services.runtime import get_settings
 from services.view import open_view
@@ -45,6 +44,7 @@ CLOCK = "wall-clock"
 AS_OF = "wall-as-of"
 STALE = "wall-stale"
 PROBLEMS = "wall-problems"
+NOW = "wall-now"
 KPIS = "wall-kpis"
 TREND = "wall-trend"
 STAGES = "wall-stages"
@@ -63,7 +63,7 @@ JITTER_MS = 5_000             # so that many screens do not ask at the same mome
 INTERRUPT_S = 45             # default seconds a priority event holds the screen; ?interrupt=N sets it (5–600)
 INTERRUPT_RANGE_S = (5, 600)
 INTERRUPT_LOOKBACK = dt.timedelta(minutes=30)
-WINDOW_DAYS = 30
+WINDOW = "30d"                # the wall's window is the product's "近30天": resolve_range's 30 days to yesterday
 
 
 def graph_config() -> dict:
@@ -71,11 +71,13 @@ def graph_config() -> dict:
     return {**theme.map_config(), "displayModeBar": False}
 
 
-def view_filters(city: str) -> tuple[Filters, Filters]:
-    """The last 30 days to today against a year before, and today alone."""
-    today = local_today()
-    window = Filters(city=city, start=today - dt.timedelta(days=WINDOW_DAYS - 1), end=today, comparison="yoy")
-    return window, replace(window, start=today, comparison="none")
+def view_filters(city: str, at: dt.datetime | None = None) -> tuple[Filters, Filters]:
+    """The product's "近30天" (the 30 days to yesterday, as on `/`) against a year before, and today alone (the day
+    of `at`, naive UTC, default now)."""
+    today = local_day(at or utcnow())
+    start, end = resolve_range(WINDOW, today, today)
+    window = Filters(city=city, start=start, end=end, comparison="yoy", range_key=WINDOW)
+    return window, replace(window, start=today, end=today, comparison="none", range_key="custom")
 
 
 def _graph(graph_id: str) -> dcc.Graph:
@@ -133,6 +135,7 @@ def layout(**query) -> html.Div:
                          html.Span(id=CLOCK, className="wall-clock")], className="wall-top"),
             html.Div([html.Div(p, className="wall-problem") for p in problems], id=PROBLEMS,
                      className="wall-problems"),
+            html.Div(id=NOW, className="wall-now", role="status"),
             html.Div([*views, interrupt], className="wall-stage"),
             html.Footer([_chips(playlist.items, lang, "playlist")]
                         + ([_chips(rush.items, lang, "rush")] if rush and rush.items else []), className="wall-foot"),
@@ -146,8 +149,8 @@ def layout(**query) -> html.Div:
 
 
 @callback(
-    Output(PLACE, "children"), Output(KPIS, "children"), Output(TREND, "figure"), Output(STAGES, "figure"),
-    Output(DISTRICTS, "figure"), Output(MAP, "figure"),
+    Output(PLACE, "children"), Output(NOW, "children"), Output(KPIS, "children"), Output(TREND, "figure"),
+    Output(STAGES, "figure"), Output(DISTRICTS, "figure"), Output(MAP, "figure"),
     Input(ids.URL, "search"), Input(CHARTS_TICK, "n_intervals"),
     running=[(Output(CHARTS_TICK, "disabled"), True, False)],     # never fires again while an update runs
 )
@@ -157,49 +160,63 @@ def show_views(search, _tick):
         view = open_view(search, PATH)
         if view.filters is None:
             no_city = empty_state_of(view) is not None
-            return (t("empty.no_city", view.lang) if no_city else no_update, *(no_update,) * 5)
-        lang = view.lang
-        window, today = view_filters(view.filters.city)
+            return (t("empty.no_city", view.lang) if no_city else no_update, *(no_update,) * 6)
+        lang, city, at = view.lang, view.filters.city, now.minute_of(utcnow())
+        window, today = view_filters(city, at)
         overview = registry.kpis(view.db, window, registry.OVERVIEW)
-        trend, stages, districts, incidents = wall_figures(view.db, window, today, lang)
-        units = live_units(view.db, view.filters.city, lang)
+        trend, stages, districts = wall_figures(view.db, window, lang)
+        states, units = live_units(view.db, city, lang)
+        strip = now_strip(view.db, today, at, states, lang)
+        incidents = wall_map(view.db, today, at, lang)
     except DatabaseUnavailable:
-        return (no_update,) * 6
+        return (no_update,) * 7
     incidents = {**incidents, "data": [*incidents["data"], units]}
-    return view.city_name, w.kpi_tiles(overview, lang), trend, stages, districts, incidents
+    return view.city_name, strip, w.kpi_tiles(overview, lang), trend, stages, districts, incidents
 
 
 @cached_query
-def wall_figures(db: Database, window: Filters, today: Filters, lang: str) -> tuple[dict, ...]:
-    """The wall's figures as plain dicts, the map without its units: the same for every screen of a city, so 50
-    walls cost one drawing per data version instead of 50 (restyling a figure for the wall is most of its cost)."""
-    span = f"{window.start.isoformat()} – {window.end.isoformat()}"
-    trend = trend_figure(metrics.daily_trend(db, window), metrics.duty_periods(db, window), lang,
-                         t("wall.window.30d", lang, window=span))
-    stages = stages_figure(payouts.stage_clocks(db, window), lang, t("wall.window.30d", lang, window=span))
-    districts = w.districts_figure(metrics.district_summary(db, window), lang, t("wall.window.30d", lang, window=span))
-    incidents = district_map_figure(metrics.district_summary(db, today), metrics.district_geojson(db, today.city),
-                                    lang, t("wall.window.today", lang, day=today.start.isoformat()))
-    incidents.update_layout(title_text=t("wall.view.map", lang))
-    return (w.darken(trend).to_dict(), w.darken(stages).to_dict(), districts.to_dict(),
-            w.darken(incidents).to_dict())
+def wall_figures(db: Database, window: Filters, lang: str) -> tuple[dict, ...]:
+    """The wall's window figures as plain dicts: the same for every screen of a city, so 50 walls cost one drawing
+    per data version instead of 50 (restyling a figure for the wall is most of its cost)."""
+    span = t("wall.window.30d", lang, window=format_window(window.start, window.end, lang))
+    trend = trend_figure(metrics.daily_trend(db, window), metrics.duty_periods(db, window), lang, span)
+    stages = w.stages_figure(payouts.stage_clocks(db, window), lang, span)
+    districts = w.districts_figure(metrics.district_summary(db, window), lang, span)
+    return w.darken(trend).to_dict(), stages.to_dict(), districts.to_dict()
+
+
+@cached_query
+def wall_map(db: Database, today: Filters, at: dt.datetime, lang: str) -> dict:
+    """The map view without its units: today's alerts up to the minute `at` and the patrol grids, zoomed to where
+    the units patrol; one drawing per data version and minute for every wall of a city."""
+    placed = live.unit_states(db, today.city)
+    placed = placed[placed["lon"].notna()]
+    subtitle = t("wall.window.today_until", lang, day=today.start.isoformat(), time=to_local(at).strftime("%H:%M"))
+    return w.map_figure(metrics.district_geojson(db, today.city), live.grids(db, today.city),
+                        now.today_alerts(db, today, at), placed["lon"].tolist(), placed["lat"].tolist(), lang,
+                        subtitle).to_dict()
+
+
+def now_strip(db: Database, today: Filters, at: dt.datetime, states, lang: str) -> list:
+    """The "now" strip: the alerts and the latest rescue cached per data version and minute, the units live."""
+    return w.now_strip(now.alerts_now(db, today, at), now.units_now(states), now.latest_rescue(db, today.city, at),
+                       lang)
 
 
 UNITS_FRESH_S = 2.0           # the units' positions of a city are read at most every 2 s, however many walls ask
-_units_memo: dict[tuple[str, str, str], tuple[float, dict]] = {}
+_units_memo: dict[tuple[str, str, str], tuple[float, tuple]] = {}
 _units_lock = threading.Lock()
 
 
-def live_units(db: Database, city: str, lang: str) -> dict:
-    """The map's units trace (as `darken` styles a map's points) of the city now, shared by the walls for 2 s."""
+def live_units(db: Database, city: str, lang: str) -> tuple:
+    """The city's units now (live.unit_states) and the map's units trace as a dict, shared by the walls for 2 s."""
     key = (db.identity, city, lang)
     with _units_lock:
         memo = _units_memo.get(key)
     if memo is not None and time.monotonic() - memo[0] < UNITS_FRESH_S:
         return memo[1]
-    trace = w.units_trace(live.unit_states(db, city), lang)
-    trace.update(textfont=dict(size=20))
-    value = trace.to_plotly_json()
+    states = live.unit_states(db, city)
+    value = (states, w.units_trace(states, lang).to_plotly_json())
     with _units_lock:
         _units_memo[key] = (time.monotonic(), value)
     return value
@@ -229,22 +246,25 @@ def show_priority_events(search, _tick):
 
 
 @callback(
-    Output(MAP, "figure", allow_duplicate=True),
+    Output(MAP, "figure", allow_duplicate=True), Output(NOW, "children", allow_duplicate=True),
     Input(ids.URL, "search"), Input(LIVE_TICK, "n_intervals"),
     prevent_initial_call=True,
 )
 def move_units(search, _tick):
-    """Every 10–15 s: only the rider units' positions and colours are sent, never the map's districts."""
+    """Every 10–15 s: the "now" strip, and of the map only the rider units' positions and colours, never the rest."""
     try:
         view = open_view(search, PATH)
         if view.filters is None:
-            return no_update
-        units = live_units(view.db, view.filters.city, view.lang)
+            return no_update, no_update
+        at = now.minute_of(utcnow())
+        _, today = view_filters(view.filters.city, at)
+        states, units = live_units(view.db, view.filters.city, view.lang)
+        strip = now_strip(view.db, today, at, states, view.lang)
     except DatabaseUnavailable:
-        return no_update
+        return no_update, no_update
     patch = Patch()
     patch["data"][w.UNITS_TRACE]["lon"] = units["lon"]
     patch["data"][w.UNITS_TRACE]["lat"] = units["lat"]
     patch["data"][w.UNITS_TRACE]["text"] = units["text"]
     patch["data"][w.UNITS_TRACE]["marker"]["color"] = units["marker"]["color"]
-    return patch
+    return patch, strip

@@ -14,11 +14,12 @@ from sqlalchemy import delete
 
 from base.settings import load_settings
 from components.formatting import format_count
-from components.wall import DEFAULT_PLAYLIST, parse_playlist
+from components.wall import DEFAULT_PLAYLIST, MIN_FONT, UNITS_TRACE, parse_playlist
 from dashboard.app import create_app
-from data_access import metrics, registry
+from data_access import live, metrics, now, registry
+from data_access.filters import Filters
 from data_access.models import RescueMission, RescueOutcome
-from data_access.timeutil import local_day, to_local, utcnow
+from data_access.timeutil import LOCAL_OFFSET, local_day, to_local, utcnow
 from tests.integration.conftest import (
     WAIT_S,
     console_errors,
@@ -324,7 +325,6 @@ def test_wall_at_3840_by_2160_fills_the_screen_without_scroll_bars(dash_duo, das
 
 
 def test_wall_map_moves_the_rider_units_every_few_seconds(dash_duo, dashboard_db):
-    from data_access import live
     from data_access.simulator import Simulator
 
     # started five minutes back: two minutes of patrols now, and room before the clock for the minute stepped below
@@ -335,9 +335,9 @@ def test_wall_map_moves_the_rider_units_every_few_seconds(dash_duo, dashboard_db
     def on_map() -> list:
         return dash_duo.driver.execute_script("""
             const gd = document.querySelector('#wall-map .js-plotly-plot');
-            const units = gd && gd.data && gd.data[2];
+            const units = gd && gd.data && gd.data[arguments[0]];
             return units ? Array.from(units.lon, (lon, i) => [lon, units.lat[i]]) : null;
-        """)
+        """, UNITS_TRACE)
 
     def expected() -> list:
         states = live.unit_states(dashboard_db, ZHANGZHOU)
@@ -359,4 +359,110 @@ def test_wall_map_moves_the_rider_units_every_few_seconds(dash_duo, dashboard_db
     assert moved != first
     wait_for(dash_duo, lambda: same(on_map(), moved),        # the next live tick (10–15 s) redraws only them
              "the rider units at their new positions after the next live tick")
+    assert console_errors(dash_duo) == []
+
+
+SMALL_TEXT = """
+    // every visible element with text of its own (HTML and the graphs' SVG) whose type is under the minimum
+    const small = [];
+    for (const el of document.querySelectorAll('.page-wall *')) {
+        if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) { continue; }
+        const style = getComputedStyle(el), box = el.getBoundingClientRect();
+        if (style.visibility === 'hidden' || style.display === 'none' || !box.width || !box.height) { continue; }
+        if (parseFloat(style.fontSize) < arguments[0]) {
+            small.push([el.textContent.trim().slice(0, 30), style.fontSize]);
+        }
+    }
+    return small;
+"""
+
+OVERFLOWING = """
+    // text cut off: wider than its box, or taller than its tile (a line's glyphs may pass its own line box)
+    const wide = [...document.querySelectorAll('.wall-now-tile, .wall-now-row, .wall-kpi, .wall-top')]
+        .filter(el => el.scrollWidth > el.clientWidth + 1);
+    const tall = [...document.querySelectorAll('.wall-now-tile, .wall-kpi')]
+        .filter(el => el.scrollHeight > el.clientHeight + 1);
+    return [...wide, ...tall].map(el => el.className + ': ' + el.textContent.slice(0, 40));
+"""
+
+
+def strip_at(label: str) -> dt.datetime:
+    """The naive UTC minute the strip's counts stop at, from its label "今日警情 · 截至 HH:MM"."""
+    hour, minute = (int(part) for part in label.removeprefix("今日警情 · 截至 ").split(":"))
+    local = (utcnow() + LOCAL_OFFSET).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if local > utcnow() + LOCAL_OFFSET:              # shown before local midnight, read after it
+        local -= dt.timedelta(days=1)
+    return local - LOCAL_OFFSET
+
+
+def strip_figures(dash_duo) -> dict[str, str]:
+    """The strip as shown, read at one moment: its label, each figure's number and each delta's text."""
+    return dash_duo.driver.execute_script("""
+        const out = {};
+        const label = document.querySelector('.wall-now-alerts .wall-now-label');
+        if (!label) { return out; }
+        out.label = label.textContent;
+        document.querySelectorAll('.wall-now [data-now]').forEach(el => {
+            out[el.dataset.now] = (el.querySelector('.wall-now-number') || el).textContent; });
+        document.querySelectorAll('.wall-now-delta').forEach((el, i) => { out['delta' + i] = el.textContent; });
+        return out;""")
+
+
+def strip_as_counted(dash_duo, db) -> tuple[dict, now.AlertsNow] | None:
+    """The strip and the database's own counts at the strip's minute, when the alerts figure agrees."""
+    shown = strip_figures(dash_duo)
+    if not shown.get("label", "").startswith("今日警情 · 截至 "):
+        return None
+    at = strip_at(shown["label"])
+    today = Filters(city=ZHANGZHOU, start=local_day(at), end=local_day(at), comparison="none")
+    expected = now.alerts_now.uncached(db, today, at)
+    assert expected.today == now.alerts_so_far(db, today, at)
+    return (shown, expected) if shown.get("alerts") == format_count(expected.today) else None
+
+
+def test_wall_now_strip_shows_today_so_far_on_every_view_at_1080p_and_4k(dash_duo, dashboard_db):
+    open_wall(dash_duo, wall_app(dashboard_db), f"city={ZHANGZHOU}&playlist=overview:8,map:8,payouts:8")
+    shown, expected = wait_for(dash_duo, lambda: strip_as_counted(dash_duo, dashboard_db),
+                               "today's alerts so far, as counted in the database")
+    assert shown["delta0"].startswith(f"较昨日同时段 {expected.today - expected.yesterday:+,d} 起（"
+                                      f"{expected.yesterday:,d}）")
+    assert shown["delta1"].startswith(f"较上周同日同时段 {expected.today - expected.last_week:+,d} 起（"
+                                      f"{expected.last_week:,d}）")
+    assert shown["open-awaiting"] == format_count(expected.open["awaiting"])
+    assert shown["open-on_scene"] == format_count(expected.open["on_scene"])
+    units = now.units_now(live.unit_states(dashboard_db, ZHANGZHOU))    # nothing moves them in this test
+    assert [shown["on-duty"], shown["patrolling"], shown["busy"]] == [
+        format_count(units.on_duty), format_count(units.patrolling), format_count(units.busy)]
+    assert shown["rescue"]                                        # a time and a place, or "暂无任务"
+
+    for view, name in (("overview", "wall_1080"), ("map", "wall_1080_map"), ("payouts", "wall_1080_payouts")):
+        wait_for_view(dash_duo, view)
+        wait_for_laid_out(dash_duo, f"#wall-view-{view}")
+        screenshot(dash_duo, name)
+        assert dash_duo.find_element(".wall-now").is_displayed()   # the strip stays on every view
+        assert dash_duo.driver.execute_script(SMALL_TEXT, MIN_FONT) == []
+        assert dash_duo.driver.execute_script(OVERFLOWING) == []
+        assert scroll_bars(dash_duo) == {"vertical": False, "horizontal": False, "wall_outside": False}
+    map_box = dash_duo.driver.execute_script("""
+        const panel = document.querySelector('#wall-map').getBoundingClientRect();
+        const geo = document.querySelector('#wall-map .geolayer, #wall-map .geo').getBoundingClientRect();
+        return [geo.width / panel.width, geo.height / panel.height];""")
+    assert map_box[0] > 0.9 or map_box[1] > 0.75                  # the map fills its panel
+
+    dash_duo.driver.set_window_size(3840, 2160)
+    inner = dash_duo.driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    dash_duo.driver.set_window_size(3840 + 3840 - inner[0], 2160 + 2160 - inner[1])
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script(
+        "return document.querySelector('.page-wall').getBoundingClientRect().width") == 3840,
+        "the wall scaled to the 3840 px wide screen")
+    wait_for_view(dash_duo, "overview")
+    wait_for_laid_out(dash_duo, "#wall-view-overview")
+    strip = dash_duo.driver.execute_script(
+        "return document.querySelector('.wall-now-alerts .wall-now-label').getBoundingClientRect().height")
+    assert strip >= 2 * MIN_FONT                                  # the same picture, twice as large
+    assert scroll_bars(dash_duo) == {"vertical": False, "horizontal": False, "wall_outside": False}
+    screenshot(dash_duo, "wall_4k")
+    wait_for_view(dash_duo, "map")
+    wait_for_laid_out(dash_duo, "#wall-view-map")
+    screenshot(dash_duo, "wall_4k_map")
     assert console_errors(dash_duo) == []
