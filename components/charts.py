@@ -3,6 +3,7 @@ bars per district that drill in on click, latency lines, heat maps, grouped bars
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,10 +12,17 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from base.i18n import t
-from components import theme
+from components import periods, theme
 from components.theme import LEGEND_TOP, TOP_WITH_LEGEND, with_legend_room
-from components.trend import shade_duty_periods
 from data_access.filters import Filters
+from data_access.throughput import resolved_grain
+
+CONTEXT_OPACITY = 0.35           # bars of trailing context, outside the chosen window
+PARTIAL_OPACITY = 0.6            # bars of a period the window cuts
+WINDOW_FILL = "rgba(31, 95, 168, 0.06)"
+WEEK_ZERO = "2000-01-03"         # a Monday: weeks run from Monday
+DUTY_LABELS_PER_AXIS = 8         # duty names at least 1/8 of the axis apart
+DUTY_LABEL_MAX_DAYS = 400        # beyond this the names would pile up: the shading stays, a note names the kinds
 
 
 @dataclass(frozen=True)
@@ -55,53 +63,178 @@ def axis_title(text: str, colour: str | None = None) -> dict:
     return dict(text=text, font=dict(size=12, **({"color": colour} if colour else {})))
 
 
+def whole_numbers(values: Sequence[float] | np.ndarray | pd.Series) -> bool:
+    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").dropna().astype(float)
+    return bool(len(numbers)) and bool((numbers == numbers.round()).all())
+
+
+def count_axis(top: float) -> dict:
+    """A value axis of counts: whole-number ticks only (no 0.5 or 5.67)."""
+    axis = dict(tickformat=",d")
+    if top < 10:
+        axis["dtick"] = 1 if top <= 5 else 2
+    return axis
+
+
+def value_axis(frames: Sequence[pd.Series], stacked: bool = False) -> dict:
+    """Count ticks when every value drawn on the axis is a whole number, plotly's own ticks otherwise."""
+    if not frames or not all(whole_numbers(values) for values in frames):
+        return {}
+    columns = [pd.to_numeric(values, errors="coerce").fillna(0).to_numpy(dtype=float) for values in frames]
+    top = float(np.sum(columns, axis=0).max()) if stacked and len({len(c) for c in columns}) == 1 else \
+        max(float(c.max()) if len(c) else 0.0 for c in columns)
+    return count_axis(top)
+
+
+def period_marks(frame: pd.DataFrame, x: str, grain: str, window: tuple | None) -> tuple[list[bool], list[bool]]:
+    """(context, partial) flags of each row, from the frame's own columns or from the window."""
+    if "partial" not in frame and window is not None:
+        frame = periods.mark(frame, x, grain, *window)
+    n = len(frame)
+    context = [bool(v) for v in frame["context"]] if "context" in frame else [False] * n
+    partial = [bool(v) for v in frame["partial"]] if "partial" in frame else [False] * n
+    return context, partial
+
+
+def marked_bar(colour: str, context: list[bool], partial: list[bool], outline=None) -> dict:
+    """Bars of trailing context lighter, bars of a period cut by the window hatched and a little lighter."""
+    marker = dict(color=colour, opacity=[CONTEXT_OPACITY if c else PARTIAL_OPACITY if p else 1.0
+                                         for c, p in zip(context, partial, strict=True)])
+    if any(partial):
+        marker["pattern"] = dict(shape=["/" if p else "" for p in partial], solidity=0.35, fgcolor=theme.INK,
+                                 fgopacity=0.35)
+    if outline is not None:
+        marker["line"] = outline
+    return marker
+
+
+def add_notes(figure: go.Figure, notes: Sequence[str]) -> None:
+    """One muted line under the plot saying what lighter, hatched or shaded marks mean."""
+    if not notes:
+        return
+    figure.add_annotation(text=" · ".join(notes), xref="paper", yref="paper", x=1, y=0, xanchor="right",
+                          yanchor="top", yshift=-26, showarrow=False, font=dict(size=11, color=theme.MUTED))
+    margin = figure.layout.margin
+    figure.update_layout(margin=dict(l=margin.l, r=margin.r, t=margin.t, b=max(margin.b or 0, 58)))
+
+
+def mark_window(figure: go.Figure, window: tuple, lang: str) -> None:
+    """Shade the chosen window where the chart also shows trailing context before it."""
+    start, end = pd.Timestamp(window[0]), pd.Timestamp(window[1]) + pd.Timedelta(days=1)
+    figure.add_shape(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1, layer="below",
+                     fillcolor=WINDOW_FILL, line_width=0)
+    figure.add_annotation(x=start, y=1, xref="x", yref="paper", xanchor="left", yanchor="top", showarrow=False,
+                          text=t("chart.window", lang), font=dict(size=11, color=theme.BRAND))
+
+
 def over_time(frame: pd.DataFrame, x: str, series: Sequence[Series], title: str, subtitle: str, height: int,
               lang: str, y_title: str, y2_title: str | None = None, duty: pd.DataFrame | None = None,
-              barmode: str = "group", percent_y2: bool = True, x_format: str | None = None) -> go.Figure:
-    """Bars and lines over a date axis; series marked `secondary` go on a right-hand axis (in percent when
-    `percent_y2`); duty periods shaded and named."""
+              barmode: str = "group", percent_y2: bool = True, grain: str = "day",
+              window: tuple | None = None) -> go.Figure:
+    """Bars and lines over a date axis, one per period of `grain` (bars of a week or month fill their period);
+    series marked `secondary` go on a right-hand axis (in percent when `percent_y2`); duty periods shaded and named.
+    Rows of trailing context (a `context` column) are lighter and the chosen `window` shaded; periods cut by the
+    window (a `partial` column, or computed from `window`) are hatched. One tick label per period; count axes tick
+    at whole numbers."""
     if empty(frame, [s.column for s in series]):
         return theme.message_figure(title, subtitle, t("message.empty", lang), height)
+    frame = frame.sort_values(x, kind="stable").reset_index(drop=True)
     days = pd.to_datetime(frame[x])
+    if grain != "day":               # a period cut by the window is drawn, and labelled, as its whole period
+        days = days.dt.to_period(periods.FREQ[grain]).dt.start_time
+    context, partial = period_marks(frame, x, grain, window)
+    period = {} if grain == "day" else dict(xperiod=periods.AXIS_PERIOD[grain], xperiodalignment="middle",
+                                            xperiod0=WEEK_ZERO if grain == "week" else None)
     figure = go.Figure()
     for s in series:
         values = frame[s.column].astype(float) * (100 if s.secondary and percent_y2 else 1)
         suffix = "%" if s.secondary and percent_y2 else (" " + s.unit if s.unit else "")
         fmt = ".1f" if s.secondary and percent_y2 else s.fmt
         common = dict(x=days, y=values, name=s.label, yaxis="y2" if s.secondary else "y",
-                      hovertemplate=f"%{{y:{fmt}}}{suffix}<extra>%{{fullData.name}}</extra>")
+                      hovertemplate=f"%{{y:{fmt}}}{suffix}<extra>%{{fullData.name}}</extra>", **period)
         if s.kind == "bar":
-            figure.add_bar(marker_color=s.colour, **common)
+            figure.add_bar(marker=marked_bar(s.colour, context, partial), **common)
         else:
             figure.add_scatter(mode="lines+markers" if len(frame) <= 60 else "lines", connectgaps=False,
-                               line=dict(color=s.colour, width=2), marker=dict(size=5), **common)
+                               line=dict(color=s.colour, width=2),
+                               marker=dict(size=5, symbol=["circle-open" if p else "circle" for p in partial],
+                                           opacity=[CONTEXT_OPACITY if c else 1.0 for c in context]), **common)
     layout = with_legend_room(theme.base_layout(title, subtitle, height))
     if y2_title:
         layout["margin"] = dict(l=60, r=64, t=TOP_WITH_LEGEND, b=36)
-    span = (days.max() - days.min()).days if len(days) else 0
+    tickvals, ticktext = periods.ticks(list(days), grain)
+    primary = [frame[s.column] for s in series if not s.secondary]
     figure.update_layout(
         **layout, barmode=barmode, bargap=0.15, hovermode="x unified", legend=LEGEND_TOP,
-        xaxis=dict(type="date", tickformat=x_format or ("%m-%d" if span <= 120 else "%Y-%m"),
-                   hoverformat="%Y-%m-%d", showgrid=False, linecolor=theme.GRID, ticks="outside",
-                   tickcolor=theme.GRID),
-        yaxis=dict(title=axis_title(y_title), gridcolor=theme.GRID, rangemode="tozero", zeroline=False),
+        xaxis=dict(type="date", tickmode="array", tickvals=tickvals, ticktext=ticktext,
+                   hoverformat=t(f"chart.hover.{grain}", lang), showgrid=False, linecolor=theme.GRID,
+                   ticks="outside", tickcolor=theme.GRID),
+        yaxis=dict(title=axis_title(y_title), gridcolor=theme.GRID, rangemode="tozero", zeroline=False,
+                   **value_axis(primary, stacked=barmode in ("stack", "relative"))),
     )
     if y2_title:
         secondary = dict(title=axis_title(y2_title), overlaying="y", side="right", showgrid=False, zeroline=False,
                          rangemode="tozero")
         if percent_y2:
             secondary.update(range=[0, 104], tickvals=[0, 20, 40, 60, 80, 100], ticksuffix="%")
+        else:
+            secondary.update(value_axis([frame[s.column] for s in series if s.secondary]))
         figure.update_layout(yaxis2=secondary)
+    notes = []
+    if any(context) and window is not None:
+        mark_window(figure, window, lang)
+        notes.append(t("chart.note.context", lang))
+    if any(partial):
+        notes.append(t("chart.note.partial", lang))
     if duty is not None and len(days):
-        shade_duty_periods(figure, duty, days.min(), days.max(), lang)
+        last = days.max() if grain == "day" else periods.natural_span(days.max(), grain)[1]
+        notes += shade_duty_periods(figure, duty, days.min(), last, lang)
+    add_notes(figure, notes)
     return figure
+
+
+def shade_duty_periods(figure: go.Figure, duty: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp,
+                       lang: str) -> list[str]:
+    """Shade the duty periods between `first` and `last` and name them where the names have room; on a long axis
+    the names would pile up, so they are left out and the note returned (for `add_notes`) says what the shading is."""
+    # Shapes and labels set in one update: add_vrect per period re-validates the whole layout each time.
+    name_column = "name_zh" if lang == "zh" else "name_en"
+    span = max((last - first).days, 1)
+    gap = pd.Timedelta(days=span / DUTY_LABELS_PER_AXIS)
+    shapes, labels, kinds, previous = [], [], [], None
+    for row in duty.itertuples(index=False):
+        start = max(pd.Timestamp(row.start_day), first) - pd.Timedelta(hours=12)
+        end = min(pd.Timestamp(row.end_day), last) + pd.Timedelta(hours=12)
+        if end < start:
+            continue
+        shapes.append(dict(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1,
+                           fillcolor=theme.DUTY, line_width=0, layer="below"))
+        kind = duty_kind_name(getattr(row, name_column))
+        if kind not in kinds:
+            kinds.append(kind)
+        if span <= DUTY_LABEL_MAX_DAYS and (previous is None or start - previous >= gap):
+            previous = start
+            labels.append(dict(x=start, y=1, xref="x", yref="paper", text=getattr(row, name_column),
+                               showarrow=False, xanchor="left", yanchor="top", font=dict(size=11, color=theme.RATE)))
+    if not shapes:
+        return []
+    figure.update_layout(shapes=[*figure.layout.shapes, *shapes], annotations=[*figure.layout.annotations, *labels])
+    if len(labels) == len(shapes):
+        return []
+    return [t("chart.note.duty", lang, kinds="、".join(kinds) if lang == "zh" else ", ".join(kinds))]
+
+
+def duty_kind_name(name: str) -> str:
+    """A duty period's name without its year: 2026年春运 → 春运, National Day 2026 → National Day."""
+    return re.sub(r"^\d{4}年|\s*\d{4}$", "", name).strip()
 
 
 def by_district(frame: pd.DataFrame, series: Sequence[Series], title: str, subtitle: str, height: int, lang: str,
                 y_title: str, chosen: Sequence[str] = (), barmode: str = "stack", sort_by: str | None = None,
-                y2_title: str | None = None) -> go.Figure:
+                y2_title: str | None = None, percent_y2: bool = True) -> go.Figure:
     """One bar group per district (a click drills in: customdata[0] is the adcode); the districts in focus are
-    outlined. `sort_by` orders the districts, largest first."""
+    outlined. `sort_by` orders the districts, largest first. Series marked `secondary` go on a right-hand axis: in
+    percent when `percent_y2`, else a small count beside large ones (its bars keep their place in the group)."""
     if empty(frame, [s.column for s in series]):
         return theme.message_figure(title, subtitle, t("message.empty", lang), height)
     if sort_by:
@@ -110,35 +243,45 @@ def by_district(frame: pd.DataFrame, series: Sequence[Series], title: str, subti
     custom = frame[["district_adcode"]].to_numpy()
     outline = [theme.INK if code in chosen else "rgba(0,0,0,0)" for code in frame["district_adcode"]]
     figure = go.Figure()
-    for s in series:
-        values = frame[s.column].astype(float) * (100 if s.secondary else 1)
-        suffix = "%" if s.secondary else (" " + s.unit if s.unit else "")
-        fmt = ".1f" if s.secondary else s.fmt
+    for i, s in enumerate(series):
+        percent = s.secondary and percent_y2
+        values = frame[s.column].astype(float) * (100 if percent else 1)
+        suffix = "%" if percent else (" " + s.unit if s.unit else "")
+        fmt = ".1f" if percent else s.fmt
         hover = f"%{{x}}<br>%{{fullData.name}}: %{{y:{fmt}}}{suffix}<extra></extra>"
+        axis = "y2" if s.secondary else "y"
         if s.kind == "bar":
-            figure.add_bar(x=names, y=values, name=s.label, customdata=custom, hovertemplate=hover,
-                           marker=dict(color=s.colour, line=dict(color=outline, width=2)))
+            grouped = dict(offsetgroup=str(i)) if barmode == "group" else {}
+            figure.add_bar(x=names, y=values, name=s.label, customdata=custom, hovertemplate=hover, yaxis=axis,
+                           marker=dict(color=s.colour, line=dict(color=outline, width=2)), **grouped)
         else:
             figure.add_scatter(x=names, y=values, name=s.label, customdata=custom, hovertemplate=hover,
-                               mode="markers", marker=dict(color=s.colour, size=9, symbol="diamond"),
-                               yaxis="y2" if s.secondary else "y")
+                               mode="markers", marker=dict(color=s.colour, size=9, symbol="diamond"), yaxis=axis)
+    primary = [frame[s.column] for s in series if not s.secondary]
     figure.update_layout(
         **with_legend_room(theme.base_layout(title, subtitle, height)), barmode=barmode, bargap=0.3,
         legend=LEGEND_TOP,
         xaxis=dict(showgrid=False, linecolor=theme.GRID, tickangle=-35 if len(frame) > 12 else 0),
-        yaxis=dict(title=axis_title(y_title), gridcolor=theme.GRID, rangemode="tozero", zeroline=False),
+        yaxis=dict(title=axis_title(y_title), gridcolor=theme.GRID, rangemode="tozero", zeroline=False,
+                   **value_axis(primary, stacked=barmode in ("stack", "relative"))),
     )
     if y2_title:
-        figure.update_layout(yaxis2=dict(title=axis_title(y2_title), overlaying="y", side="right", showgrid=False,
-                                         range=[0, 104], tickvals=[0, 20, 40, 60, 80, 100], ticksuffix="%",
-                                         zeroline=False))
+        secondary = dict(title=axis_title(y2_title), overlaying="y", side="right", showgrid=False, zeroline=False)
+        if percent_y2:
+            secondary.update(range=[0, 104], tickvals=[0, 20, 40, 60, 80, 100], ticksuffix="%")
+        else:
+            colour = next(s.colour for s in series if s.secondary)
+            secondary.update(title=axis_title(y2_title, colour), tickfont=dict(color=colour), rangemode="tozero",
+                             **value_axis([frame[s.column] for s in series if s.secondary]))
+        figure.update_layout(yaxis2=secondary)
     return figure
 
 
 def categories(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float], str]], title: str,
                subtitle: str, height: int, lang: str, y_title: str, unit: str = "", fmt: str = ",.0f",
                horizontal: bool = False, percent: bool = False, text: bool = True) -> go.Figure:
-    """Grouped bars over named categories; `series` is (name, values, colour)."""
+    """Grouped bars over named categories; `series` is (name, values, colour). A count axis ticks at whole
+    numbers."""
     if not series or all(not np.nansum(np.asarray(values, dtype=float)) for _, values, _ in series):
         return theme.message_figure(title, subtitle, t("message.empty", lang), height)
     figure = go.Figure()
@@ -151,8 +294,9 @@ def categories(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
         xy = dict(x=values, y=list(labels), orientation="h") if horizontal else dict(x=list(labels), y=values)
         figure.add_bar(name=name, marker_color=colour, text=shown if text else None, textposition="outside",
                        cliponaxis=False, hovertemplate=hover, **xy)
-    value_axis = dict(title=axis_title(y_title), gridcolor=theme.GRID, rangemode="tozero", zeroline=False,
-                      **({"ticksuffix": "%"} if percent else {}))
+    counts = {} if percent else value_axis([pd.Series(np.asarray(values, dtype=float)) for _, values, _ in series])
+    numbers_axis = dict(title=axis_title(y_title), gridcolor=theme.GRID, rangemode="tozero", zeroline=False,
+                        **({"ticksuffix": "%"} if percent else counts))
     category_axis = dict(showgrid=False, linecolor=theme.GRID, automargin=True)
     layout = theme.base_layout(title, subtitle, height)
     if len(series) > 1:
@@ -162,8 +306,8 @@ def categories(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
         category_axis["autorange"] = "reversed"
     figure.update_layout(**layout, barmode="group", bargap=0.3, legend=LEGEND_TOP,
                          showlegend=len(series) > 1,
-                         xaxis=value_axis if horizontal else category_axis,
-                         yaxis=category_axis if horizontal else value_axis)
+                         xaxis=numbers_axis if horizontal else category_axis,
+                         yaxis=category_axis if horizontal else numbers_axis)
     return figure
 
 
@@ -190,8 +334,18 @@ def heat_figure(frame: pd.DataFrame, ctx: Context):
                           ctx.subtitle, 380, lang, t("throughput.heat.value", lang))
 
 
+def backlog_rows(frame: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """The day rows of the mediation backlog per period of `grain`: cases opened and closed in it, the backlog
+    open at its last day."""
+    return periods.coarsen(frame, "day", grain, sums=("opened", "closed"), lasts=("backlog",))
+
+
 def backlog_figure(frame: pd.DataFrame, ctx: Context):
+    """Opened and closed per day, week or month (the grain follows the window), the open backlog as a line."""
     lang = ctx.lang
+    grain = periods.fitting_grain(ctx.filters.start, ctx.filters.end, resolved_grain(ctx.filters, "auto"))
+    if "period_start" not in frame:
+        frame = backlog_rows(frame, grain)
     cases = t("unit.cases", lang)
     return over_time(
         frame, "day",
@@ -199,5 +353,6 @@ def backlog_figure(frame: pd.DataFrame, ctx: Context):
          Series("closed", t("mediation.closed", lang), theme.METRIC_COLOURS["closed"], unit=cases),
          Series("backlog", t("mediation.backlog", lang), theme.METRIC_COLOURS["backlog"], kind="line", unit=cases,
                 secondary=True)],
-        t("mediation.backlog.title", lang), ctx.subtitle, 400, lang, t("mediation.axis.per_day", lang),
-        t("mediation.axis.backlog", lang), ctx.duty, percent_y2=False)
+        t("mediation.backlog.title", lang), ctx.subtitle, 400, lang, t(f"mediation.axis.per_{grain}", lang),
+        t("mediation.axis.backlog", lang), ctx.duty, percent_y2=False, grain=grain,
+        window=(ctx.filters.start, ctx.filters.end))

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from base.i18n import t
 from components import theme
-from components.charts import Context
+from components.charts import Context, count_axis
 from components.theme import message_figure
 
 STAGES_HEIGHT = 380
@@ -89,7 +89,7 @@ def districts_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
         **theme.base_layout(title, ctx.subtitle, DISTRICTS_HEIGHT), showlegend=False, bargap=0.35,
         xaxis=dict(showgrid=False, linecolor=theme.GRID),
         yaxis=dict(title=dict(text=t("payouts.district.axis", lang), font=dict(size=12)), gridcolor=theme.GRID,
-                   rangemode="tozero", tickformat=",d", zeroline=False),
+                   rangemode="tozero", zeroline=False, **count_axis(float(frame["p90"].max()))),
     )
     return figure
 

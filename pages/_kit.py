@@ -12,7 +12,7 @@ kept), and the page's own URL choices (such as the grain of a time axis).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -20,8 +20,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from base.i18n import normalize_language, t
-from components import ids, theme
+from base.i18n import CATALOGUE, normalize_language, t
+from base.texts.analytics import grid_locale
+from components import ids, periods, theme
 from components.charts import Context
 from components.empty_state import empty_figure_text, empty_state, no_station_text
 from components.kpi import kpi_grid, kpi_placeholders
@@ -51,6 +52,8 @@ class Chart:
     wide: bool = False            # spans the whole row
     hint_key: str | None = None
     station_kinds: tuple[str, ...] = ()   # drawn from these stations' work: a city with none open says so
+    metrics: tuple[str, ...] = ()         # registry metrics it draws: their definitions behind its ⓘ
+    definition_key: str | None = None     # or a text saying what it draws, for a chart of no registry metric
 
     @property
     def is_table(self) -> bool:
@@ -88,6 +91,19 @@ class AnalyticsPage:
 
 
 PAGES: dict[str, AnalyticsPage] = {}
+
+
+def with_context(fetch: Callable[..., pd.DataFrame], grain: str, x: str) -> Callable[..., pd.DataFrame]:
+    """The rows of a chart by month or quarter, marked with `context` and `partial` (components.periods.mark): on
+    a window shorter than two such periods they are the last 12 months up to the window's end, the months before
+    the window marked as context, so the chart shows a trend instead of one slab."""
+    def data(db: Database, filters: Filters, **params) -> pd.DataFrame:
+        fetched = filters
+        if periods.needs_context(filters.start, filters.end, grain):
+            fetched = replace(filters, start=periods.context_start(filters.end, grain), comparison="none")
+        return periods.mark(fetch(db, fetched, **params), x, grain, filters.start, filters.end, fetched.start)
+
+    return data
 
 
 # ------------------------------------------------------------------------------------------------- URL choices
@@ -168,9 +184,36 @@ def number_column(field_name: str, header: str, pattern: str, **extra) -> dict:
             **extra}
 
 
+def definition_text(metric_keys: tuple[str, ...], definition_key: str | None, lang: str) -> str:
+    """What a chart draws, one sentence per metric from the registry (the same words as `jingbao metrics`), or the
+    chart's own definition text."""
+    parts = [f"{registry.label(key, lang)}：{registry.metric(key).definition(lang)}" if lang == "zh" else
+             f"{registry.label(key, lang)}: {registry.metric(key).definition(lang)}" for key in metric_keys]
+    if definition_key:
+        parts.insert(0, t(definition_key, lang))
+    return " ".join(parts)
+
+
+def definition_info(element_id: str, title: str, text: str, lang: str) -> html.Span | None:
+    """An ⓘ button one hover, focus or tap away from the definition: a tooltip shows it, and screen readers read it
+    as the button's description."""
+    if not text:
+        return None
+    described = f"{element_id}-text"
+    return html.Span([
+        html.Button("ⓘ", id=element_id, type="button", className="btn btn-sm btn-link chart-info",
+                    **{"aria-label": t("chart.definition.label", lang, chart=title), "aria-describedby": described}),
+        html.Span(text, id=described, hidden=True),
+        dbc.Tooltip([html.Strong(t("chart.definition", lang) + " "), text], target=element_id, placement="top",
+                    trigger="hover focus"),
+    ])
+
+
 def chart_panel(page: AnalyticsPage, chart: Chart, lang: str) -> html.Section:
     hint = html.P(t(chart.hint_key, lang) if chart.hint_key else "", id=page.id(f"{chart.key}-hint"),
                   className="figure-hint", style={"flex": "1"})
+    info = definition_info(page.id(f"{chart.key}-info"), t(chart.title_key, lang),
+                           definition_text(chart.metrics, chart.definition_key, lang), lang)
     if chart.is_table:
         body = [
             html.Div([html.H2(t(chart.title_key, lang), id=page.id(f"{chart.key}-title"), className="table-title"),
@@ -180,14 +223,14 @@ def chart_panel(page: AnalyticsPage, chart: Chart, lang: str) -> html.Section:
                        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 100},
                        dashGridOptions={"domLayout": "autoHeight", "animateRows": False,
                                         "pagination": True, "paginationPageSize": 12,
-                                        "paginationPageSizeSelector": False},
+                                        "paginationPageSizeSelector": False, "localeText": grid_locale(lang)},
                        style={"height": None}),
         ]
     else:
         body = [dcc.Graph(id=page.id(chart.key), config=GRAPH_CONFIG, className="chart", responsive=True,
                           style={"height": f"{chart.height}px"})]
     return html.Section(
-        [*body, html.Div([hint, download_button(page, chart, lang)],
+        [*body, html.Div([hint, info, download_button(page, chart, lang)],
                          style={"display": "flex", "alignItems": "center"})],
         className="panel" + (" panel-wide" if chart.wide else ""),
         **{"aria-label": t(chart.title_key, lang)},
@@ -381,8 +424,39 @@ def csv_download(page: AnalyticsPage, chart: Chart, search: str | None) -> dict 
         return None
     record_export(db, "csv", f"{page.name}/{chart.key}", filters)
     frame = frame.drop(columns=[c for c in ("route",) if c in frame.columns])
+    frame = csv_frame(frame, chart, view.lang)
     name = f"{page.name}_{chart.key}_{filters.city}_{filters.start.isoformat()}_{filters.end.isoformat()}.csv"
     return dcc.send_string("\ufeff" + frame.to_csv(index=False), name, type="text/csv")
+
+
+MINUTE_COLUMNS = ("p50", "p90", "p99", "fastest")
+
+
+def rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Shares and rates to 4 decimals, minutes to 1, other fractions to 2 (a CSV of 0.45454545454545453 reads
+    badly); rows whose `metric` is a share (cleared within 3 minutes) keep 4 decimals in the minute columns."""
+    frame = frame.copy()
+    share_rows = (frame["metric"].map(lambda key: key in registry.METRICS and registry.metric(key).unit == "ratio")
+                  if "metric" in frame else pd.Series(False, index=frame.index))
+    for column in frame.columns:
+        if not pd.api.types.is_float_dtype(frame[column]):
+            continue
+        if "share" in column or "rate" in column or column == "qoq_change":
+            frame[column] = frame[column].round(4)
+        elif column in MINUTE_COLUMNS:
+            frame[column] = frame[column].round(1).where(~share_rows, frame[column].round(4))
+        else:
+            frame[column] = frame[column].round(2)
+    return frame
+
+
+def csv_frame(frame: pd.DataFrame, chart: Chart, lang: str) -> pd.DataFrame:
+    """The rows of a chart as its CSV holds them: rounded, with headers in the page's language (a table's own
+    column headers, else the catalogue's `csv.col.<column>`)."""
+    headers = {c["field"]: c["headerName"] for c in chart.columns(lang)} if chart.is_table else {}
+    names = {column: headers.get(column) or (t(f"csv.col.{column}", lang) if f"csv.col.{column}" in CATALOGUE
+                                             else column) for column in frame.columns}
+    return rounded(frame).rename(columns=names)
 
 
 def _register_download(page: AnalyticsPage, chart: Chart) -> None:

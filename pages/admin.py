@@ -8,6 +8,7 @@ import dash_ag_grid as dag
 from dash import Input, Output, callback, html
 
 from base.i18n import normalize_language, t
+from base.texts.analytics import grid_locale
 from components import ids
 from components.messages import database_unavailable_message, out_of_scope_message
 from components.urlstate import parse_search
@@ -27,11 +28,12 @@ MESSAGE, HEADING, ACCOUNTS, AUDIT_TITLE, AUDIT = (f"admin-{part}" for part in (
     "message", "heading", "accounts", "audit-title", "audit"))
 
 
-def _grid(grid_id: str, page_size: int) -> dag.AgGrid:
+def _grid(grid_id: str, page_size: int, lang: str) -> dag.AgGrid:
     return dag.AgGrid(id=grid_id, columnDefs=[], rowData=[],
                       defaultColDef={"sortable": True, "resizable": True, "filter": True, "flex": 1, "minWidth": 90},
                       dashGridOptions={"domLayout": "autoHeight", "animateRows": False, "pagination": True,
-                                       "paginationPageSize": page_size, "paginationPageSizeSelector": False},
+                                       "paginationPageSize": page_size, "paginationPageSizeSelector": False,
+                                       "localeText": grid_locale(lang)},
                       style={"height": None})
 
 
@@ -41,10 +43,10 @@ def layout(**query) -> html.Div:
         html.Div(id=MESSAGE),
         html.Div([html.H1(t("nav.admin", lang), id=HEADING, className="page-title"),
                   html.P(t("admin.intro", lang), className="page-window")], className="page-head"),
-        html.Section([html.H2(t("admin.accounts", lang), className="table-title"), _grid(ACCOUNTS, 20)],
+        html.Section([html.H2(t("admin.accounts", lang), className="table-title"), _grid(ACCOUNTS, 20, lang)],
                      className="panel"),
         html.Section([html.H2(t("admin.audit", lang, count=AUDIT_ROWS), id=AUDIT_TITLE, className="table-title"),
-                      _grid(AUDIT, 25)], className="panel"),
+                      _grid(AUDIT, 25, lang)], className="panel"),
     ], className="page page-admin")
 
 

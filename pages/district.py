@@ -10,6 +10,7 @@ import pandas as pd
 from dash import Input, Output, callback, dcc, html, no_update
 
 from base.i18n import normalize_language, t
+from base.texts.analytics import grid_locale
 from components import ids
 from components.charts import Context, backlog_figure, heat_figure
 from components.formatting import metric_value_text
@@ -89,7 +90,8 @@ def district_figures(db: Database, filters: Filters, lang: str, subtitle: str) -
     duty = metrics.duty_periods(db, filters)
     context = Context(lang, subtitle, filters, (("grain", "day"),), duty)
     return (
-        trend_figure(metrics.daily_trend(db, filters), duty, lang, subtitle).to_dict(),
+        trend_figure(metrics.daily_trend(db, filters), duty, lang, subtitle,
+                     throughput.resolved_grain(filters, "auto")).to_dict(),
         stages_figure(payouts.stage_clocks(db, filters), lang, subtitle).to_dict(),
         heat_figure(throughput.hour_weekday(db, filters), context).to_dict(),
         backlog_figure(mediation.backlog(db, filters), context).to_dict(),
@@ -105,7 +107,8 @@ def layout(adcode: str | None = None, **query) -> html.Div:
         [html.H2(t("district.ranks.title", lang), className="table-title", style={"padding": "4px 8px 8px"}),
          dag.AgGrid(id=RANKS, columnDefs=rank_columns(lang), rowData=[],
                     defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 100},
-                    dashGridOptions={"domLayout": "autoHeight", "animateRows": False}, style={"height": None})],
+                    dashGridOptions={"domLayout": "autoHeight", "animateRows": False,
+                                     "localeText": grid_locale(lang)}, style={"height": None})],
         className="panel panel-wide", **{"aria-label": t("district.ranks.title", lang)})
     return html.Div(
         [

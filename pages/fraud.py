@@ -10,7 +10,7 @@ from base.i18n import t
 from components import charts, theme
 from components.charts import Series
 from data_access import fraud, registry
-from pages._kit import AnalyticsPage, Chart, Context, build, number_column
+from pages._kit import AnalyticsPage, Chart, Context, build, number_column, with_context
 
 dash.register_page(__name__, path="/fraud", title="反欺诈 · 警保联动", name="fraud", title_key="nav.fraud", order=25)
 
@@ -26,7 +26,8 @@ def months_figure(frame: pd.DataFrame, ctx: Context):
          Series("suspected_share", registry.label("fraud_suspected_share", lang), theme.RATE, kind="line",
                 secondary=True)],
         t("fraud.months.title", lang), ctx.subtitle, 380, lang, t("fraud.axis.count", lang),
-        t("fraud.axis.share", lang), ctx.duty, barmode="overlay", x_format="%Y-%m")
+        t("fraud.axis.share", lang), ctx.duty, barmode="overlay", grain="month",
+        window=(ctx.filters.start, ctx.filters.end))
 
 
 def districts_figure(frame: pd.DataFrame, ctx: Context):
@@ -55,10 +56,12 @@ PAGE = AnalyticsPage(
     name="fraud", path="/fraud", title_key="nav.fraud", intro_key="fraud.intro",
     kpis=registry.FRAUD,
     charts=(
-        Chart("months", "fraud.months.title", fraud.fraud_by_month, months_figure),
+        Chart("months", "fraud.months.title", with_context(fraud.fraud_by_month, "month", "month"), months_figure,
+              metrics=("fraud_leads", "fraud_suspected", "fraud_suspected_share")),
         Chart("districts", "fraud.districts.title", fraud.fraud_by_district, districts_figure, drill=True,
-              hint_key="drill.hint"),
-        Chart("insurers", "fraud.insurers.title", fraud.fraud_by_insurer, columns=insurer_columns, wide=True),
+              hint_key="drill.hint", metrics=("fraud_leads", "fraud_suspected")),
+        Chart("insurers", "fraud.insurers.title", fraud.fraud_by_insurer, columns=insurer_columns, wide=True,
+              metrics=("fraud_leads", "fraud_suspected", "fraud_suspected_share", "fraud_amount")),
     ),
 )
 

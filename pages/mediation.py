@@ -7,15 +7,23 @@ import dash
 import pandas as pd
 
 from base.i18n import t
-from components import charts, theme
-from components.charts import Series, backlog_figure
-from data_access import mediation, registry
-from pages._kit import AnalyticsPage, Chart, Context, build
+from components import charts, periods, theme
+from components.charts import Series, backlog_figure, backlog_rows
+from data_access import mediation, registry, throughput
+from data_access.db import Database
+from data_access.filters import Filters
+from pages._kit import AnalyticsPage, Chart, Context, build, with_context
 
 dash.register_page(__name__, path="/mediation", title="调解 · 警保联动", name="mediation",
                    title_key="nav.mediation", order=30)
 
 COLOURS = theme.METRIC_COLOURS
+
+
+def backlog_by_period(db: Database, filters: Filters) -> pd.DataFrame:
+    """Opened, closed and the open backlog per day, or per week or month on a long window (the rows drawn)."""
+    grain = periods.fitting_grain(filters.start, filters.end, throughput.resolved_grain(filters, "auto"))
+    return backlog_rows(mediation.backlog(db, filters), grain)
 
 
 def rates_figure(frame: pd.DataFrame, ctx: Context):
@@ -30,7 +38,7 @@ def rates_figure(frame: pd.DataFrame, ctx: Context):
          Series("pre_litigation_rate", registry.label("pre_litigation_rate", lang), COLOURS["pre_litigation_rate"],
                 kind="line", secondary=True)],
         t("mediation.rates.title", lang), ctx.subtitle, 380, lang, t("mediation.axis.per_month", lang),
-        t("mediation.axis.rate", lang), ctx.duty, x_format="%Y-%m")
+        t("mediation.axis.rate", lang), ctx.duty, grain="month", window=(ctx.filters.start, ctx.filters.end))
 
 
 def duration_figure(frame: pd.DataFrame, ctx: Context):
@@ -65,11 +73,14 @@ PAGE = AnalyticsPage(
     name="mediation", path="/mediation", title_key="nav.mediation",
     kpis=registry.MEDIATION, needs=("mediations",),
     charts=(
-        Chart("backlog", "mediation.backlog.title", mediation.backlog, backlog_figure, height=400, wide=True),
-        Chart("rates", "mediation.rates.title", mediation.outcomes_by_month, rates_figure, wide=True),
+        Chart("backlog", "mediation.backlog.title", backlog_by_period, backlog_figure, height=400, wide=True,
+              metrics=("mediation_opened", "mediation_closed", "mediation_backlog")),
+        Chart("rates", "mediation.rates.title", with_context(mediation.outcomes_by_month, "month", "month"),
+              rates_figure, wide=True, metrics=("mediation_success_rate", "pre_litigation_rate")),
         Chart("duration", "mediation.duration.title", mediation.duration_distribution, duration_figure,
-              hint_key="mediation.duration.hint"),
-        Chart("outcomes", "mediation.outcomes.title", mediation.outcome_counts, outcomes_figure),
+              hint_key="mediation.duration.hint", metrics=("mediation_duration",)),
+        Chart("outcomes", "mediation.outcomes.title", mediation.outcome_counts, outcomes_figure,
+              metrics=("mediation_closed", "mediation_amount")),
     ),
 )
 

@@ -18,11 +18,11 @@ from components.messages import database_unavailable_message, empty_message
 from components.theme import BRAND, GRAPH_CONFIG, map_config, message_figure
 from components.trend import TREND_HEIGHT, trend_figure
 from components.urlstate import parse_search, toggle_district
-from data_access import metrics, registry
+from data_access import metrics, registry, throughput
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
 from data_access.filters import Filters
-from pages._kit import empty_state_of
+from pages._kit import definition_info, definition_text, empty_state_of
 from services.identity import current_viewer
 from services.runtime import get_db, get_settings
 from services.view import open_view
@@ -39,6 +39,8 @@ TREND = "overview-trend"
 MAP = "overview-map"
 MAP_HINT = "overview-map-hint"
 TO_ONBOARDING = "overview-to-onboarding"
+TREND_INFO = "overview-trend-info"
+TREND_METRICS = ("alerts", "quick", "quick_rate")
 
 
 def _no_city_yet() -> bool:
@@ -58,8 +60,11 @@ def layout(**query) -> html.Div:
                              refresh=True) if _no_city_yet() else None)
     figures = html.Div(
         [
-            html.Section(dcc.Graph(id=TREND, config=GRAPH_CONFIG, className="chart", responsive=True,
-                                   style={"height": f"{TREND_HEIGHT}px"}),
+            html.Section([dcc.Graph(id=TREND, config=GRAPH_CONFIG, className="chart", responsive=True,
+                                    style={"height": f"{TREND_HEIGHT}px"}),
+                          html.Div(definition_info(TREND_INFO, t("trend.title", lang),
+                                                   definition_text(TREND_METRICS, None, lang), lang),
+                                   style={"display": "flex", "justifyContent": "flex-end", "padding": "0 8px"})],
                          className="panel panel-trend"),
             html.Section([dcc.Graph(id=MAP, config=map_config(), className="chart", responsive=True,
                                     style={"height": f"{MAP_HEIGHT}px"}),
@@ -138,7 +143,7 @@ def overview_figures(db: Database, filters: Filters, lang: str, place: str, wind
     """The trend and the map as plain figure dicts, memoized like the queries: building a figure around a city's
     boundaries costs more than every query of the page."""
     trend = trend_figure(metrics.daily_trend(db, filters), metrics.duty_periods(db, filters), lang,
-                         f"{place} · {window}")
+                         f"{place} · {window}", throughput.resolved_grain(filters, "auto"))
     district_map = district_map_figure(metrics.district_summary(db, filters),
                                        metrics.district_geojson(db, filters.city), lang, window,
                                        () if filters.districts == filters.scope.districts else filters.districts)

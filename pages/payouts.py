@@ -66,11 +66,14 @@ PAGE = AnalyticsPage(
     kpis=registry.PAYOUTS,
     charts=(
         Chart("stages", "payouts.stages.title", payouts.stage_clocks,
-              lambda frame, ctx: stages_figure(frame, ctx.lang, ctx.subtitle), height=STAGES_HEIGHT),
-        Chart("within", "payouts.within.title", within_rows, within_figure, height=WITHIN_HEIGHT),
+              lambda frame, ctx: stages_figure(frame, ctx.lang, ctx.subtitle), height=STAGES_HEIGHT,
+              definition_key="payouts.stages.definition"),
+        Chart("within", "payouts.within.title", within_rows, within_figure, height=WITHIN_HEIGHT,
+              metrics=("payout_within_15m",), definition_key="payouts.within.definition"),
         Chart("districts", "payouts.district.title", district_rows, districts_figure, height=DISTRICTS_HEIGHT,
-              drill=True, wide=True, hint_key="drill.hint"),
-        Chart("insurers", "payouts.insurers.title", insurer_rows, columns=insurer_columns, wide=True),
+              drill=True, wide=True, hint_key="drill.hint", metrics=("payout_p90", "payout_p50")),
+        Chart("insurers", "payouts.insurers.title", insurer_rows, columns=insurer_columns, wide=True,
+              metrics=("paid", "payout_p50", "payout_p90", "remote_sla_share")),
     ),
     has_data=lambda kpis: bool(kpis.get("paid").value),
 )

@@ -11,7 +11,7 @@ from base.i18n import t
 from components import charts, theme
 from components.charts import Series
 from data_access import registry, stations
-from pages._kit import AnalyticsPage, Chart, Context, build
+from pages._kit import AnalyticsPage, Chart, Context, build, with_context
 
 dash.register_page(__name__, path="/stations", title="劝导站与车驾管 · 警保联动", name="stations",
                    title_key="nav.stations", order=50)
@@ -26,9 +26,12 @@ def districts_figure(frame: pd.DataFrame, ctx: Context):
     return charts.by_district(
         frame,
         [Series("violations", t("stations.violations", lang), COLOURS["violations"], unit=times),
-         Series("hazards", registry.label("hazards", lang), COLOURS["hazards"], unit=t("unit.items", lang))],
-        t("stations.districts.title", lang), ctx.subtitle, 400, lang, t("stations.axis.count", lang),
-        ctx.filters.districts, barmode="group", sort_by="violations")
+         # hazards are a few beside hundreds of violations: they get the right-hand axis, so they stay visible
+         Series("hazards", registry.label("hazards", lang), COLOURS["hazards"], unit=t("unit.items", lang),
+                secondary=True)],
+        t("stations.districts.title", lang), ctx.subtitle, 400, lang, t("stations.violations", lang),
+        ctx.filters.districts, barmode="group", sort_by="violations", y2_title=registry.label("hazards", lang),
+        percent_y2=False)
 
 
 def kinds_figure(frame: pd.DataFrame, ctx: Context):
@@ -47,6 +50,7 @@ def kinds_figure(frame: pd.DataFrame, ctx: Context):
 def services_figure(frame: pd.DataFrame, ctx: Context):
     lang = ctx.lang
     quarters = list(dict.fromkeys(frame["quarter"]))
+    marks = frame.drop_duplicates("quarter").set_index("quarter").reindex(quarters)
     series = [(t(f"stations.service.{kind}", lang), frame.loc[frame["kind"] == kind, "count"].to_numpy(),
                SERVICE_COLOURS[kind]) for kind in stations.SERVICE_KINDS]
     figure = charts.categories(quarters, series, t("stations.services.title", lang), ctx.subtitle, 400, lang,
@@ -56,6 +60,12 @@ def services_figure(frame: pd.DataFrame, ctx: Context):
         trace.customdata = change
         trace.hovertemplate = (f"%{{x}} · %{{fullData.name}}: %{{y:,}} {t('unit.services', lang)}<br>"
                                f"{t('stations.qoq', lang)}: %{{customdata:+.1f}}%<extra></extra>")
+        if "context" in marks:
+            trace.marker = charts.marked_bar(trace.marker.color, list(marks["context"]), list(marks["partial"]))
+    if figure.data and "context" in marks:
+        charts.add_notes(figure, [t(key, lang) for key, column in (("chart.note.context_quarters", "context"),
+                                                                   ("chart.note.partial", "partial"))
+                                  if marks[column].any()])
     return figure
 
 
@@ -64,7 +74,7 @@ def ebike_figure(frame: pd.DataFrame, ctx: Context):
     return charts.over_time(frame, "month", [Series("registrations", registry.label("ebike_registrations", lang),
                                                     COLOURS["registrations"], unit=t("unit.vehicles", lang))],
                             t("stations.ebike.title", lang), ctx.subtitle, 380, lang, t("stations.axis.vehicles", lang),
-                            duty=ctx.duty, x_format="%Y-%m")
+                            duty=ctx.duty, grain="month", window=(ctx.filters.start, ctx.filters.end))
 
 
 PAGE = AnalyticsPage(
@@ -72,12 +82,15 @@ PAGE = AnalyticsPage(
     kpis=registry.STATIONS, needs=("stations",),
     charts=(
         Chart("districts", "stations.districts.title", stations.persuasion_by_district, districts_figure, height=400,
-              drill=True, wide=True, hint_key="drill.hint", station_kinds=("persuasion",)),
+              drill=True, wide=True, hint_key="drill.hint", station_kinds=("persuasion",),
+              metrics=("violations_stopped", "hazards")),
         Chart("kinds", "stations.kinds.title", stations.persuasion_by_kind, kinds_figure,
-              station_kinds=("persuasion",)),
-        Chart("ebike", "stations.ebike.title", stations.ebike_by_month, ebike_figure, station_kinds=("vehicle_admin",)),
-        Chart("services", "stations.services.title", stations.services_by_quarter, services_figure, height=400,
-              wide=True, hint_key="stations.services.hint", station_kinds=("vehicle_admin",)),
+              station_kinds=("persuasion",), metrics=("violations_stopped", "drunk_driving", "hazards")),
+        Chart("ebike", "stations.ebike.title", with_context(stations.ebike_by_month, "month", "month"), ebike_figure,
+              station_kinds=("vehicle_admin",), metrics=("ebike_registrations",)),
+        Chart("services", "stations.services.title", with_context(stations.services_by_quarter, "quarter", "quarter"),
+              services_figure, height=400, wide=True, hint_key="stations.services.hint",
+              station_kinds=("vehicle_admin",), metrics=("vehicle_services", "vehicle_services_qoq")),
     ),
 )
 

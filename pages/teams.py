@@ -10,7 +10,7 @@ from base.i18n import t
 from components import charts, theme
 from components.charts import Series
 from data_access import registry, teams
-from pages._kit import AnalyticsPage, Chart, Context, build
+from pages._kit import AnalyticsPage, Chart, Context, build, with_context
 
 dash.register_page(__name__, path="/teams", title="快骑队 · 警保联动", name="teams", title_key="nav.teams", order=17)
 
@@ -25,7 +25,8 @@ def patrols_figure(frame: pd.DataFrame, ctx: Context):
          Series("km", t("teams.km", lang), COLOURS["to_scene"], kind="line", secondary=True,
                 unit=t("unit.km", lang), fmt=",.0f")],
         t("teams.patrols.title", lang), ctx.subtitle, 380, lang, t("teams.patrols.axis", lang),
-        t("teams.patrols.axis_km", lang), ctx.duty, percent_y2=False, x_format="%Y-%m")
+        t("teams.patrols.axis_km", lang), ctx.duty, percent_y2=False, grain="month",
+        window=(ctx.filters.start, ctx.filters.end))
 
 
 def districts_figure(frame: pd.DataFrame, ctx: Context):
@@ -49,17 +50,21 @@ def share_figure(frame: pd.DataFrame, ctx: Context):
          Series("quick_rider", t("teams.quick_rider", lang), COLOURS["quick"], unit=cases),
          Series("rider_share", t("teams.rider_share", lang), COLOURS["quick_rate"], kind="line", secondary=True)],
         t("teams.share.title", lang), ctx.subtitle, 380, lang, t("teams.share.axis", lang),
-        t("teams.share.axis_share", lang), ctx.duty, barmode="overlay", x_format="%Y-%m")
+        t("teams.share.axis_share", lang), ctx.duty, barmode="overlay", grain="month",
+        window=(ctx.filters.start, ctx.filters.end))
 
 
 PAGE = AnalyticsPage(
     name="teams", path="/teams", title_key="nav.teams", intro_key="teams.intro",
     kpis=registry.TEAMS, needs=("units",),
     charts=(
-        Chart("patrols", "teams.patrols.title", teams.patrols_by_month, patrols_figure),
-        Chart("share", "teams.share.title", teams.rider_share_by_month, share_figure),
+        Chart("patrols", "teams.patrols.title", with_context(teams.patrols_by_month, "month", "month"),
+              patrols_figure, metrics=("patrol_person_times", "patrol_km")),
+        Chart("share", "teams.share.title", with_context(teams.rider_share_by_month, "month", "month"), share_figure,
+              metrics=("quick", "rider_quick")),
         Chart("districts", "teams.districts.title", teams.patrols_by_district, districts_figure, height=400,
-              drill=True, wide=True, hint_key="drill.hint"),
+              drill=True, wide=True, hint_key="drill.hint",
+              metrics=("patrol_person_times", "safety_persuasion", "good_deeds")),
     ),
 )
 

@@ -8,10 +8,12 @@ import dash
 import pandas as pd
 
 from base.i18n import t
-from components import charts, theme
+from components import charts, periods, theme
 from components.charts import Series, heat_figure
 from data_access import registry, throughput
-from pages._kit import AnalyticsPage, Chart, Choice, Context, build
+from data_access.db import Database
+from data_access.filters import Filters
+from pages._kit import AnalyticsPage, Chart, Choice, Context, build, with_context
 
 dash.register_page(__name__, path="/throughput", title="快处 · 警保联动", name="throughput",
                    title_key="nav.throughput", order=15)
@@ -19,9 +21,24 @@ dash.register_page(__name__, path="/throughput", title="快处 · 警保联动",
 COLOURS = theme.METRIC_COLOURS
 
 
+def drawn_grain(filters: Filters, grain: str) -> str:
+    """The grain chosen (auto: by the window's length), coarser when it would draw more than MAX_POINTS bars."""
+    return periods.fitting_grain(filters.start, filters.end, throughput.resolved_grain(filters, grain))
+
+
+def counts_rows(db: Database, filters: Filters, grain: str = "auto") -> pd.DataFrame:
+    """Alerts and quick-handled cases per period of the drawn grain; by month on a short window, the last 12
+    months with those before the window marked as context."""
+    drawn = drawn_grain(filters, grain)
+    if drawn == "month":
+        return with_context(throughput.counts_over_time, "month", "period_start")(db, filters, grain="month")
+    return periods.mark(throughput.counts_over_time(db, filters, drawn), "period_start", drawn, filters.start,
+                        filters.end)
+
+
 def counts_figure(frame: pd.DataFrame, ctx: Context):
     lang = ctx.lang
-    grain = throughput.resolved_grain(ctx.filters, ctx.param("grain"))
+    grain = drawn_grain(ctx.filters, ctx.param("grain"))
     return charts.over_time(
         frame, "period_start",
         [Series("alerts", t("trend.alerts", lang), COLOURS["alerts"], unit=t("unit.cases", lang)),
@@ -31,7 +48,7 @@ def counts_figure(frame: pd.DataFrame, ctx: Context):
                 secondary=True)],
         t("throughput.counts.title", lang, grain=t(f"throughput.grain.{grain}", lang)), ctx.subtitle,
         420, lang, t(f"throughput.axis.per_{grain}", lang), t("throughput.axis_share", lang), ctx.duty,
-        barmode="overlay", x_format="%Y-%m" if grain == "month" else None)
+        barmode="overlay", grain=grain, window=(ctx.filters.start, ctx.filters.end))
 
 
 def latency_figure(frame: pd.DataFrame, ctx: Context):
@@ -39,7 +56,8 @@ def latency_figure(frame: pd.DataFrame, ctx: Context):
     wide = frame[frame["metric"].isin(throughput.LATENCY_METRICS)].pivot(index="month", columns="metric",
                                                                         values=["p50", "p90"])
     wide.columns = [f"{metric}_{q}" for q, metric in wide.columns]
-    wide = wide.reset_index()
+    marks = frame.groupby("month")[["context", "partial"]].first() if "context" in frame else None
+    wide = (wide.join(marks) if marks is not None else wide).reset_index()
     series = []
     for metric in throughput.LATENCY_METRICS:
         for q in ("p50", "p90"):
@@ -47,7 +65,8 @@ def latency_figure(frame: pd.DataFrame, ctx: Context):
                 series.append(Series(f"{metric}_{q}", f"{t(f'throughput.{metric}', lang)} {q.upper()}",
                                      COLOURS[metric], kind="line", unit=t("unit.minutes", lang), fmt=",.1f"))
     figure = charts.over_time(wide, "month", series, t("throughput.latency.title", lang), ctx.subtitle, 380, lang,
-                              t("throughput.latency.axis", lang), duty=ctx.duty, x_format="%Y-%m")
+                              t("throughput.latency.axis", lang), duty=ctx.duty, grain="month",
+                              window=(ctx.filters.start, ctx.filters.end))
     for trace in figure.data:
         if str(trace.name).endswith("P90"):
             trace.line.dash = "dot"
@@ -71,12 +90,16 @@ PAGE = AnalyticsPage(
     name="throughput", path="/throughput", title_key="nav.throughput",
     kpis=registry.THROUGHPUT,
     charts=(
-        Chart("counts", "throughput.counts.chart", throughput.counts_over_time, counts_figure, height=420, wide=True),
-        Chart("latency", "throughput.latency.title", lambda db, f: throughput.latency_by_month(db, f),
-              latency_figure),
-        Chart("heat", "throughput.heat.title", lambda db, f: throughput.hour_weekday(db, f), heat_figure),
+        Chart("counts", "throughput.counts.chart", counts_rows, counts_figure, height=420, wide=True,
+              metrics=("alerts", "quick", "quick_rate", "patrol_share")),
+        Chart("latency", "throughput.latency.title",
+              with_context(lambda db, f: throughput.latency_by_month(db, f), "month", "month"), latency_figure,
+              metrics=("to_scene_p50", "to_scene_p90", "clearance_p50", "cleared_within_3m")),
+        Chart("heat", "throughput.heat.title", lambda db, f: throughput.hour_weekday(db, f), heat_figure,
+              definition_key="throughput.heat.definition"),
         Chart("districts", "throughput.districts.title", lambda db, f: throughput.by_district(db, f),
-              districts_figure, height=400, drill=True, wide=True, hint_key="drill.hint"),
+              districts_figure, height=400, drill=True, wide=True, hint_key="drill.hint",
+              metrics=("alerts", "patrol_share", "quick_rate")),
     ),
     choices=(Choice("grain", throughput.GRAINS, "throughput.grain.label", ("counts",)),),
 )

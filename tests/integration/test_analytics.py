@@ -12,12 +12,13 @@ import json
 import math
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import WebDriverWait
 
 from base.i18n import t
 from components.kpi import kpi_value_text
-from data_access import fraud, ingest, mediation, metrics, registry, rescue, stations, throughput
+from data_access import fraud, ingest, metrics, registry, rescue, stations, throughput
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today, utcnow
 from tests.integration.conftest import console_errors, screenshot
@@ -189,7 +190,10 @@ def test_the_district_view_agrees_with_the_overview_filtered_to_that_district(da
                             ZHANGZHOU).filters
     ranks = expected_rank_notes(dashboard_db, filters, code)
     assert len(ranks) >= 5
-    WebDriverWait(dash_duo.driver, 20, poll_frequency=0.3).until(lambda _: rank_notes(dash_duo) == ranks)
+    try:
+        WebDriverWait(dash_duo.driver, 20, poll_frequency=0.3).until(lambda _: rank_notes(dash_duo) == ranks)
+    except TimeoutException:
+        raise AssertionError(f"rank notes shown {rank_notes(dash_duo)}, expected {ranks}") from None
     dash_duo.wait_for_page(url=dash_duo.server_url + f"/?range=12m&compare=yoy&districts={code}")
     dash_duo.wait_for_element(".district-breadcrumb", timeout=30)
     WebDriverWait(dash_duo.driver, 20).until(lambda _: shown_kpis(dash_duo).get("alerts") not in (None, "— 起"))
@@ -255,23 +259,33 @@ def download_rows(app, page: str, chart: str, search: str) -> tuple[str, list[di
 @pytest.mark.parametrize(("page", "chart", "frame_of"), [
     ("throughput", "counts", lambda db, f: throughput.counts_over_time(db, f, "week")),
     ("throughput", "districts", throughput.by_district),
-    ("mediation", "backlog", mediation.backlog),
+    ("mediation", "backlog", None),                    # summed per week of the window: only the chart's own rows
     ("stations", "services", stations.services_by_quarter),
     ("fraud", "insurers", fraud.fraud_by_insurer),
 ])
 def test_each_csv_holds_exactly_the_rows_behind_its_chart(dashboard_app, dashboard_db, page, chart, frame_of):
+    from pages._kit import PAGES, chart_data, choice_values, csv_frame
+
     search = "?city=350600&range=12m&grain=week"
     name, rows = download_rows(dashboard_app, page, chart, search)
     filters = parse_filters({"city": ZHANGZHOU, "range": "12m"}, metrics.catalogue(dashboard_db), local_today(),
                             ZHANGZHOU).filters
-    frame = frame_of(dashboard_db, filters)
+    drawn = chart_data(PAGES[page], dashboard_db, filters, PAGES[page].chart(chart),
+                       choice_values(PAGES[page], search)[0])
+    if frame_of is not None:     # what the chart draws is the data function's rows (and its context/partial marks)
+        source = frame_of(dashboard_db, filters)
+        assert drawn[list(source.columns)].equals(source)
+    drawn = drawn.drop(columns=[c for c in ("route",) if c in drawn.columns])
+    expected = csv_frame(drawn, PAGES[page].chart(chart), "zh")
     assert name == f"{page}_{chart}_{ZHANGZHOU}_{filters.start}_{filters.end}.csv"
-    assert len(rows) == len(frame) > 0
-    assert list(rows[0]) == list(frame.columns)
-    numeric = [c for c in frame.columns if c not in ("name_zh", "name_en", "district_adcode")
-               and frame[c].dtype.kind in "iu"]
+    assert len(rows) == len(expected) > 0
+    assert list(rows[0]) == list(expected.columns)     # the headers in the page's language
+    assert not any(header.isascii() and "_" in header for header in rows[0]), list(rows[0])
+    numeric = [c for c, original in zip(expected.columns, drawn.columns, strict=True)
+               if original not in ("name_zh", "name_en", "district_adcode") and drawn[original].dtype.kind in "iu"]
+    assert numeric, "the file has counts to compare"
     for column in numeric:
-        assert [int(row[column]) for row in rows] == frame[column].tolist()
+        assert [int(row[column]) for row in rows] == expected[column].tolist()
 
 
 def test_a_bad_grain_is_named_on_the_page_and_the_default_is_used(dashboard_app):

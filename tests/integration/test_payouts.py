@@ -138,29 +138,45 @@ def download(app, chart: str, search: str) -> tuple[str, list[dict]]:
     return data["filename"], list(csv.DictReader(io.StringIO(data["content"].lstrip("\ufeff"))))
 
 
+def csv_header(chart: str, column: str, lang: str = "zh") -> str:
+    """The header the CSV of the payouts page's `chart` gives `column` in `lang`."""
+    import pandas as pd
+
+    from pages._kit import csv_frame
+
+    return csv_frame(pd.DataFrame(columns=[column]), page_module().PAGE.chart(chart), lang).columns[0]
+
+
 def test_pay_csv_downloads_are_the_rows_behind_each_chart(dashboard_app, dashboard_db):
     filters = filters_of(dashboard_db, {"range": "90d"})
     page = page_module()
     name, rows = download(dashboard_app, "insurers", "?city=350600&range=90d")
     assert name == f"payouts_insurers_350600_{filters.start}_{filters.end}.csv"
+    code, paid, p90 = (csv_header("insurers", c) for c in ("code", "paid", "p90"))
+    assert not any(header.isascii() for header in (code, paid, p90))           # Chinese headers on the Chinese page
     table = page.insurer_rows(dashboard_db, filters)
-    assert [row["code"] for row in rows] == list(table["code"])
-    assert [int(row["paid"]) for row in rows] == list(table["paid"])
-    assert [float(row["p90"]) for row in rows if row["p90"]] == pytest.approx(list(table["p90"].dropna()))
+    assert [row[code] for row in rows] == list(table["code"])
+    assert [int(row[paid]) for row in rows] == list(table["paid"])
+    assert [float(row[p90]) for row in rows if row[p90]] == pytest.approx(list(table["p90"].dropna()), abs=0.05)
 
     _, rows = download(dashboard_app, "stages", "?city=350600&range=90d")
     clocks = payouts.stage_clocks(dashboard_db, filters)
-    assert [row["stage"] for row in rows] == ["to_scene", "clearance", "liability", "assessment", "payout"]
-    assert float(rows[4]["p90"]) == pytest.approx(metrics.payout_latency_percentiles(dashboard_db, filters).p90)
-    assert [int(row["count"]) for row in rows] == list(clocks["count"])
+    stage, p90, count = (csv_header("stages", c) for c in ("stage", "p90", "count"))
+    assert [row[stage] for row in rows] == ["to_scene", "clearance", "liability", "assessment", "payout"]
+    assert float(rows[4][p90]) == pytest.approx(metrics.payout_latency_percentiles(dashboard_db, filters).p90,
+                                                abs=0.05)            # minutes to one decimal
+    assert [int(row[count]) for row in rows] == list(clocks["count"])
 
     _, rows = download(dashboard_app, "within", "?city=350600&range=90d")
     shares = payouts.payout_within(dashboard_db, filters)
-    assert {row["within"]: pytest.approx(float(row["share"])) for row in rows} == shares
+    within, share = csv_header("within", "within"), csv_header("within", "share")
+    expected = {k: pytest.approx(v, abs=5e-5) for k, v in shares.items()}      # shares to four decimals
+    assert {row[within]: float(row[share]) for row in rows} == expected
 
     _, rows = download(dashboard_app, "districts", "?city=350600&range=90d&districts=350602")
+    p90 = csv_header("districts", "p90")
     assert len(rows) == 11                                      # every district, the focused one among them
-    assert [float(r["p90"]) for r in rows] == sorted((float(r["p90"]) for r in rows), reverse=True)
+    assert [float(r[p90]) for r in rows] == sorted((float(r[p90]) for r in rows), reverse=True)
 
 
 def test_pay_a_district_bar_opens_the_district_view_with_the_filters_kept(dash_duo, dashboard_app, dashboard_db):
