@@ -2,6 +2,11 @@
 window.jingbaoCoverage = {
     point: function (feature, latlng) {
         var p = feature.properties, station = p.role === "station";
+        if (p.role === "recommended") {
+            // numbered on the map as in the list beside it ("芗城区 · 新增站点 1")
+            return L.marker(latlng, {icon: L.divIcon({className: "coverage-step", iconSize: [22, 22],
+                                                      html: String(Number(p.step) || "")}), keyboard: false});
+        }
         return L.circleMarker(latlng, {
             radius: station ? 6 : 8, color: "#ffffff", weight: station ? 1.5 : 2, fillColor: p.colour,
             fillOpacity: station ? 0.95 : 1.0,

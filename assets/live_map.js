@@ -39,12 +39,22 @@ window.jingbaoLiveMap = (function () {
         return (times || []).map(function (t) { return [label(ctx, "stage_time", t[0]), t[1]]; });
     }
 
+    /* a rider unit is a triangle (motorcycle) or a pentagon (car), never a circle like an incident; the glyphs are
+     * constants, no feature data goes into them */
+    const GLYPHS = {
+        motorcycle: '<svg viewBox="0 0 20 20" width="18" height="18" aria-hidden="true">' +
+            '<path class="lm-glyph" d="M10 1.5 L18.5 18 L1.5 18 Z"/></svg>',
+        car: '<svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">' +
+            '<path class="lm-glyph" d="M10 1.5 L18.8 8 L15.6 18.5 L4.4 18.5 L1.2 8 Z"/></svg>',
+    };
+
     function unit(feature, latlng, ctx) {
         const p = feature.properties;
+        const car = p.vk === "car";
         const icon = L.divIcon({
             className: "lm-unit lm-" + p.vk + " lm-" + p.st,
-            iconSize: p.vk === "car" ? [18, 14] : [14, 14],
-            html: "",
+            iconSize: car ? [20, 20] : [18, 18],
+            html: car ? GLYPHS.car : GLYPHS.motorcycle,
         });
         return L.marker(latlng, {icon: icon, title: label(ctx, "vehicle", p.vk) + " · " + label(ctx, "status", p.st),
                                  riseOnHover: true, keyboard: false});

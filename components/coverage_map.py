@@ -14,7 +14,7 @@ import dash_leaflet as dl
 import numpy as np
 import pandas as pd
 from dash import html
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
 from base.i18n import t
@@ -93,16 +93,39 @@ def station_layer(stations: pd.DataFrame, lang: str) -> dict:
     return _collection(features)
 
 
-def site_layer(sites: pd.DataFrame, role: str, lang: str) -> dict:
-    """Added candidates (role "added", a click removes one) or recommended sites (role "recommended")."""
+def district_of(lon: float, lat: float, boundaries: dict, lang: str) -> str:
+    """The name of the district holding a point, or "" outside every district of the boundaries."""
+    name = "name_zh" if lang == "zh" else "name_en"
+    point = Point(lon, lat)
+    for feature in boundaries.get("features") or []:
+        if shape(feature["geometry"]).contains(point):
+            return feature["properties"].get(name, "")
+    return ""
+
+
+def site_labels(sites: pd.DataFrame, boundaries: dict, lang: str) -> list[str]:
+    """"芗城区 · 新增站点 1" for each recommended site: its district and its step, the number it has on the map."""
+    out = []
+    for row in sites.itertuples(index=False):
+        district = district_of(float(row.lon), float(row.lat), boundaries, lang) or t("coverage.site.outside", lang)
+        out.append(f"{district} · {t('coverage.site', lang, n=int(row.step))}")
+    return out
+
+
+def site_layer(sites: pd.DataFrame, role: str, lang: str, boundaries: dict | None = None) -> dict:
+    """Added candidates (role "added", a click removes one) or recommended sites (role "recommended", labelled with
+    their district and numbered: assets/coverage.js writes the `step` on the map)."""
     colour = ADDED if role == "added" else RECOMMENDED
+    labels = site_labels(sites, boundaries or {}, lang) if role == "recommended" else []
     features = []
     for index, row in enumerate(sites.itertuples(index=False)):
-        label = t(f"coverage.kind.{role}", lang)
+        extra = {}
         if role == "recommended":
-            label += f" {row.step}"
+            label, extra = labels[index], {"step": int(row.step)}
+        else:
+            label = t(f"coverage.kind.{role}", lang)
         features.append(_feature({"type": "Point", "coordinates": [row.lon, row.lat]}, index=index, role=role,
-                                 tooltip=f"{label} · {row.lon:.5f}, {row.lat:.5f}", colour=colour))
+                                 tooltip=f"{label} · {row.lon:.5f}, {row.lat:.5f}", colour=colour, **extra))
     return _collection(features)
 
 

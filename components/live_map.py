@@ -16,8 +16,11 @@ from data_access.live_layers import RESCUE_TIMES, STAGE_TIMES, MapLayers, epoch_
 from data_access.timeutil import LOCAL_OFFSET
 
 NS = "jingbaoLiveMap"
-STATUS_COLOURS = {"patrolling": "#2e7d32", "en_route": "#d9822b", "on_scene": "#c62828", "off_duty": "#8a94a3"}
-STAGE_COLOURS = {"reported": "#c62828", "on_scene": "#d9822b", "cleared": BRAND, "paid": "#2e7d32"}
+# Units are triangles (motorcycles) and pentagons (cars) and incidents circles, and the two palettes share no colour:
+# a patrolling unit is never read as a paid incident.
+STATUS_COLOURS = {"patrolling": "#1a3f8f", "en_route": "#f2b705", "on_scene": "#ad1457", "off_duty": "#8a94a3"}
+STAGE_COLOURS = {"reported": "#c62828", "on_scene": "#ef6c00", "cleared": "#0097a7", "paid": "#2e7d32"}
+POSITIONS_STALE_AFTER = dt.timedelta(minutes=5)   # units report every 10–15 s: five quiet minutes is a stopped feed
 STATION_COLOURS = {"police_booth": "#163f73", "claim_point": "#6a4c93", "quick_centre": "#8e24aa",
                    "vehicle_admin": "#00838f", "persuasion": "#8d6e63", "helipad": "#e65100", "hospital": "#c62828",
                    "rider_base": BRAND}
@@ -82,7 +85,7 @@ def legend(lang: str) -> html.Div:
 
     return html.Div([
         html.H3(t("live_map.legend.units", lang)),
-        html.Ul([item("lm-dot", c, t(f"live_map.status.{s}", lang)) for s, c in STATUS_COLOURS.items()]
+        html.Ul([item("lm-tri", c, t(f"live_map.status.{s}", lang)) for s, c in STATUS_COLOURS.items()]
                 + [item("lm-shape-motorcycle", None, t("live_map.vehicle.motorcycle", lang)),
                    item("lm-shape-car", None, t("live_map.vehicle.car", lang))]),
         html.H3(t("live_map.legend.incidents", lang)),
@@ -100,12 +103,38 @@ def base_layers(tile_url: str, attribution: str) -> list:
     return [dl.TileLayer(url=tile_url, attribution=attribution or None, maxZoom=18)]
 
 
-def time_label(at: dt.datetime | None, lang: str) -> str:
-    """"更新于 06-01 08:32:15" — when the units were last seen (local time)."""
+def age_text(age: dt.timedelta, lang: str) -> str:
+    """"28 分钟前", "2 小时 5 分钟前", "3 天前"; "刚刚" under a minute."""
+    minutes = max(0, int(age.total_seconds() // 60))
+    if minutes < 1:
+        return t("live_map.age.now", lang)
+    if minutes < 120:
+        return t("live_map.age.minutes", lang, n=minutes)
+    if minutes < 48 * 60:
+        return t("live_map.age.hours", lang, h=minutes // 60, m=minutes % 60)
+    return t("live_map.age.days", lang, n=minutes // 1440)
+
+
+def positions_stale(at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether the newest unit position is older than POSITIONS_STALE_AFTER at `now` (UTC)."""
+    return at is not None and now - pd.Timestamp(at).to_pydatetime() > POSITIONS_STALE_AFTER
+
+
+def time_label(at: dt.datetime | None, lang: str, now: dt.datetime | None = None) -> str:
+    """"单元位置更新于 21:01:29（28 分钟前）" — when the units were last seen (local time, with the day when it was
+    not today) and how long ago at `now` (UTC); without `now` the time alone (playback)."""
     if at is None:
         return t("live_map.no_positions", lang)
-    local = pd.Timestamp(at) + LOCAL_OFFSET
-    return t("live_map.updated", lang, time=local.strftime("%m-%d %H:%M:%S"))
+    at = pd.Timestamp(at).to_pydatetime()
+    local = at + LOCAL_OFFSET
+    if now is None:
+        return t("live_map.updated", lang, time=local.strftime("%m-%d %H:%M:%S"))
+    same_day = local.date() == (now + LOCAL_OFFSET).date()
+    time = local.strftime("%H:%M:%S" if same_day else "%m-%d %H:%M:%S")
+    label = t("live_map.updated.age", lang, time=time, age=age_text(now - at, lang))
+    if positions_stale(at, now):
+        label += t("live_map.stale", lang, n=int(POSITIONS_STALE_AFTER.total_seconds() // 60))
+    return label
 
 
 def incidents_hideout(lang: str, until: dt.datetime | None = None) -> dict:
@@ -124,6 +153,14 @@ def layer_notes(layers: MapLayers, mission_raw: str, lang: str) -> list[str]:
     return notes
 
 
-def status_line(first: str, on_duty: int, units: int, incidents: str, lang: str) -> str:
-    """"单元位置更新于 … · 在岗单元 75/83 · 窗口内事故 73 起"."""
-    return " · ".join([first, t("live_map.counts", lang, busy=on_duty, units=units, incidents=incidents)])
+def incidents_text(total: int, alerts: int, lang: str) -> str:
+    """"全部事件 5,700 起，含非警情（警情 3,532 起）": the map draws every channel, the overview counts alerts."""
+    return t("live_map.incidents", lang, incidents=f"{total:,}", alerts=f"{alerts:,}")
+
+
+def status_line(first: str, on_duty: int, units: int, incidents: str, lang: str, stale: bool = False) -> list:
+    """"单元位置更新于 21:01:29（28 分钟前） · 在岗单元 75/83 · 全部事件 73 起，含非警情（警情 51 起）"; the age is
+    marked (class lm-stale) when the positions are stale."""
+    return [html.Span(first, className="lm-age lm-stale" if stale else "lm-age"), " · ",
+            html.Span(t("live_map.counts", lang, busy=on_duty, units=units), className="lm-units-count"), " · ",
+            html.Span(incidents, className="lm-incidents-count")]

@@ -17,6 +17,7 @@ from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
 from data_access.models import (
+    ALERT_CHANNELS,
     AccidentCase,
     PatrolGrid,
     RescueMission,
@@ -41,7 +42,7 @@ STAGES = ("reported", "on_scene", "cleared", "paid")
 STAGE_COLUMNS = ("reported_at", "on_scene_at", "cleared_at", "liability_at", "assessed_at", "paid_at")
 INCIDENT_LIMIT = 20_000           # newest incidents drawn on the map; the page says so when the window holds more
 UNIT_COLUMNS = ["unit_id", "callsign", "vehicle_kind", "team_id", "team_zh", "team_en", "grid_id", "lon", "lat",
-                "status", "case_id", "at"]
+                "status", "case_id", "at", "position_id"]
 
 
 def _value(v) -> str:
@@ -86,28 +87,35 @@ def units(db: Database, city: str) -> pd.DataFrame:
     return frame
 
 
-def unit_states(db: Database, city: str, at: dt.datetime | None = None, since: dt.datetime | None = None
-                ) -> pd.DataFrame:
+def unit_states(db: Database, city: str, at: dt.datetime | None = None, since: dt.datetime | None = None,
+                after_id: int | None = None) -> pd.DataFrame:
     """Each unit's latest known position and status at `at` (UTC, default: now, i.e. the newest row), one row per
-    unit in unit-id order; units never seen have no position (NaN) and status off duty. With `since`, only the
-    units whose latest row is newer than `since` (what a live tick has to send). Never cached: it is live."""
+    unit in unit-id order, with the stored row's `position_id`; units never seen have no position (NaN) and status
+    off duty. With `after_id`, only the units whose latest row was stored after the position `after_id` (what a live
+    tick has to send: a row stored after the last tick within the same second is not missed, as it would be by a
+    comparison of times); `since` (UTC) keeps the units whose latest row is timed after it. Never cached: live."""
     latest = (select(P.unit_id, func.max(P.at).label("at")).join(RiderUnit.__table__, U.id == P.unit_id)
               .where(U.city_adcode == city))
     if at is not None:
         latest = latest.where(P.at <= at)
     latest = latest.group_by(P.unit_id).subquery()
-    query = (select(P.unit_id, P.lon, P.lat, P.status, P.case_id, P.at)
+    query = (select(P.unit_id, P.lon, P.lat, P.status, P.case_id, P.at, P.id)
              .join(latest, and_(latest.c.unit_id == P.unit_id, latest.c.at == P.at)))
-    if since is not None:
-        query = query.where(P.at > since)
     with db.session() as session:
         rows = session.execute(query).all()
-    positions = rows_frame(rows, ["unit_id", "lon", "lat", "status", "case_id", "at"])
-    positions = positions.drop_duplicates("unit_id", keep="last")
+    positions = rows_frame(rows, ["unit_id", "lon", "lat", "status", "case_id", "at", "position_id"])
+    # two rows of one unit in the same second: the one stored last is the unit's state
+    positions = positions.sort_values("position_id").drop_duplicates("unit_id", keep="last")
+    if after_id is not None:
+        positions = positions[positions["position_id"] > after_id]
+    if since is not None:
+        positions = positions[pd.to_datetime(positions["at"]) > pd.Timestamp(since)]
     positions["status"] = positions["status"].map(_value)
-    frame = units(db, city).merge(positions, on="unit_id", how="inner" if since is not None else "left")
+    changed_only = since is not None or after_id is not None
+    frame = units(db, city).merge(positions, on="unit_id", how="inner" if changed_only else "left")
     frame["status"] = frame["status"].fillna(UnitStatus.OFF_DUTY.value)
     frame["case_id"] = frame["case_id"].astype("Int64")
+    frame["position_id"] = frame["position_id"].astype("Int64")
     return frame[UNIT_COLUMNS].reset_index(drop=True)
 
 
@@ -124,7 +132,8 @@ def stage_of(frame: pd.DataFrame, now: dt.datetime) -> pd.Series:
 @dataclass(frozen=True)
 class Incidents:
     frame: pd.DataFrame      # newest first, at most `limit` rows
-    total: int               # all incidents of the window with a location
+    total: int               # all incidents of the window with a location, every channel
+    alerts: int = 0          # of them, accident alerts (交通事故警情: police calls and patrols, as on the overview)
 
 
 @cached_query
@@ -138,6 +147,8 @@ def incidents(db: Database, filters: Filters, now: dt.datetime, limit: int = INC
     conditions.append(C.reported_at <= now)
     with db.session() as session:
         total = int(session.execute(select(func.count()).select_from(AccidentCase).where(*conditions)).scalar() or 0)
+        alerts = int(session.execute(select(func.count()).select_from(AccidentCase).where(
+            *conditions, C.channel.in_(ALERT_CHANNELS))).scalar() or 0)
         rows = session.execute(select(C.id, C.lon, C.lat, C.district_adcode, C.unit_id, C.severity,
                                       *[C[c] for c in STAGE_COLUMNS]).where(*conditions)
                                .order_by(C.reported_at.desc(), C.id.desc()).limit(limit)).all()
@@ -147,7 +158,7 @@ def incidents(db: Database, filters: Filters, now: dt.datetime, limit: int = INC
     for column in STAGE_COLUMNS:
         frame[column] = pd.to_datetime(frame[column])
     frame["stage"] = stage_of(frame, now)
-    return Incidents(frame.reset_index(drop=True), total)
+    return Incidents(frame.reset_index(drop=True), total, alerts)
 
 
 def cases(db: Database, case_ids: list[int]) -> pd.DataFrame:

@@ -253,7 +253,8 @@ class MapLayers:
     """Every overlay's GeoJSON except the live units (keyed by layer), and what the page says about them."""
 
     data: dict[str, dict]
-    total: int                   # incidents of the window with a location
+    total: int                   # incidents of the window with a location, every channel
+    alerts: int                  # of them, accident alerts (police calls and patrols: the overview's 警情)
     shown: int                   # the newest of them drawn (at most live.INCIDENT_LIMIT)
     density_max: int             # the busiest hexagon's count, the top of the density colour scale
     viewport: dict | None        # fits the focused mission's route
@@ -309,8 +310,33 @@ def map_layers(db: Database, filters: Filters, lang: str, datum: str, now: dt.da
         "rescue": rescues_geojson(rescues, datum),
         "rescue-sites": stations_geojson(stations[kinds.isin(["helipad", "hospital"])], lang, datum),
     }
-    return MapLayers(data, incidents.total, len(incidents.frame), int(cells["count"].max()) if len(cells) else 1,
-                     viewport, focused, mission is not None and mission.empty)
+    return MapLayers(data, incidents.total, incidents.alerts, len(incidents.frame),
+                     int(cells["count"].max()) if len(cells) else 1, viewport, focused,
+                     mission is not None and mission.empty)
+
+
+def fit_viewport(*collections: dict, padding: int = 24) -> dict | None:
+    """A viewport that fits every point and polygon of the GeoJSON collections (hidden units left out), or None when
+    they hold nothing: the map opens on where the patrol grids and the units are, not on the whole prefecture."""
+    lons: list[float] = []
+    lats: list[float] = []
+
+    def walk(coords) -> None:
+        if coords and isinstance(coords[0], int | float):
+            lons.append(float(coords[0]))
+            lats.append(float(coords[1]))
+        else:
+            for c in coords or []:
+                walk(c)
+
+    for collection in collections:
+        for feature in (collection or {}).get("features", []):
+            if not (feature.get("properties") or {}).get("gone"):
+                walk((feature.get("geometry") or {}).get("coordinates"))
+    if not lons:
+        return None
+    return {"bounds": [[min(lats), min(lons)], [max(lats), max(lons)]], "transition": "fitBounds",
+            "options": {"padding": [padding, padding]}}
 
 
 def _mission(db: Database, city: str, raw: str | None) -> pd.DataFrame | None:
@@ -333,6 +359,7 @@ class UnitLayer:
     on_duty: int                 # placed units not off duty
     units: int                   # every unit of the city
     latest: dt.datetime | None   # the newest position drawn
+    latest_id: int | None = None  # the newest position row drawn: the next live tick sends what was stored after it
 
 
 def unit_layer(db: Database, city: str, lang: str, datum: str, day_start: dt.datetime | None = None) -> UnitLayer:
@@ -358,7 +385,8 @@ def unit_layer(db: Database, city: str, lang: str, datum: str, day_start: dt.dat
             data = apply_delta(data, tick.delta)
             statuses = tick.statuses
     latest = placed["at"].max() if len(placed) else None
-    return UnitLayer(data, order, statuses, int((placed["status"] != OFF_DUTY).sum()), len(units), latest)
+    latest_id = int(placed["position_id"].max()) if len(placed) else None
+    return UnitLayer(data, order, statuses, int((placed["status"] != OFF_DUTY).sum()), len(units), latest, latest_id)
 
 
 @dataclass(frozen=True)
@@ -366,6 +394,7 @@ class UnitTick:
     delta: dict                  # what assets/live_map.js `applyTick` applies to the units layer
     statuses: dict[str, str]     # every drawn unit's status key after the tick ("gone": hidden)
     latest: dt.datetime | None   # the newest position sent
+    latest_id: int | None = None  # the newest position row sent
 
     @property
     def on_duty(self) -> int:
@@ -373,16 +402,19 @@ class UnitTick:
 
 
 def unit_tick(db: Database, city: str, order: list[int], known: dict[str, str], lang: str, datum: str,
-              since: dt.datetime | None = None, at: dt.datetime | None = None) -> UnitTick | None:
+              since: dt.datetime | None = None, at: dt.datetime | None = None, after_id: int | None = None
+              ) -> UnitTick | None:
     """What changed in the units layer (`order`: the unit id of each feature; `known`: their status keys), or None
-    when nothing did: live, the units seen after `since`; with `at` (playback) every unit where it was at `at`, the
+    when nothing did: live, the units whose latest position was stored after the row `after_id` (or, for older
+    callers, timed after `since`); with `at` (playback) every unit where it was at `at`, the
     units not seen yet hidden.
 
     The delta is compact: indexes into the layer's features with new coordinates, and whole features only for the
     units whose status or case changed (their popups change), so the boundaries, stations and clustered layers are
     never sent again."""
     index = {unit: i for i, unit in enumerate(order)}
-    changed = live.unit_states(db, city, since=since) if at is None else live.unit_states(db, city, at=at)
+    changed = (live.unit_states(db, city, since=since, after_id=after_id) if at is None
+               else live.unit_states(db, city, at=at))
     changed = changed[changed["unit_id"].isin(index)].reset_index(drop=True)
     gone = changed[changed["lon"].isna()]
     changed = changed[changed["lon"].notna()].reset_index(drop=True)
@@ -397,4 +429,5 @@ def unit_tick(db: Database, city: str, order: list[int], known: dict[str, str], 
     delta = {"i": [index[int(u)] for u in changed["unit_id"]], "x": [round(float(v), 5) for v in lon],
              "y": [round(float(v), 5) for v in lat], "full": full}
     latest = changed["at"].max() if len(changed) else None
-    return UnitTick(delta, {**known, **statuses}, latest)
+    latest_id = int(changed["position_id"].max()) if len(changed) else None
+    return UnitTick(delta, {**known, **statuses}, latest, latest_id)

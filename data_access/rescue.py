@@ -63,3 +63,18 @@ def to_hospital_median(db: Database, filters: Filters) -> float | None:
 def reached_hospital(db: Database, filters: Filters) -> int:
     """Missions of the window that reached a hospital."""
     return int(missions(db, filters)["hospital_min"].notna().sum())
+
+
+def last_mission_before(db: Database, filters: Filters) -> dict | None:
+    """The newest mission of the view's city (and districts) requested on or before the window's end, or None:
+    what a window without missions points to. Local request time, day and district adcode."""
+    conditions = [R.city_adcode == filters.city, R.local_day <= filters.end]
+    if filters.districts:
+        conditions.append(R.district_adcode.in_(filters.districts))
+    with db.session() as session:
+        row = session.execute(select(R.id, R.requested_at, R.local_day, R.district_adcode).where(*conditions)
+                              .order_by(R.requested_at.desc(), R.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return {"mission_id": int(row[0]), "requested_at": pd.Timestamp(row[1]) + LOCAL_OFFSET,
+            "day": pd.Timestamp(row[2]).date(), "district_adcode": row[3]}

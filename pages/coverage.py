@@ -149,7 +149,7 @@ def gaps_text(plan: cv.Plan, lang: str) -> str:
                                                       for _, r in frame.iterrows()))
 
 
-def recommended_block(plan: cv.Plan, shown: bool, lang: str) -> list:
+def recommended_block(plan: cv.Plan, shown: bool, lang: str, boundaries: dict | None = None) -> list:
     given = len(plan.scenario.candidates)
     source = html.P(t("coverage.candidates.given", lang, n=given) if given else
                     t("coverage.candidates.hexes", lang), className="figure-hint")
@@ -158,11 +158,13 @@ def recommended_block(plan: cv.Plan, shown: bool, lang: str) -> list:
     frame = plan.recommended
     if frame.empty:
         return [html.P(t("coverage.recommended.none", lang), className="figure-hint")]
-    columns = ["step", "lon", "lat", "gain", "share"]
+    columns = ["step", "site", "coords", "gain", "share"]
+    labels = cmap.site_labels(frame, boundaries or {}, lang)
     head = html.Thead(html.Tr([html.Th(t(f"coverage.col.{c}", lang), scope="col") for c in columns]))
-    body = html.Tbody([html.Tr([html.Td(int(r.step)), html.Td(f"{r.lon:.5f}"), html.Td(f"{r.lat:.5f}"),
+    body = html.Tbody([html.Tr([html.Td(int(r.step)), html.Td(label, className="coverage-site-label"),
+                                html.Td(f"{r.lon:.5f}, {r.lat:.5f}", className="coverage-site-coords"),
                                 html.Td(cmap.number_text(r.gain)), html.Td(cmap.share_text(r.share))])
-                       for r in frame.itertuples(index=False)])
+                       for r, label in zip(frame.itertuples(index=False), labels, strict=True)])
     return [source, html.Table([head, body], className="table table-sm coverage-table coverage-recommended-table"),
             html.Button(t("coverage.adopt", lang), id=ADOPT, n_clicks=0, className="btn btn-sm btn-outline-primary")]
 
@@ -209,7 +211,7 @@ def number_input(control_id: str, value, low: float, high: float, step: float, l
                      className="form-control form-control-sm", name=label)
 
 
-def controls(scenario: cv.Scenario, lang: str) -> html.Section:
+def controls(scenario: cv.Scenario, lang: str, centre: tuple[float, float] | None = None) -> html.Section:
     presets = [{"label": f"{m}", "value": m} for m in cv.THRESHOLDS]
     preset = int(scenario.minutes) if scenario.minutes in cv.THRESHOLDS else None
     speeds = {(v, a): s for v, a, s in scenario.model.speeds}
@@ -245,7 +247,8 @@ def controls(scenario: cv.Scenario, lang: str) -> html.Section:
         labelled(t("coverage.k", lang), number_input(K, scenario.k, 1, cv.MAX_K, 1, t("coverage.k", lang)), K),
         labelled(t("coverage.candidates", lang),
                  dcc.Textarea(id=CANDS, value="\n".join(f"{lon:.5f},{lat:.5f}" for lon, lat in scenario.candidates),
-                              placeholder="117.65000,24.51000", className="form-control form-control-sm",
+                              placeholder=f"{centre[0]:.5f},{centre[1]:.5f}" if centre else None,
+                              className="form-control form-control-sm",
                               style={"height": "64px"}), CANDS),
         html.Div([html.Button(t("coverage.recommend", lang), id=RECOMMEND, n_clicks=0,
                               className="btn btn-sm btn-primary"),
@@ -281,8 +284,9 @@ def layout(**query) -> html.Div:
         city = parse_filters(query, catalogue, local_today(), get_settings().default_city).filters.city \
             if catalogue.cities else None
         boundaries = metrics.district_geojson(db, city) if city else {"features": []}
+        centre = cv.city_centre(db, city) if city else None          # the candidates' example: the city's centre
     except DatabaseUnavailable:
-        boundaries = {"features": []}
+        boundaries, centre = {"features": []}, None
     the_map = cmap.coverage_map(MAP_IDS, boundaries, lang, map_view(query))
     return html.Div([
         html.Div(id=PROBLEMS),
@@ -291,17 +295,18 @@ def layout(**query) -> html.Div:
         html.Section(kpis(None, lang), id=KPIS, className="coverage-kpis", **{"aria-label": t("coverage.kpi.before",
                                                                                               lang)}),
         html.Div([
-            controls(scenario, lang),
+            controls(scenario, lang, centre),
             html.Div([
                 html.Section([html.H2(t("coverage.map", lang), className="coverage-h2"),
                               html.P(t("coverage.map.hint", lang), className="figure-hint"),
                               the_map,
                               html.Div(cmap.legend(lang, scenario.minutes), id=LEGEND, className="coverage-legend"),
                               html.P(id=MAP_NOTE, className="figure-hint")], className="panel"),
-                html.Section([html.H2(t("coverage.table", lang), className="coverage-h2"),
-                              html.P(id=GAPS, className="coverage-gaps"), html.Div(id=TABLE)], className="panel"),
+                # the results first: the recommended sites and the gaps, then the long table of districts
                 html.Section([html.H2(t("coverage.recommended", lang), className="coverage-h2"),
                               html.Div(id=RECOMMENDED)], className="panel"),
+                html.Section([html.H2(t("coverage.table", lang), className="coverage-h2"),
+                              html.P(id=GAPS, className="coverage-gaps"), html.Div(id=TABLE)], className="panel"),
             ], className="coverage-main"),
         ], className="coverage-grid"),
     ], className="page page-coverage")
@@ -347,6 +352,10 @@ def show_coverage(search, _tick):
         return ([m for m in messages if m is not None], t("nav.coverage", lang), "", kpis(None, lang), routing,
                 empty, [], empty, empty, empty, "", "", None, None)
     shown = parse_search(search).get("rec") == "1"
+    try:
+        boundaries = metrics.district_geojson(view.db, view.filters.city)
+    except DatabaseUnavailable:
+        boundaries = {"features": []}
     recommended = plan.recommended if shown else plan.recommended.iloc[0:0]
     return (
         [m for m in messages if m is not None] or None,
@@ -355,11 +364,11 @@ def show_coverage(search, _tick):
         kpis(plan, lang), routing,
         cmap.hex_layer(plan.hexes, lang), cmap.rings(plan.stations, plan.added),
         cmap.station_layer(plan.stations, lang), cmap.site_layer(plan.added, "added", lang),
-        cmap.site_layer(recommended, "recommended", lang),
+        cmap.site_layer(recommended, "recommended", lang, boundaries),
         t("coverage.hex_size", lang, km=f"{plan.hex_km:g}", n=f"{plan.demand_points:,}") + (
             "" if plan.merged_km is None else
             " " + t("coverage.merged", lang, km=f"{plan.merged_km:g}", m=f"{plan.evaluated_points:,}")),
-        gaps_text(plan, lang), district_table(plan, lang), recommended_block(plan, shown, lang),
+        gaps_text(plan, lang), district_table(plan, lang), recommended_block(plan, shown, lang, boundaries),
     )
 
 

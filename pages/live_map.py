@@ -3,7 +3,7 @@ status, claim points, stations, incidents of the window by stage (clustered when
 rescue routes; units refresh every 10–15 s by patching only the units that moved.
 
 The URL holds the state as on every page (city, window, districts, lang) plus `mission=<rescue id>` to focus a
-rescue route."""
+rescue route. A URL that names no window shows today: the map is live; the filter bar's window widens it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import dash
 import dash_leaflet as dl
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from base.i18n import normalize_language, t
@@ -24,7 +24,7 @@ from components.theme import BRAND
 from components.urlstate import parse_search, toggle_district
 from data_access import live_layers
 from data_access.db import DatabaseUnavailable
-from data_access.timeutil import local_midnight_utc, utcnow
+from data_access.timeutil import local_midnight_utc, local_today, utcnow
 from pages._kit import empty_state_of
 from services.runtime import get_db, get_settings
 from services.view import may_see_city, open_view
@@ -61,6 +61,12 @@ def layer_id(layer: str) -> str:
 
 
 CHINA_CENTRE = (104.2, 35.9)        # where the map opens while the database holds no city yet
+WINDOW_PARAMS = ("range", "start", "end", "date")
+
+
+def names_window(query: dict) -> bool:
+    """Whether the URL names a window (or a day to play back); without one the live map shows today."""
+    return any(query.get(key) for key in WINDOW_PARAMS)
 
 
 def _city(query: dict) -> str | None:
@@ -123,7 +129,7 @@ def layout(**query) -> html.Div:
     day = playback_day(query.get("date"))
     leaflet = dl.Map(
         [*lm.base_layers(settings.tile_url, settings.tile_attribution),
-         dl.LayersControl(_layers(lang), collapsed=False, id="map-layers",
+         dl.LayersControl(_layers(lang), collapsed=True, id="map-layers", position="topright",
                           overlays=[t(f"live_map.layer.{n}", lang) for n in lm.LAYERS if n not in OFF_BY_DEFAULT]),
          dl.ScaleControl(position="bottomleft", imperial=False)],
         id=MAP, center=[lat, lon], zoom=live_layers.tuning(city or "").zoom, minZoom=6, maxZoom=18, preferCanvas=False,
@@ -184,6 +190,11 @@ def show_map(search, _refresh):
             now = min(now, at + dt.timedelta(days=1))          # stages as the day ended; the clock shows each
         elif query.get("date"):
             view = replace(view, problems=(*view.problems, f"bad_date:{query.get('date')}"))
+        live_today = not names_window(query)
+        if live_today:
+            today = local_today()
+            filters = replace(filters, start=today, end=today)
+            view = replace(view, filters=filters)
         mission_raw = query.get("mission") or ""
         layers = live_layers.map_layers(db, filters, lang, datum, now, mission_raw)
         units = live_layers.unit_layer(db, filters.city, lang, datum, day_start=at)
@@ -194,19 +205,29 @@ def show_map(search, _refresh):
     data = {**layers.data, "units": units.data}
     notes = [_note(n) for n in lm.layer_notes(layers, mission_raw, lang)]
     messages = [m for m in [view.problems_alert(), *notes] if m is not None]
-    first = lm.time_label(units.latest, lang) if day is None else t("live_map.playback", lang, day=day.isoformat())
-    incidents = f"{layers.total:,}"
+    clock = utcnow()
+    if day is None:
+        first, stale = lm.time_label(units.latest, lang, now=clock), lm.positions_stale(units.latest, clock)
+    else:
+        first, stale = t("live_map.playback", lang, day=day.isoformat()), False
+    incidents = lm.incidents_text(layers.total, layers.alerts, lang)
     state = {"city": filters.city, "lang": lang, "districts": list(filters.districts), "order": units.order,
-             "since": None if units.latest is None else str(units.latest),
+             "since": None if units.latest is None else str(units.latest), "since_id": units.latest_id,
              "statuses": units.statuses, "day": None if day is None else day.isoformat(),
              "units": units.units, "incidents": incidents}
     heading = f"{t('nav.map', lang)} · {view.place}"
     if layers.mission is not None:
         heading += f" · {t('live_map.mission', lang, mission=layers.mission)}"
-    return (messages or None, heading, view.window, lm.status_line(first, units.on_duty, units.units, incidents, lang),
+    window = t("live_map.window.today", lang, day=view.window) if live_today else view.window
+    # open on the mission's route, else on the patrol grids and the units; a refresh keeps where the reader is
+    viewport = layers.viewport or live_layers.fit_viewport(data["grids"], data["units"])
+    if ctx.triggered_id == ids.REFRESH and layers.viewport is None:
+        viewport = None
+    return (messages or None, heading, window,
+            lm.status_line(first, units.on_duty, units.units, incidents, lang, stale=stale),
             view.breadcrumb("/map"),
             *[data[name] for name in LAYER_OUTPUTS], layers.cluster, lm.hideout(lang, max=layers.density_max),
-            lm.incidents_hideout(lang, until=at), layers.viewport or no_update, state)
+            lm.incidents_hideout(lang, until=at), viewport or no_update, state)
 
 
 def _note(text: str) -> html.Div:
@@ -219,24 +240,35 @@ TICK_OUTPUTS = (Output(UNIT_DELTA, "data"), Output(UNIT_STATE, "data", allow_dup
 
 @callback(*TICK_OUTPUTS, Input(LIVE, "n_intervals"), State(UNIT_STATE, "data"), prevent_initial_call=True)
 def live_tick(_n, state):
-    """Send only the units whose position or status changed since the last tick (`live_layers.unit_tick`)."""
+    """Send only the units whose latest position was stored after the last one sent (`live_layers.unit_tick`), and
+    the status line with the positions' age (stale or not) even when nothing moved."""
     unchanged = (no_update,) * len(TICK_OUTPUTS)
     if not isinstance(state, dict) or not state.get("order") or not may_see_city(state.get("city"), PATH):
         return unchanged
-    since = dt.datetime.fromisoformat(state["since"]) if state.get("since") else None
+    since_id = state.get("since_id")
+    if since_id is not None and not isinstance(since_id, int):
+        return unchanged                 # not what the page stored: a forged request
     lang = state.get("lang", "zh")
     try:
         tick = live_layers.unit_tick(get_db(), state["city"], state["order"], state.get("statuses") or {}, lang,
-                                     get_settings().tile_datum, since=since)
+                                     get_settings().tile_datum, after_id=since_id)
     except DatabaseUnavailable:
         return unchanged
-    if tick is None:
-        return unchanged
-    since = state.get("since") if tick.latest is None else str(tick.latest)
-    new_state = {**state, "statuses": tick.statuses, "since": since}
-    status = lm.status_line(lm.time_label(tick.latest, lang), tick.on_duty, state.get("units", len(state["order"])),
-                            state.get("incidents", "—"), lang)
-    return tick.delta, new_state, status
+    try:
+        latest = dt.datetime.fromisoformat(state["since"]) if state.get("since") else None
+    except (TypeError, ValueError):
+        latest = None
+    delta, new_state, statuses = no_update, no_update, state.get("statuses") or {}
+    if tick is not None:
+        latest = latest if tick.latest is None else max(filter(None, (latest, tick.latest)))
+        new_state = {**state, "statuses": tick.statuses, "since": None if latest is None else str(latest),
+                     "since_id": tick.latest_id if tick.latest_id is not None else since_id}
+        delta, statuses = tick.delta, tick.statuses
+    clock = utcnow()
+    status = lm.status_line(lm.time_label(latest, lang, now=clock), live_layers.on_duty(statuses),
+                            state.get("units", len(state["order"])), str(state.get("incidents", "—")), lang,
+                            stale=lm.positions_stale(latest, clock))
+    return delta, new_state, status
 
 
 @callback(

@@ -4,16 +4,23 @@ linking to its route on the live map."""
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import math
 
 import dash
 import pandas as pd
 import plotly.graph_objects as go
+from dash import Input, Output, callback, dcc, html
 
 from base.i18n import t
-from components import theme
+from components import ids, theme
+from components.urlstate import with_params
 from data_access import metrics, registry, rescue
+from data_access.db import DatabaseUnavailable
+from data_access.timeutil import local_today
 from pages._kit import AnalyticsPage, Chart, Context, build, grid_rows, number_column
+from services.view import open_view
 
 dash.register_page(__name__, path="/rescue", title="空地救援 · 警保联动", name="rescue", title_key="nav.rescue",
                    order=40)
@@ -143,4 +150,49 @@ PAGE = AnalyticsPage(
     has_data=lambda kpis: bool(kpis.get("rescues").value),
 )
 
-layout = build(PAGE)
+LAST = "rescue-last"
+_analytics_layout = build(PAGE)
+
+
+def layout(**query) -> html.Div:
+    """The analytics page with, under its messages, the pointer to the last mission when the window has none."""
+    page = _analytics_layout(**query)
+    page.children.insert(1, html.Div(id=LAST))
+    return page
+
+
+def window_of(day: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The calendar month holding `day` (up to today): the window a link to an older mission opens."""
+    last = dt.date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+    return day.replace(day=1), min(last, max(today, day))
+
+
+def last_mission_note(last: dict | None, district: str, search: str | None, lang: str, today: dt.date) -> html.Div:
+    """"所选时间段内没有空地救援任务。最近一次任务：2026-09-14 15:02（芗城区，#12）。查看包含它的时间段 … →"."""
+    if last is None:
+        return html.Div(t("rescue.last.never", lang), className="alert alert-info page-message rescue-last",
+                        role="status")
+    start, end = window_of(last["day"], today)
+    href = "/rescue" + with_params(search, range=None, start=start.isoformat(), end=end.isoformat())
+    return html.Div([
+        t("rescue.last", lang, time=f"{last['requested_at']:%Y-%m-%d %H:%M}", district=district,
+          mission=last["mission_id"]), " ",
+        dcc.Link(t("rescue.last.link", lang, start=start.isoformat(), end=end.isoformat()), href=href,
+                 className="alert-link rescue-last-link")], className="alert alert-info page-message rescue-last",
+        role="status")
+
+
+@callback(Output(LAST, "children"), Input(ids.URL, "search"))
+def show_last_mission(search):
+    """Nothing while the window holds missions; otherwise when the last one was and the window that holds it."""
+    try:
+        view = open_view(search, PAGE.path)
+        if view.filters is None or not rescue.missions(view.db, view.filters).empty:
+            return None
+        last = rescue.last_mission_before(view.db, view.filters)
+        names = metrics.district_names(view.db, view.filters.city).set_index("district_adcode")[
+            "name_zh" if view.lang == "zh" else "name_en"]
+    except DatabaseUnavailable:
+        return None
+    district = "" if last is None else names.get(last["district_adcode"], last["district_adcode"])
+    return last_mission_note(last, district, search, view.lang, local_today())

@@ -105,4 +105,8 @@ TEXTS = {
                               "（位置误差不超过最短覆盖半径的 4%）。",
                         "en": "To bound the work, accidents were merged into {m} demand points on a {km} km grid "
                               "(each within 4% of the shortest reach)."},
+    "coverage.site": {"zh": "新增站点 {n}", "en": "new site {n}"},
+    "coverage.site.outside": {"zh": "市界外", "en": "outside the districts"},
+    "coverage.col.site": {"zh": "站点", "en": "Site"},
+    "coverage.col.coords": {"zh": "经纬度", "en": "Lon, lat"},
 }

@@ -72,7 +72,10 @@ OVERLAYS = ".leaflet-control-layers-overlays label"
 
 
 def wait_for_overlays(dash_duo, lang: str) -> None:
-    """The layer control lists every layer, in order."""
+    """The layer control (collapsed: opened as a hover would) lists every layer, in order."""
+    wait_for_count(dash_duo, ".leaflet-control-layers", 1)
+    dash_duo.driver.execute_script(
+        "document.querySelector('.leaflet-control-layers').classList.add('leaflet-control-layers-expanded')")
     wait_for_texts(dash_duo, OVERLAYS, [t(f"live_map.layer.{name}", lang) for name in lm.LAYERS])
 
 
@@ -95,7 +98,7 @@ def local(value) -> str:
 
 def test_map001_layers_popups_and_toggles(dash_duo, live_app, live_db):
     dash_duo.start_server(live_app)
-    dash_duo.wait_for_page(url=dash_duo.server_url + "/map")
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/map?range=30d")
     dash_duo.wait_for_contains_text("#map-heading", "漳州市", timeout=WAIT_S)
     wait_for_overlays(dash_duo, "zh")
     wait_for_text(dash_duo, ".app-nav-link.active", "实时地图")
@@ -239,4 +242,20 @@ def test_map005_playback_of_a_day(dash_duo, live_app, live_db):
     dash_duo.find_element("#map-play").click()
     dash_duo.wait_for_text_to_equal("#map-play", "▶ 回放", timeout=WAIT_S)
     screenshot(dash_duo, "live_map_playback_zh")
+    assert console_errors(dash_duo) == []
+
+
+def test_map006_opens_on_today_at_1366_without_scroll(dash_duo, live_app, live_db):
+    dash_duo.driver.set_window_size(1366, 768)
+    dash_duo.start_server(live_app)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/map")
+    wait_for_text_in(dash_duo, "#map-window", "今日", local_today().isoformat())
+    units = live.unit_states(live_db, ZHANGZHOU)
+    wait_for_count(dash_duo, ".lm-unit svg", int(units["lon"].notna().sum()))
+    wait_for_text_in(dash_duo, "#map-status", "单元位置更新于", "（刚刚）", "全部事件", "含非警情")
+    wait_for_count(dash_duo, ".leaflet-control-layers-expanded", 0)            # the layer control starts collapsed
+    inner = dash_duo.driver.execute_script("return window.innerHeight")
+    height = dash_duo.driver.execute_script("return document.scrollingElement.scrollHeight")
+    assert height <= inner, f"page scrolls: {height} > {inner}"
+    screenshot(dash_duo, "map_1366")
     assert console_errors(dash_duo) == []

@@ -115,16 +115,20 @@ def test_live006_tick_patches_only_moved_units_under_50kb(db):
     units = live.unit_states(db, CHONGQING)
     placed = units[units["lon"].notna()]
     state = {"city": CHONGQING, "lang": "zh", "districts": [], "order": [int(u) for u in placed["unit_id"]],
-             "since": str(placed["at"].max()), "statuses": live_layers.status_keys(placed)}
+             "since": str(placed["at"].max()), "since_id": int(placed["position_id"].max()),
+             "statuses": live_layers.status_keys(placed)}
     status, raw = post_tick(client, app, state)
-    assert status in (200, 204) and not json.loads(raw or b'{"response": {}}')["response"]    # nothing moved
+    assert status == 200
+    quiet = json.loads(raw)["response"]
+    assert set(quiet) == {"map-status"}                     # nothing moved: only the positions' age is sent again
+    assert "分钟前" in json.dumps(quiet, ensure_ascii=False) or "天前" in json.dumps(quiet, ensure_ascii=False)
     Simulator(db, CHONGQING, seed=6, start=placed["at"].max(), rate_scale=5).step(15)
     status, raw = post_tick(client, app, state)
     assert status == 200
     assert len(raw) < 50_000
     response = json.loads(raw)["response"]
     delta = response["map-unit-delta"]["data"]
-    moved = live.unit_states(db, CHONGQING, since=placed["at"].max())
+    moved = live.unit_states(db, CHONGQING, after_id=state["since_id"])
     assert 300 < len(delta["i"]) == len(moved) == len(delta["x"])    # every on-duty unit moved
     assert set(response) == {"map-unit-delta", "map-unit-state", "map-status"}     # no other layer is sent
     first = state["order"].index(int(moved.iloc[0]["unit_id"]))
@@ -133,10 +137,11 @@ def test_live006_tick_patches_only_moved_units_under_50kb(db):
     turned = {str(state["order"].index(int(u))) for u in after if after[u] != state["statuses"][u]}
     assert set(delta["full"]) == turned and 0 < len(turned) < 60       # only units whose status or case changed
     assert response["map-unit-state"]["data"]["since"] == str(moved["at"].max())
+    assert response["map-unit-state"]["data"]["since_id"] == int(moved["position_id"].max())
     # the status line keeps its counts: units on duty by their latest status, of all the city's units
     statuses = {**state["statuses"], **after}
     on_duty = sum(1 for key in statuses.values() if not key.startswith("off_duty"))
-    assert f"{on_duty}/{len(state['order'])}" in response["map-status"]["children"]
+    assert f"{on_duty}/{len(state['order'])}" in json.dumps(response["map-status"]["children"])
 
 
 def test_live007_a_click_on_a_district_focuses_it_keeping_the_other_filters(db):
