@@ -19,6 +19,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
+from dash.development.base_component import Component
 
 from base.i18n import CATALOGUE, normalize_language, t
 from base.texts.analytics import grid_locale
@@ -82,6 +83,9 @@ class AnalyticsPage:
     needs_boundaries: bool = False
     has_data: Callable[[KpiSet], bool] = field(default=lambda kpis: any(k.value for k in kpis.kpis))
     needs: tuple[str, ...] = ("cases",)        # the kinds of data (data_access.cities.KINDS) its figures draw from
+    # what the page says, in place of the plain "no data in this window", when its window holds nothing (e.g. when
+    # the last event was and a link to the window that holds it)
+    empty_note: Callable[[View], Component | None] | None = None
 
     def id(self, part: str) -> str:
         return f"{self.name}-{part}"
@@ -362,7 +366,7 @@ def _register_main(page: AnalyticsPage) -> None:
             return (database_unavailable_message(lang), *[no_update] * (len(outputs) - 1))
         messages = [problems_alert(view.problems + tuple(choice_problems), lang)]
         if not page.has_data(kpis):
-            messages.append(empty_message(lang))
+            messages.append((page.empty_note(view) if page.empty_note else None) or empty_message(lang))
         return (
             [m for m in messages if m is not None] or None,
             f"{t(page.title_key, lang)} · {view.place}",

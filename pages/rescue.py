@@ -11,16 +11,15 @@ import math
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import dcc, html
 
 from base.i18n import t
-from components import ids, theme
+from components import theme
 from components.urlstate import with_params
 from data_access import metrics, registry, rescue
-from data_access.db import DatabaseUnavailable
 from data_access.timeutil import local_today
 from pages._kit import AnalyticsPage, Chart, Context, build, grid_rows, number_column
-from services.view import open_view
+from services.view import View
 
 dash.register_page(__name__, path="/rescue", title="空地救援 · 警保联动", name="rescue", title_key="nav.rescue",
                    order=40)
@@ -148,17 +147,8 @@ PAGE = AnalyticsPage(
         Chart("routes", "rescue.routes.title", rescue.missions, routes_figure, height=460, wide=True),
     ),
     has_data=lambda kpis: bool(kpis.get("rescues").value),
+    empty_note=lambda view: last_mission_of(view),
 )
-
-LAST = "rescue-last"
-_analytics_layout = build(PAGE)
-
-
-def layout(**query) -> html.Div:
-    """The analytics page with, under its messages, the pointer to the last mission when the window has none."""
-    page = _analytics_layout(**query)
-    page.children.insert(1, html.Div(id=LAST))
-    return page
 
 
 def window_of(day: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -182,17 +172,13 @@ def last_mission_note(last: dict | None, district: str, search: str | None, lang
         role="status")
 
 
-@callback(Output(LAST, "children"), Input(ids.URL, "search"))
-def show_last_mission(search):
-    """Nothing while the window holds missions; otherwise when the last one was and the window that holds it."""
-    try:
-        view = open_view(search, PAGE.path)
-        if view.filters is None or not rescue.missions(view.db, view.filters).empty:
-            return None
-        last = rescue.last_mission_before(view.db, view.filters)
-        names = metrics.district_names(view.db, view.filters.city).set_index("district_adcode")[
-            "name_zh" if view.lang == "zh" else "name_en"]
-    except DatabaseUnavailable:
-        return None
+def last_mission_of(view: View) -> html.Div:
+    """What the page says when its window holds no mission: when the last one was and the window that holds it."""
+    last = rescue.last_mission_before(view.db, view.filters)
+    names = metrics.district_names(view.db, view.filters.city).set_index("district_adcode")[
+        "name_zh" if view.lang == "zh" else "name_en"]
     district = "" if last is None else names.get(last["district_adcode"], last["district_adcode"])
-    return last_mission_note(last, district, search, view.lang, local_today())
+    return last_mission_note(last, district, view.search, view.lang, local_today())
+
+
+layout = build(PAGE)
