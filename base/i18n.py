@@ -25,6 +25,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "filters.compare": {"zh": "对比", "en": "Compare"},
     "filters.language": {"zh": "语言", "en": "Language"},
     "filters.district": {"zh": "区县", "en": "District"},
+    "range.today": {"zh": "今天", "en": "Today"},
     "range.yesterday": {"zh": "昨天", "en": "Yesterday"},
     "range.7d": {"zh": "近 7 天", "en": "Last 7 days"},
     "range.30d": {"zh": "近 30 天", "en": "Last 30 days"},

@@ -92,7 +92,7 @@ def kpi_card(kpi: Kpi, lang: str, comparison_kind: str | None, note: str | None 
     counts_what = metric.counts_what(lang)
     return html.Section(
         [
-            html.Div([html.H3(metric.label(lang), className="kpi-name"), *definition_tip(kpi.key, lang)],
+            html.Div([html.H2(metric.label(lang), className="kpi-name"), *definition_tip(kpi.key, lang)],
                      className="kpi-head"),
             html.P([html.Span(number, className="kpi-number"),
                     html.Span(unit, className="kpi-unit") if unit else None], className="kpi-value"),

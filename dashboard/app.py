@@ -72,11 +72,24 @@ function(search, pagesStore, titles) {
     const params = new URLSearchParams(search || "");
     const lang = (params.get("lang") || "").toLowerCase().startsWith("en") ? "en" : "zh";
     document.documentElement.lang = lang === "en" ? "en" : "zh-CN";
-    const entry = (titles || {})[window.location.pathname] || (titles || {})["404"];
+    const path = window.location.pathname;
+    titles = titles || {};
+    // a page of a path template (/district/<adcode>) is keyed by the part before its first variable
+    const prefix = Object.keys(titles).find(function(key) {
+        return key.length > 1 && key.endsWith("/") && path.startsWith(key);
+    });
+    const entry = titles[path] || (prefix && titles[prefix]) || titles["404"];
     if (entry) { setTimeout(function() { document.title = entry[lang]; }, 0); }
     return lang;
 }
 """
+
+
+def tab_path(page: dict) -> str:
+    """The path a page's tab title is looked up by: its path, or for a path template (/district/<adcode>) the part
+    before the first variable (/district/)."""
+    template = page.get("path_template")
+    return template.split("<", 1)[0] if template else page["path"]
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None, *, refresh_ms: int = REFRESH_MS) -> Dash:
@@ -118,8 +131,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     install_sign_in(app.server, settings, db)
 
     pages = nav_pages(dash.page_registry)
-    titles = {page.path: {lang: f"{t(page.title_key, lang)} · {t('app.name', lang)}" for lang in ("zh", "en")}
-              for page in pages}
+    titles = {tab_path(page): {lang: f"{t(page['title_key'], lang)} · {t('app.name', lang)}" for lang in ("zh", "en")}
+              for page in dash.page_registry.values() if page.get("title_key")}
     titles[NOT_FOUND_TITLE] = {lang: f"{t('page.not_found.title', lang)} · {t('app.name', lang)}"
                                for lang in ("zh", "en")}
     app.layout = app_shell(dash.page_container, settings.language, refresh_ms, titles,
@@ -243,6 +256,7 @@ def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
     from data_access import metrics
     from services.identity import current_scope, current_viewer
     from services.runtime import get_db, get_settings
+    from services.view import default_range_of
 
     known_paths = {page.path for page in pages}
     # pages whose figures follow no city or window (administration) show no filter bar
@@ -309,10 +323,12 @@ def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
             catalogue = metrics.catalogue(get_db()).within(scope) if scope is not None else None
         except DatabaseUnavailable:
             pass
-        values = dict(city=query.get("city") or settings.default_city, range="30d", start=None, end=None,
+        values = dict(city=query.get("city") or settings.default_city, range=default_range_of(pathname), start=None,
+                      end=None,
                       compare=query.get("compare") or "yoy")
         if catalogue is not None and catalogue.cities:
-            filters = parse_filters(query, catalogue, local_today(), settings.default_city).filters
+            filters = parse_filters(query, catalogue, local_today(), settings.default_city,
+                                    default_range=default_range_of(pathname)).filters
             values = dict(city=filters.city, range=filters.range_key, start=filters.start.isoformat(),
                           end=filters.end.isoformat(), compare=filters.comparison)
         nav_search = to_search(query)

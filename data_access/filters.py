@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from data_access.scope import EVERYTHING, OutOfScope, Scope
 
-RANGES = ("yesterday", "7d", "30d", "90d", "ytd", "12m", "all", "custom")
+RANGES = ("today", "yesterday", "7d", "30d", "90d", "ytd", "12m", "all", "custom")
 COMPARISONS = ("yoy", "pop", "none")
 DEFAULT_RANGE = "30d"
 DEFAULT_COMPARISON = "yoy"
@@ -106,8 +106,11 @@ def _year_before(day: dt.date) -> dt.date:
 
 
 def resolve_range(range_key: str, today: dt.date, first_day: dt.date) -> tuple[dt.date, dt.date]:
-    """Absolute dates of a relative range; ranges end with yesterday, the last complete day, except `ytd`/`all`."""
+    """Absolute dates of a relative range; ranges end with yesterday, the last complete day, except `today`, `ytd`
+    and `all`."""
     yesterday = today - dt.timedelta(days=1)
+    if range_key == "today":
+        return today, today
     if range_key == "yesterday":
         return yesterday, yesterday
     if range_key in ("7d", "30d", "90d"):
@@ -132,10 +135,12 @@ def _first(query: Mapping[str, object], key: str) -> str | None:
 
 
 def parse_filters(
-    query: Mapping[str, object], catalogue: Catalogue, today: dt.date, default_city: str, scope: Scope = EVERYTHING
+    query: Mapping[str, object], catalogue: Catalogue, today: dt.date, default_city: str, scope: Scope = EVERYTHING,
+    default_range: str = DEFAULT_RANGE,
 ) -> ParsedFilters:
     """Validate a query string; every bad value falls back to its default and is reported, never raised. A query
-    naming a city, district or insurer outside `scope` gives no filters and the reason (`out_of_scope`)."""
+    naming a city, district or insurer outside `scope` gives no filters and the reason (`out_of_scope`). A query
+    naming no window gets `default_range` (the page's own: the live map opens on today)."""
     problems: list[str] = []
     if not scope.allows_city(default_city) and scope.cities:
         default_city = scope.cities[0]
@@ -185,7 +190,7 @@ def parse_filters(
         if range_key not in RANGES or range_key == "custom":
             if range_key:
                 problems.append(f"bad_range:{range_key[:12]}")
-            range_key = DEFAULT_RANGE
+            range_key = default_range
         start, end = resolve_range(range_key, today, city.first_day)
 
     insurer = None

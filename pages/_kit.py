@@ -236,7 +236,9 @@ def chart_panel(page: AnalyticsPage, chart: Chart, lang: str) -> html.Section:
     return html.Section(
         [*body, html.Div([hint, info, download_button(page, chart, lang)],
                          style={"display": "flex", "alignItems": "center"})],
-        className="panel" + (" panel-wide" if chart.wide else ""),
+        className="panel" + (" panel-wide" if chart.wide else "") + (" panel-table" if chart.is_table else ""),
+        # the panel keeps its height before its chart or grid draws: the page does not jump (assets/style.css)
+        style=None if chart.is_table else {"--chart-height": f"{chart.height}px"},
         **{"aria-label": t(chart.title_key, lang)},
     )
 

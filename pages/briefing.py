@@ -95,7 +95,8 @@ def kpi_table(briefing, lang: str) -> html.Table:
 
 
 def _graph(graph_id: str, height: int, class_name: str = "") -> html.Section:
-    return html.Section(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, responsive=True, style={"height": f"{height}px"}),
+    graph = dcc.Graph(id=graph_id, config=GRAPH_CONFIG, responsive=True, style={"height": f"{height}px"})
+    return html.Section(html.Div(graph, className="chart-box", style={"--chart-height": f"{height}px"}),
                         className=f"panel {class_name}".strip())
 
 

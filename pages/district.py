@@ -31,7 +31,7 @@ from services.view import open_view
 
 PATH = "/district"
 dash.register_page(__name__, path_template="/district/<adcode>", path=PATH, title="区县 · 警保联动",
-                   name="district", nav=False)
+                   name="district", title_key="district.title", nav=False)
 
 PROBLEMS = "district-problems"
 HEADING = "district-heading"
@@ -100,8 +100,9 @@ def district_figures(db: Database, filters: Filters, lang: str, subtitle: str) -
 
 def layout(adcode: str | None = None, **query) -> html.Div:
     lang = normalize_language(query.get("lang"), get_settings().language)
-    panels = [html.Section(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="chart", responsive=True,
-                                     style={"height": f"{height}px"}), className="panel")
+    panels = [html.Section(html.Div(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="chart", responsive=True,
+                                              style={"height": f"{height}px"}),
+                                    className="chart-box", style={"--chart-height": f"{height}px"}), className="panel")
               for graph_id, height in FIGURES]
     ranks = html.Section(
         [html.H2(t("district.ranks.title", lang), className="table-title", style={"padding": "4px 8px 8px"}),

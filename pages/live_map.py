@@ -24,13 +24,14 @@ from components.theme import BRAND
 from components.urlstate import parse_search, toggle_district
 from data_access import live_layers
 from data_access.db import DatabaseUnavailable
-from data_access.timeutil import local_midnight_utc, local_today, utcnow
+from data_access.timeutil import local_midnight_utc, utcnow
 from pages._kit import empty_state_of
 from services.runtime import get_db, get_settings
 from services.view import may_see_city, open_view
 
 PATH = "/map"
-dash.register_page(__name__, path=PATH, title="实时地图 · 警保联动", name="map", title_key="nav.map", order=10)
+dash.register_page(__name__, path=PATH, title="实时地图 · 警保联动", name="map", title_key="nav.map", order=10,
+                   default_range="today")      # the live map: now, unless the URL names a window
 
 PROBLEMS = "map-problems"
 HEADING = "map-heading"
@@ -61,14 +62,6 @@ def layer_id(layer: str) -> str:
 
 
 CHINA_CENTRE = (104.2, 35.9)        # where the map opens while the database holds no city yet
-WINDOW_PARAMS = ("range", "start", "end", "date")
-
-
-def names_window(query: dict) -> bool:
-    """Whether the URL names a window (or a day to play back); without one the live map shows today."""
-    return any(query.get(key) for key in WINDOW_PARAMS)
-
-
 def _city(query: dict) -> str | None:
     return live_layers.map_city(get_db(), query.get("city"), get_settings().default_city)
 
@@ -190,11 +183,7 @@ def show_map(search, _refresh):
             now = min(now, at + dt.timedelta(days=1))          # stages as the day ended; the clock shows each
         elif query.get("date"):
             view = replace(view, problems=(*view.problems, f"bad_date:{query.get('date')}"))
-        live_today = not names_window(query)
-        if live_today:
-            today = local_today()
-            filters = replace(filters, start=today, end=today)
-            view = replace(view, filters=filters)
+        live_today = day is None and filters.range_key == "today"
         mission_raw = query.get("mission") or ""
         layers = live_layers.map_layers(db, filters, lang, datum, now, mission_raw)
         units = live_layers.unit_layer(db, filters.city, lang, datum, day_start=at)

@@ -65,10 +65,11 @@ def layout(**query) -> html.Div:
                           html.Div(definition_info(TREND_INFO, t("trend.title", lang),
                                                    definition_text(TREND_METRICS, None, lang), lang),
                                    style={"display": "flex", "justifyContent": "flex-end", "padding": "0 8px"})],
-                         className="panel panel-trend"),
+                         className="panel panel-trend", style={"--chart-height": f"{TREND_HEIGHT}px"}),
             html.Section([dcc.Graph(id=MAP, config=map_config(), className="chart", responsive=True,
                                     style={"height": f"{MAP_HEIGHT}px"}),
-                          html.P(id=MAP_HINT, className="figure-hint")], className="panel panel-map"),
+                          html.P(id=MAP_HINT, className="figure-hint")], className="panel panel-map",
+                         style={"--chart-height": f"{MAP_HEIGHT}px"}),
         ],
         className="overview-figures",
     )

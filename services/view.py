@@ -14,7 +14,7 @@ from components.messages import empty_message, out_of_scope_message, problems_al
 from components.urlstate import parse_search, with_params
 from data_access import metrics, peers
 from data_access.db import Database
-from data_access.filters import Catalogue, Filters, parse_filters
+from data_access.filters import DEFAULT_RANGE, Catalogue, Filters, parse_filters
 from data_access.timeutil import local_today
 from services.identity import Viewer, current_viewer
 from services.runtime import get_db, get_settings
@@ -73,6 +73,17 @@ class View:
         return district_breadcrumb(self.city_name, list(self.districts), self.lang, back, profile)
 
 
+def default_range_of(page: str | None) -> str:
+    """The window a page opens on when its URL names none: its registration's `default_range` (the live map: today),
+    else the product's (近30天)."""
+    import dash
+
+    for entry in dash.page_registry.values():
+        if entry.get("path") == page:
+            return entry.get("default_range") or DEFAULT_RANGE
+    return DEFAULT_RANGE
+
+
 def open_view(search: str | None, page: str) -> View:
     """The view of a URL query string on the page at path `page`, for the signed-in viewer: no filters (and the
     reason in `blocked`) when nobody is signed in, the viewer's role may not open `page`, or the query names anything
@@ -87,7 +98,8 @@ def open_view(search: str | None, page: str) -> View:
     catalogue = metrics.catalogue(db).within(viewer.scope)
     if not catalogue.cities:
         return View(search or "", lang, db, catalogue, viewer=viewer)
-    parsed = parse_filters(query, metrics.catalogue(db), local_today(), settings.default_city, viewer.scope)
+    parsed = parse_filters(query, metrics.catalogue(db), local_today(), settings.default_city, viewer.scope,
+                           default_range_of(page))
     if parsed.out_of_scope is not None:
         return View(search or "", lang, db, catalogue, None, tuple(parsed.problems), blocked=parsed.out_of_scope.what,
                     viewer=viewer)

@@ -194,6 +194,7 @@ def test_the_district_view_agrees_with_the_overview_filtered_to_that_district(da
         WebDriverWait(dash_duo.driver, 20, poll_frequency=0.3).until(lambda _: rank_notes(dash_duo) == ranks)
     except TimeoutException:
         raise AssertionError(f"rank notes shown {rank_notes(dash_duo)}, expected {ranks}") from None
+    WebDriverWait(dash_duo.driver, 10).until(lambda d: d.title == "区县视图 · 警保联动")   # not "page not found"
     dash_duo.wait_for_page(url=dash_duo.server_url + f"/?range=12m&compare=yoy&districts={code}")
     dash_duo.wait_for_element(".district-breadcrumb", timeout=30)
     WebDriverWait(dash_duo.driver, 20).until(lambda _: shown_kpis(dash_duo).get("alerts") not in (None, "— 起"))

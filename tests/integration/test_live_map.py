@@ -7,10 +7,12 @@ import datetime as dt
 import json
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from base.i18n import t
 from base.settings import load_settings
+from components import ids
 from components import live_map as lm
 from dashboard.app import create_app
 from data_access import live
@@ -80,9 +82,16 @@ def wait_for_overlays(dash_duo, lang: str) -> None:
 
 
 def toggle(dash_duo, name: str) -> None:
+    """Tick or untick the layer `name` in the layer control, opened first by hovering it (it starts collapsed)."""
+    ActionChains(dash_duo.driver).move_to_element(dash_duo.find_element(".leaflet-control-layers")).perform()
+    wait_for_count(dash_duo, ".leaflet-control-layers-expanded", 1)
     for label in dash_duo.find_elements(".leaflet-control-layers-overlays label"):
         if label.text.strip() == name:
-            label.find_element("css selector", "input").click()
+            box = label.find_element("css selector", "input")
+            checked = box.is_selected()
+            box.click()
+            wait_for(dash_duo, lambda box=box, checked=checked: box.is_selected() != checked,
+                     f"the layer {name} switched")
             return
     raise AssertionError(f"no layer {name}")
 
@@ -90,6 +99,11 @@ def toggle(dash_duo, name: str) -> None:
 def fire_click(dash_duo, element) -> None:
     dash_duo.driver.execute_script(
         "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}));", element)
+
+
+def clock_of(value) -> str:
+    """The local clock time of a UTC moment as the map's status line gives it for today."""
+    return (value + LOCAL_OFFSET).strftime("%H:%M:%S")
 
 
 def local(value) -> str:
@@ -199,10 +213,10 @@ def test_map004_live_tick_moves_units_in_the_browser(dash_duo, live_app, live_db
     dash_duo.wait_for_page(url=dash_duo.server_url + "/map")
     wait_for_count(dash_duo, ".lm-unit", 83)
     latest = live.unit_states(live_db, ZHANGZHOU)["at"].max()
-    wait_for_text_in(dash_duo, "#map-status", "83", lm.time_label(latest, "zh"))
+    wait_for_text_in(dash_duo, "#map-status", "83", f"单元位置更新于 {clock_of(latest)}")
     before = [m.get_attribute("style") for m in dash_duo.find_elements(".lm-unit")]
     Simulator(live_db, ZHANGZHOU, seed=12, start=latest).step(15)
-    wait_for_text_in(dash_duo, "#map-status", lm.time_label(latest + dt.timedelta(seconds=15), "zh"))
+    wait_for_text_in(dash_duo, "#map-status", f"单元位置更新于 {clock_of(latest + dt.timedelta(seconds=15))}")
 
     def moved() -> int:
         return sum(a != b for a, b in zip(before, [m.get_attribute("style") for m in
@@ -250,9 +264,12 @@ def test_map006_opens_on_today_at_1366_without_scroll(dash_duo, live_app, live_d
     dash_duo.start_server(live_app)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/map")
     wait_for_text_in(dash_duo, "#map-window", "今日", local_today().isoformat())
+    wait_for(dash_duo, lambda: dash_duo.find_element(f"#{ids.RANGE}").get_attribute("value") == "today",
+             "the filter bar says today, as the map shows")
     units = live.unit_states(live_db, ZHANGZHOU)
     wait_for_count(dash_duo, ".lm-unit svg", int(units["lon"].notna().sum()))
-    wait_for_text_in(dash_duo, "#map-status", "单元位置更新于", "（刚刚）", "全部事件", "含非警情")
+    latest = units["at"].max()
+    wait_for_text_in(dash_duo, "#map-status", f"单元位置更新于 {clock_of(latest)}（", "全部事件", "含非警情")
     wait_for_count(dash_duo, ".leaflet-control-layers-expanded", 0)            # the layer control starts collapsed
     inner = dash_duo.driver.execute_script("return window.innerHeight")
     height = dash_duo.driver.execute_script("return document.scrollingElement.scrollHeight")

@@ -169,6 +169,7 @@ def test_wall_in_english_with_a_bad_view_named(dash_duo, dashboard_db):
     wait_for_text_in(dash_duo, "#wall-problems", "“radar” in the playlist is not a view")
     wait_for_view(dash_duo, "map")
     wait_for_text(dash_duo, ".wall-title", "Police–insurance command wall")
+    wait_for(dash_duo, lambda: dash_duo.driver.title.startswith("Wall display · "), "the wall's tab title")
     wait_for_text(dash_duo, "#wall-clock", lambda text: len(text) == 19)
     wait_for_laid_out(dash_duo, "#wall-view-map")
     spilled = dash_duo.driver.execute_script("""
