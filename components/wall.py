@@ -206,6 +206,8 @@ def kpi_tiles(overview: KpiSet, lang: str) -> list[html.Div]:
             change, tone = "—", "neutral"
         else:
             change = f"{ARROWS[change_direction(kpi.change)]} {format_change(kpi.change, kpi.unit, lang)}"
+            if overview.comparison is not None:        # what the change is against: "较去年同期 ▼ -1.2%"
+                change = f"{t('wall.vs.' + overview.filters.comparison, lang)} {change}"
             tone = kpi_tone(kpi)
         size = " wall-kpi-number-long" if len(number) > 7 else ""      # hours and minutes keep one line
         tiles.append(html.Div([html.Div(registry.label(key, lang), className="wall-kpi-label"),

@@ -25,12 +25,13 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from sqlalchemy import select
 
-from data_access import metrics, offload
+from data_access import demand_rollup, metrics, offload
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
+from data_access.demand_rollup import DemandArrays
 from data_access.filters import Filters
 from data_access.geo import EARTH_RADIUS_KM
-from data_access.models import AccidentCase, City, District, Station
+from data_access.models import City, District, Station
 from data_access.stations import open_on
 
 KINDS = ("police_booth", "claim_point", "quick_centre", "vehicle_admin", "persuasion", "helipad", "hospital")
@@ -58,7 +59,8 @@ MAX_DEMAND_POINTS = 50_000
 PAIR_BUDGET = 4_000_000
 CELLS_PER_RADIUS = 20
 MAX_HEX_CANDIDATES = 600
-OFFLOAD_ABOVE_CASES = 100_000     # a plan over more cases than this is computed in a process of its own (offload)
+DENSE_CELLS = 1 << 23          # (cell, district) groups are numbered through a table of at most this many cells
+OFFLOAD_ABOVE_POINTS = 100_000    # a plan over more accidents than this is computed in a process of its own (offload)
 ADDED_DECIMALS = 5
 ROUTING_ENV = "JINGBAO_ROUTING_URL"
 
@@ -230,16 +232,16 @@ def greedy_sites(demand: Demand, covered: np.ndarray, candidates_xy, vehicle: st
     return steps
 
 
-def merged_demand(demand: Demand, cell_km: float, district_codes: np.ndarray | None = None) -> Demand:
+def merged_demand(demand: Demand, cell_km: float, district_codes: np.ndarray | None = None,
+                  extents: DistrictExtents | None = None) -> Demand:
     """The demand with its points merged per cell of `cell_km` and district: one point at the weighted centre of
     each group, carrying the group's weight (a district's rural flag is the same for all its points). Groups are
-    numbered in the order of their first point; its `district_codes` may be passed when one
-    demand is merged at several sizes (`district_codes_of`)."""
+    numbered in the order of their first point; when one demand is merged at several sizes its `district_codes`
+    (`district_codes_of`, or any numbering with one number per district) and their `extents` may be passed."""
     if not len(demand):
         return demand
-    cells = np.floor(demand.xy / cell_km).astype(np.int64)
     codes = district_codes_of(demand) if district_codes is None else district_codes
-    group = _first_seen_groups(cells[:, 0], cells[:, 1], codes)
+    group = _cell_groups(demand.xy, cell_km, codes, extents or DistrictExtents.of(demand.xy, codes))
     n = int(group.max()) + 1
     weight = np.bincount(group, weights=demand.weight, minlength=n)
     # the weighted centre (the plain centre where a group weighs nothing)
@@ -257,6 +259,78 @@ def district_codes_of(demand: Demand) -> np.ndarray:
     return pd.factorize(demand.district)[0].astype(np.int64)
 
 
+@dataclass(frozen=True, eq=False)
+class DistrictExtents:
+    """The lowest and highest plane coordinates of each district's points (row: district code; ±inf for a code
+    without points): a district's cells at any size lie in the box these give."""
+
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def of(cls, xy: np.ndarray, codes: np.ndarray) -> DistrictExtents:
+        n = int(codes.max()) + 1 if len(codes) else 0
+        low, high = np.full((n, 2), np.inf), np.full((n, 2), -np.inf)
+        if len(codes) and codes.min() < 0:                # pandas numbers a missing district -1
+            known = codes >= 0
+            xy, codes = xy[known], codes[known]
+        for axis in (0, 1):
+            np.minimum.at(low[:, axis], codes, xy[:, axis])
+            np.maximum.at(high[:, axis], codes, xy[:, axis])
+        return cls(low, high)
+
+
+def _dense_cell_keys(xy: np.ndarray, cell_km: float, codes: np.ndarray,
+                     extents: DistrictExtents) -> tuple[np.ndarray, int] | None:
+    """Each point's (cell, district) as one integer below the returned count: each district's cells numbered inside
+    its own box of cells, the boxes one after another; None when the boxes hold more than DENSE_CELLS cells. (The
+    box is exact: floor(x / cell) of the district's lowest x is the lowest cell any of its points falls in.)"""
+    if not len(codes) or codes.min() < 0:
+        return None
+    present = np.isfinite(extents.low[:, 0])[:, None]
+    low = np.floor(np.where(present, extents.low, 0.0) / cell_km)
+    high = np.floor(np.where(present, extents.high, 0.0) / cell_km)
+    size = np.where(present, high - low + 1, 0.0)
+    cells_of = size[:, 0] * size[:, 1]
+    if float(cells_of.sum()) > DENSE_CELLS or float(np.abs([low, high]).max() + 1) * float(size.max()) >= 2**52:
+        return None
+    # key = offset + (cx - low_x) * rows + (cy - low_y) = cx * rows + cy + base: one gather of (rows, base) per
+    # point; in float64 every term is a whole number far below 2**53, so the sum is exact
+    offset = np.cumsum(cells_of) - cells_of
+    per_district = np.column_stack([size[:, 1], offset - low[:, 0] * size[:, 1] - low[:, 1]])[codes]
+    cells = np.floor(xy / cell_km)
+    keys = cells[:, 0] * per_district[:, 0] + cells[:, 1] + per_district[:, 1]
+    return keys.astype(np.int64), int(cells_of.sum())
+
+
+def _cell_groups(xy: np.ndarray, cell_km: float, codes: np.ndarray, extents: DistrictExtents) -> np.ndarray:
+    """The group number of each point's (cell of `cell_km`, district), groups numbered by first appearance (as
+    pandas' ngroup without sorting): through a table of every cell of the districts' boxes, or else hashed."""
+    dense = _dense_cell_keys(xy, cell_km, codes, extents)
+    if dense is None:
+        cells = np.floor(xy / cell_km).astype(np.int64)
+        return _first_seen_groups(cells[:, 0], cells[:, 1], codes)
+    keys, count = dense
+    first = np.full(count, len(keys), dtype=np.int64)          # each cell's first point
+    np.minimum.at(first, keys, np.arange(len(keys), dtype=np.int64))
+    used = np.flatnonzero(first < len(keys))
+    number = np.empty(count, dtype=np.int64)
+    number[used[np.argsort(first[used])]] = np.arange(len(used))
+    return number[keys]
+
+
+def _group_count(xy: np.ndarray, cell_km: float, codes: np.ndarray, extents: DistrictExtents) -> int:
+    """How many (cell, district) groups `merged_demand` would make at `cell_km`: the cells marked in a table of
+    the districts' boxes, or else the groups hashed."""
+    dense = _dense_cell_keys(xy, cell_km, codes, extents)
+    if dense is None:
+        return int(_cell_groups(xy, cell_km, codes, extents).max()) + 1
+    keys, count = dense
+    seen = np.zeros(count, dtype=bool)
+    seen[keys] = True
+    return int(np.count_nonzero(seen))
+
+
 def _first_seen_groups(cx: np.ndarray, cy: np.ndarray, district: np.ndarray) -> np.ndarray:
     """The group number of each (cx, cy, district) triple, groups numbered by first appearance (as pandas' ngroup
     without sorting): the three packed into one integer and factorized by a hash table."""
@@ -268,18 +342,19 @@ def _first_seen_groups(cx: np.ndarray, cy: np.ndarray, district: np.ndarray) -> 
     return pd.factorize((cx * spans[1] + cy) * spans[2] + district)[0]
 
 
-def bounded_demand(demand: Demand, shortest_reach_km: float, candidates: int) -> tuple[Demand, float | None]:
+def bounded_demand(demand: Demand, shortest_reach_km: float, candidates: int,
+                   district_codes: np.ndarray | None = None) -> tuple[Demand, float | None]:
     """The demand an evaluation uses: as it is while it is small enough, else merged into cells (see the bounds
-    above) growing until at most MAX_DEMAND_POINTS remain; returns it and the cell size (None when not merged)."""
+    above) growing until at most MAX_DEMAND_POINTS remain; returns it and the cell size (None when not merged).
+    Only the groups are counted at the sizes passed over; `district_codes` as in `merged_demand`."""
     if len(demand) <= MAX_DEMAND_POINTS and len(demand) * max(candidates, 1) <= PAIR_BUDGET:
         return demand, None
     cell = max(shortest_reach_km / CELLS_PER_RADIUS, 0.01)
-    codes = district_codes_of(demand)
-    merged = merged_demand(demand, cell, codes)
-    while len(merged) > MAX_DEMAND_POINTS:
+    codes = district_codes_of(demand) if district_codes is None else district_codes
+    extents = DistrictExtents.of(demand.xy, codes)
+    while _group_count(demand.xy, cell, codes, extents) > MAX_DEMAND_POINTS:
         cell *= 1.5
-        merged = merged_demand(demand, cell, codes)
-    return merged, round(cell, 3)
+    return merged_demand(demand, cell, codes, extents), round(cell, 3)
 
 
 # ------------------------------------------------------------------------------------------------------- hexbins
@@ -478,36 +553,36 @@ def city_stations(db: Database, city: str, day: dt.date | None = None) -> pd.Dat
 
 
 @cached_query
-def demand_points(db: Database, filters: Filters) -> pd.DataFrame:
-    """The located accidents of the window (lon, lat, district, severity); the whole city whatever the districts."""
-    a = AccidentCase.__table__
-    columns = ["lon", "lat", "district_adcode", "severity"]
+def located_demand(db: Database, filters: Filters) -> DemandArrays:
+    """The located accidents of the window (lon, lat, district, severity) in the order of the raw cases (local day,
+    then id); the whole city whatever the districts. Its whole months are read from the demand rollup, the cut
+    months at its edges from the raw cases (data_access.demand_rollup)."""
+    span, edges = metrics.months_and_edges(db, filters)
+    parts: list[tuple[dt.date, DemandArrays]] = []
     with db.session() as session:
-        # The driver's rows as they come (plain tuples, the severity as its stored text): a city's million accidents
-        # through SQLAlchemy's Row and Enum processing cost seconds.
-        cursor = session.execute(select(a.c.lon, a.c.lat, a.c.district_adcode, a.c.severity).where(
-            a.c.city_adcode == filters.city, a.c.local_day >= filters.start, a.c.local_day <= filters.end,
-            a.c.lon.is_not(None), a.c.lat.is_not(None))).cursor
-        parts = []
-        while rows := cursor.fetchmany(200_000):
-            part = pd.DataFrame.from_records(rows, columns=columns)
-            for key in ("district_adcode", "severity"):      # a few distinct values: one object each
-                part[key] = part[key].astype("category")
-            parts.append(part)
-    if not parts:
-        return pd.DataFrame(columns=columns)
-    frame = pd.concat(parts, ignore_index=True)
-    for key in ("district_adcode", "severity"):
-        frame[key] = frame[key].astype(str)
-    return frame
+        for lo, hi in edges:
+            parts.append((lo, demand_rollup.raw_demand(session, filters.city, lo, hi)))
+        if span is not None:
+            parts.append((span[0], demand_rollup.stored_demand(session, filters.city, *span)))
+    return DemandArrays.joined([part for _, part in sorted(parts, key=lambda item: item[0])])
 
 
-def demand_of(points: pd.DataFrame, areas: pd.DataFrame, plane: Plane, weighting: str) -> Demand:
-    rural = points["district_adcode"].map(areas.set_index("district_adcode")["rural"]).fillna(False)
-    weight = (points["severity"].map(SEVERITY_WEIGHTS).fillna(1.0).to_numpy(dtype=float) if weighting == "severity"
-              else np.ones(len(points)))
-    return Demand(plane.xy(points["lon"], points["lat"]), weight, rural.to_numpy(dtype=bool),
-                  points["district_adcode"].to_numpy(dtype=object))
+def located_count(db: Database, filters: Filters) -> int:
+    """How many accidents `located_demand` reads for the window, counted without reading them."""
+    span, edges = metrics.months_and_edges(db, filters)
+    with db.session() as session:
+        count = sum(demand_rollup.raw_count(session, filters.city, lo, hi) for lo, hi in edges)
+        return count + (demand_rollup.stored_count(session, filters.city, *span) if span is not None else 0)
+
+
+def demand_of(points: DemandArrays, areas: pd.DataFrame, plane: Plane, weighting: str) -> Demand:
+    """The demand of located accidents: plane coordinates, weight (by severity with the "severity" weighting), the
+    rural flag of each one's district (unknown districts urban) and the district."""
+    rural_of = areas.set_index("district_adcode")["rural"]
+    rural = np.array([bool(rural_of.get(code, False)) for code in points.districts], dtype=bool)[points.district]
+    weight = (np.array([SEVERITY_WEIGHTS.get(s, 1.0) for s in points.severities], dtype=float)[points.severity]
+              if weighting == "severity" else np.ones(len(points)))
+    return Demand(plane.xy(points.lon, points.lat), weight, rural, points.district_values())
 
 
 @dataclass(frozen=True, eq=False)
@@ -536,11 +611,10 @@ def _sites(frame: pd.DataFrame, plane: Plane, vehicles) -> Sites:
 
 @cached_query
 def evaluate_plan(db: Database, filters: Filters, scenario: Scenario, center: tuple[float, float]) -> Plan:
-    """The plan a page, an export or a benchmark shows (`plan_of`). Over more than OFFLOAD_ABOVE_CASES cases it is
-    computed in a process of its own, so that the seconds a city's million accidents take never hold up a cheap
+    """The plan a page, an export or a benchmark shows (`plan_of`). Over more than OFFLOAD_ABOVE_POINTS accidents
+    it is computed in a process of its own, so that the second a city's million accidents take never holds up a cheap
     request (`offload`), and raises offload.WorkRefused when it takes more than a minute or too much memory."""
-    accidents = metrics.case_totals(db, replace(filters, districts=()) if filters.scope.whole_cities else filters)
-    if accidents["cases"] <= OFFLOAD_ABOVE_CASES:       # seconds at most: not worth a process hop
+    if located_count(db, filters) <= OFFLOAD_ABOVE_POINTS:       # a fraction of a second: not worth a process hop
         return plan_of(db, filters, scenario, center)
     return offload.run(db, plan_of, filters, scenario, center)
 
@@ -551,13 +625,13 @@ def plan_of(db: Database, filters: Filters, scenario: Scenario, center: tuple[fl
     plane = Plane(*center)
     areas = district_areas(db, filters.city)
     rural_of = areas.set_index("district_adcode")["rural"]
-    points = demand_points(db, filters)
+    points = located_demand(db, filters)
     demand = demand_of(points, areas, plane, scenario.weighting)
     accidents = len(demand)
     shortest = min(float(np.min(scenario.model.radius_km(scenario.minutes, vehicle, [False, True])))
                    for vehicle in VEHICLES)
     candidate_count = len(scenario.candidates) or MAX_HEX_CANDIDATES
-    demand, merged_km = bounded_demand(demand, shortest, candidate_count)
+    demand, merged_km = bounded_demand(demand, shortest, candidate_count, points.district)
     stations = city_stations(db, filters.city, filters.end)      # a station closed by the window's end serves none
     stations = stations[stations["kind"].isin(scenario.kinds)].reset_index(drop=True)
     stations["on"] = ~stations["id"].isin(scenario.off)

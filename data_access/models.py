@@ -495,6 +495,24 @@ class HourWeekStat(Base):
     alerts: Mapped[int] = mapped_column(Integer)
 
 
+class DemandMonth(Base):
+    """Rollup: the located accidents of one city and calendar month packed as arrays, in the order the raw cases are
+    read (local day, then id): the coverage plan reads a window's whole months here (a few blobs instead of a million
+    rows) and only the cut months at its edges from the raw cases (data_access.demand_rollup)."""
+
+    __tablename__ = "demand_month"
+
+    city_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)       # first day of the month
+    points: Mapped[int] = mapped_column(Integer)
+    districts: Mapped[str] = mapped_column(Text)       # JSON list: the district codes `district` numbers
+    severities: Mapped[str] = mapped_column(Text)      # JSON list: the severities `severity` numbers
+    lon: Mapped[bytes] = mapped_column(LargeBinary)    # float64, little-endian, one per point
+    lat: Mapped[bytes] = mapped_column(LargeBinary)    # float64
+    district: Mapped[bytes] = mapped_column(LargeBinary)   # uint16 index into `districts`
+    severity: Mapped[bytes] = mapped_column(LargeBinary)   # uint8 index into `severities`
+
+
 class InsurerDailyStat(DayCounts, Base):
     """Rollup: the counts and sums of `DailyStat` per day, district and insurer, of the cases that name an insurer;
     an insurer's view reads it as every other view reads `DailyStat`."""

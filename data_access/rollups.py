@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from data_access import sketch
 from data_access.bulk import insert_frame
 from data_access.db import Database, bump_data_version
+from data_access.demand_rollup import rebuild_demand_months
 from data_access.models import (
     ALERT_CHANNELS,
     AccidentCase,
@@ -278,6 +279,7 @@ def rebuild_rollups(db: Database, city: str | None = None, start: dt.date | None
         rebuild_daily_stats(session, city, start, end)
         rebuild_latency_sketches(session, city, start, end)
         rebuild_hour_week_stats(session, city, start, end)
+        rebuild_demand_months(session, city, start, end)
         bump_data_version(session)
 
 

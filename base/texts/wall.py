@@ -2,6 +2,8 @@
 
 TEXTS = {
     "nav.wall": {"zh": "指挥大屏", "en": "Wall display"},
+    "wall.vs.yoy": {"zh": "较去年同期", "en": "vs a year before"},
+    "wall.vs.pop": {"zh": "较上一周期", "en": "vs the period before"},
     "wall.title": {"zh": "警保联动指挥大屏", "en": "Police–insurance command wall"},
     "wall.view.overview": {"zh": "总体态势", "en": "Overview"},
     "wall.view.payouts": {"zh": "快赔时效", "en": "Payout times"},

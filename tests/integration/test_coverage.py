@@ -29,6 +29,7 @@ from tests.integration.conftest import (
     wait_for_count,
     wait_for_text,
     wait_for_text_in,
+    wait_for_texts,
     wait_for_value,
 )
 from tests.integration.test_overview import overflowing
@@ -155,10 +156,16 @@ def test_cov_page_what_if_recommend_and_download(dash_duo, dashboard_app, dashbo
         return [tuple(c.text for c in r.find_elements("css selector", "td")[1:3])
                 for r in dash_duo.find_elements(".coverage-recommended-table tbody tr")]
 
-    wait_for_value(dash_duo, recommended_rows, [(f"{lon:.5f}", f"{lat:.5f}") for lon, lat in
-                                                zip(recommended["lon"], recommended["lat"], strict=True)],
-                   "the three recommended sites listed")
-    wait_for_count(dash_duo, '#coverage-map path[fill="#6a4c93"]', 3)
+    def district_at(lon: float, lat: float) -> str:
+        from shapely.geometry import Point, shape
+
+        features = metrics.district_geojson(dashboard_db, "350600")["features"]
+        return next(f["properties"]["name_zh"] for f in features if shape(f["geometry"]).contains(Point(lon, lat)))
+
+    listed = [(f"{district_at(lon, lat)} · 新增站点 {n}", f"{lon:.5f}, {lat:.5f}") for n, (lon, lat) in
+              enumerate(zip(recommended["lon"], recommended["lat"], strict=True), start=1)]
+    wait_for_value(dash_duo, recommended_rows, listed, "the three recommended sites listed, by district and number")
+    wait_for_texts(dash_duo, "#coverage-map .coverage-step", ["1", "2", "3"])     # numbered on the map as listed
     screenshot(dash_duo, "coverage_zh_recommended")
     height = dash_duo.driver.execute_script("return document.documentElement.scrollHeight")
     dash_duo.driver.set_window_size(1600, height + 140)
