@@ -94,8 +94,9 @@ def tick_rows(repeat: int) -> list[Row]:
     placed = units[units["lon"].notna()]
     samples, sizes, moved = [], [], []
     for _ in range(repeat):
+        now_states = live.unit_states(db, CHONGQING)
         state = {"city": CHONGQING, "lang": "zh", "districts": [], "order": [int(u) for u in placed["unit_id"]],
-                 "since": str(sim.now), "statuses": live_layers.status_keys(live.unit_states(db, CHONGQING))}
+                 "since_id": int(now_states["position_id"].max()), "statuses": live_layers.status_keys(now_states)}
         sim.step(15)
         body = json.dumps({"output": key, "outputs": outputs, "changedPropIds": ["map-live.n_intervals"],
                            "inputs": [{"id": "map-live", "property": "n_intervals", "value": 1}],

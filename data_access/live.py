@@ -87,13 +87,12 @@ def units(db: Database, city: str) -> pd.DataFrame:
     return frame
 
 
-def unit_states(db: Database, city: str, at: dt.datetime | None = None, since: dt.datetime | None = None,
-                after_id: int | None = None) -> pd.DataFrame:
+def unit_states(db: Database, city: str, at: dt.datetime | None = None, after_id: int | None = None) -> pd.DataFrame:
     """Each unit's latest known position and status at `at` (UTC, default: now, i.e. the newest row), one row per
     unit in unit-id order, with the stored row's `position_id`; units never seen have no position (NaN) and status
     off duty. With `after_id`, only the units whose latest row was stored after the position `after_id` (what a live
     tick has to send: a row stored after the last tick within the same second is not missed, as it would be by a
-    comparison of times); `since` (UTC) keeps the units whose latest row is timed after it. Never cached: live."""
+    comparison of times). Never cached: live."""
     latest = (select(P.unit_id, func.max(P.at).label("at")).join(RiderUnit.__table__, U.id == P.unit_id)
               .where(U.city_adcode == city))
     if at is not None:
@@ -108,10 +107,8 @@ def unit_states(db: Database, city: str, at: dt.datetime | None = None, since: d
     positions = positions.sort_values("position_id").drop_duplicates("unit_id", keep="last")
     if after_id is not None:
         positions = positions[positions["position_id"] > after_id]
-    if since is not None:
-        positions = positions[pd.to_datetime(positions["at"]) > pd.Timestamp(since)]
     positions["status"] = positions["status"].map(_value)
-    changed_only = since is not None or after_id is not None
+    changed_only = after_id is not None
     frame = units(db, city).merge(positions, on="unit_id", how="inner" if changed_only else "left")
     frame["status"] = frame["status"].fillna(UnitStatus.OFF_DUTY.value)
     frame["case_id"] = frame["case_id"].astype("Int64")

@@ -402,18 +402,17 @@ class UnitTick:
 
 
 def unit_tick(db: Database, city: str, order: list[int], known: dict[str, str], lang: str, datum: str,
-              since: dt.datetime | None = None, at: dt.datetime | None = None, after_id: int | None = None
+              at: dt.datetime | None = None, after_id: int | None = None
               ) -> UnitTick | None:
     """What changed in the units layer (`order`: the unit id of each feature; `known`: their status keys), or None
-    when nothing did: live, the units whose latest position was stored after the row `after_id` (or, for older
-    callers, timed after `since`); with `at` (playback) every unit where it was at `at`, the
-    units not seen yet hidden.
+    when nothing did: live, the units whose latest position was stored after the row `after_id`; with `at`
+    (playback) every unit where it was at `at`, the units not seen yet hidden.
 
     The delta is compact: indexes into the layer's features with new coordinates, and whole features only for the
     units whose status or case changed (their popups change), so the boundaries, stations and clustered layers are
     never sent again."""
     index = {unit: i for i, unit in enumerate(order)}
-    changed = (live.unit_states(db, city, since=since, after_id=after_id) if at is None
+    changed = (live.unit_states(db, city, after_id=after_id) if at is None
                else live.unit_states(db, city, at=at))
     changed = changed[changed["unit_id"].isin(index)].reset_index(drop=True)
     gone = changed[changed["lon"].isna()]

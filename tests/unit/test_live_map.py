@@ -65,16 +65,17 @@ def test_live003_gcj02_tiles_shift_every_overlay():
     assert live_layers.shift_geometry(polygon, "wgs84") is polygon
 
 
-def test_live004_unit_states_latest_at_a_time_and_since(db):
+def test_live004_unit_states_latest_at_a_time_and_after_a_stored_position(db):
     now = live.unit_states(db, CHONGQING)
     assert len(now) == 404 and now["at"].max() == START + dt.timedelta(seconds=RUN_S)
     earlier = live.unit_states(db, CHONGQING, at=START + dt.timedelta(seconds=60))
     assert earlier["at"].max() == START + dt.timedelta(seconds=60)
-    assert live.unit_states(db, CHONGQING, since=START + dt.timedelta(seconds=RUN_S)).empty
-    since = START + dt.timedelta(seconds=RUN_S - 15)
-    moved = live.unit_states(db, CHONGQING, since=since)
+    assert live.unit_states(db, CHONGQING, after_id=int(now["position_id"].max())).empty
+    before_last_step = START + dt.timedelta(seconds=RUN_S - 15)
+    last_id = int(live.unit_states(db, CHONGQING, at=before_last_step)["position_id"].max())
+    moved = live.unit_states(db, CHONGQING, after_id=last_id)
     assert 300 < len(moved) < 404
-    assert set(moved["unit_id"]) == set(now.loc[now["at"] > since, "unit_id"])
+    assert set(moved["unit_id"]) == set(now.loc[now["at"] > before_last_step, "unit_id"])
 
 
 def test_live005_popup_data_has_no_markup_and_case_times(db):

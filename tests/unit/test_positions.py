@@ -64,7 +64,7 @@ def test_pos001_a_posted_position_is_on_the_live_map_at_its_next_tick(world):
         {"unit_id": UNIT, "at": iso(at), "lon": INSIDE[0], "lat": INSIDE[1], "status": "en_route"}])
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["inserted"] == 1
-    tick = live_layers.unit_tick(db, ZHANGZHOU, before.order, before.statuses, "en", "wgs84", since=before.latest)
+    tick = live_layers.unit_tick(db, ZHANGZHOU, before.order, before.statuses, "en", "wgs84", after_id=before.latest_id)
     index = before.order.index(unit)
     assert tick is not None and tick.delta["i"] == [index]
     assert (tick.delta["x"], tick.delta["y"]) == ([INSIDE[0]], [INSIDE[1]])
@@ -175,7 +175,7 @@ def test_pos010_a_unit_reporting_for_the_first_time_shows_at_the_next_tick(world
     response = client.post("/api/v1/positions", headers=auth, json=[
         {"unit_id": code, "at": iso(at), "lon": INSIDE[0], "lat": INSIDE[1], "status": "patrolling"}])
     assert response.status_code == 200, response.get_json()
-    tick = live_layers.unit_tick(db, ZHANGZHOU, before.order, before.statuses, "en", "wgs84", since=before.latest)
+    tick = live_layers.unit_tick(db, ZHANGZHOU, before.order, before.statuses, "en", "wgs84", after_id=before.latest_id)
     assert tick is not None and index in tick.delta["i"]
     shown = tick.delta["full"][str(index)]
     assert shown["geometry"]["coordinates"] == [INSIDE[0], INSIDE[1]] and not shown["properties"].get("gone")
