@@ -82,7 +82,8 @@ def tick_rows(repeat: int) -> list[Row]:
     db = Database(f"sqlite:///{folder / 'live.db'}", QueryCache.from_url("simple"))
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     build_demo(db, scale=0.01, start=local_today() - dt.timedelta(days=3), end=now, cities=(CHONGQING,))
-    sim = Simulator(db, CHONGQING, seed=3, start=now - dt.timedelta(minutes=10), rate_scale=3)
+    # ten minutes of patrols, ending early enough that each measured tick can follow 15 s more of them
+    sim = Simulator(db, CHONGQING, seed=3, start=now - dt.timedelta(minutes=10, seconds=15 * repeat), rate_scale=3)
     sim.run(600, step_s=15)
     settings = load_settings({}, database_url=db.url, demo=False)
     app = create_app(settings, db)
@@ -98,6 +99,7 @@ def tick_rows(repeat: int) -> list[Row]:
         state = {"city": CHONGQING, "lang": "zh", "districts": [], "order": [int(u) for u in placed["unit_id"]],
                  "since_id": int(now_states["position_id"].max()), "statuses": live_layers.status_keys(now_states)}
         sim.step(15)
+        sim.flush()
         body = json.dumps({"output": key, "outputs": outputs, "changedPropIds": ["map-live.n_intervals"],
                            "inputs": [{"id": "map-live", "property": "n_intervals", "value": 1}],
                            "state": [{"id": "map-unit-state", "property": "data", "value": state}]})
