@@ -108,12 +108,14 @@ def duration_text(minutes: float | None, lang: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ the now strip
 def _delta(label: str, today: int, before: int, lang: str) -> html.Div:
-    """"较昨日同时段 +12 起（31）", with the relative change once the base is large enough to carry one."""
+    """"较昨日同时段 +12 起（+38.7%）": the difference, with the relative change once the base is large enough to
+    carry one; the base itself on hover ("昨日同时段 31 起")."""
     diff = today - before
-    text = t("wall.now.delta", lang, label=label, diff=f"{diff:+,d}", base=f"{before:,d}")
+    text = t("wall.now.delta", lang, label=label, diff=f"{diff:+,d}")
     if before >= TOO_SMALL_TO_COMPARE:
-        text += f" · {format_change(diff / before, 'count', lang)}"
+        text += t("wall.now.delta.pct", lang, pct=format_change(diff / before, "count", lang))
     return html.Div(text, className=f"wall-now-delta {change_direction(diff)}",
+                    title=t("wall.now.delta.base", lang, label=label, base=f"{before:,d}"),
                     **{"data-before": str(before)})
 
 

@@ -405,7 +405,8 @@ def strip_figures(dash_duo) -> dict[str, str]:
         out.label = label.textContent;
         document.querySelectorAll('.wall-now [data-now]').forEach(el => {
             out[el.dataset.now] = (el.querySelector('.wall-now-number') || el).textContent; });
-        document.querySelectorAll('.wall-now-delta').forEach((el, i) => { out['delta' + i] = el.textContent; });
+        document.querySelectorAll('.wall-now-delta').forEach((el, i) => {
+            out['delta' + i] = el.textContent; out['base' + i] = el.title; });
         return out;""")
 
 
@@ -425,10 +426,10 @@ def test_wall_now_strip_shows_today_so_far_on_every_view_at_1080p_and_4k(dash_du
     open_wall(dash_duo, wall_app(dashboard_db), f"city={ZHANGZHOU}&playlist=overview:8,map:8,payouts:8")
     shown, expected = wait_for(dash_duo, lambda: strip_as_counted(dash_duo, dashboard_db),
                                "today's alerts so far, as counted in the database")
-    assert shown["delta0"].startswith(f"较昨日同时段 {expected.today - expected.yesterday:+,d} 起（"
-                                      f"{expected.yesterday:,d}）")
-    assert shown["delta1"].startswith(f"较上周同日同时段 {expected.today - expected.last_week:+,d} 起（"
-                                      f"{expected.last_week:,d}）")
+    assert shown["delta0"].startswith(f"较昨日同时段 {expected.today - expected.yesterday:+,d} 起")
+    assert shown["delta1"].startswith(f"较上周同日同时段 {expected.today - expected.last_week:+,d} 起")
+    assert shown["base0"] == f"较昨日同时段：{expected.yesterday:,d} 起"            # the base on hover
+    assert shown["base1"] == f"较上周同日同时段：{expected.last_week:,d} 起"
     assert shown["open-awaiting"] == format_count(expected.open["awaiting"])
     assert shown["open-on_scene"] == format_count(expected.open["on_scene"])
     units = now.units_now(live.unit_states(dashboard_db, ZHANGZHOU))    # nothing moves them in this test
