@@ -18,7 +18,6 @@ from data_access.db import Database, rows_frame
 from data_access.filters import Filters
 from data_access.metrics import share
 from data_access.models import MediationCase, MediationOutcome
-from data_access.sqlfuncs import seconds_between
 from data_access.throughput import month_windows
 
 M = MediationCase.__table__.c
@@ -61,10 +60,12 @@ def open_backlog(db: Database, filters: Filters) -> int:
 @cached_query
 def outcomes_by_month(db: Database, filters: Filters) -> pd.DataFrame:
     """Per month: opened, closed, settled, failed, gone to court, settled before litigation, amount settled, and
-    the success and pre-litigation rates — each month through `metrics.mediation_outcomes`."""
+    the success and pre-litigation rates — every month from one grouped pass (`metrics.mediation_outcomes_by_month`,
+    each month equal to `metrics.mediation_outcomes` of that month)."""
     rows = []
+    by_month = metrics.mediation_outcomes_by_month(db, filters)
     for month in month_windows(filters):
-        stats = metrics.mediation_outcomes(db, month)
+        stats = by_month.get(month.start, metrics.mediation_stats(0, 0, 0, 0, 0.0))
         rows.append((pd.Timestamp(month.start), stats.opened, stats.closed, stats.settled,
                      stats.pre_litigation_settled, stats.amount_yuan, stats.success_rate, stats.pre_litigation_rate))
     return pd.DataFrame.from_records(rows, columns=["month", "opened", "closed", "settled", "pre_litigation_settled",
@@ -89,10 +90,7 @@ def outcome_counts(db: Database, filters: Filters) -> pd.DataFrame:
 @cached_query
 def durations_days(db: Database, filters: Filters) -> np.ndarray:
     """closed − opened in days of every case closed in the window (the sample behind `mediation_duration_days`)."""
-    with db.session() as session:
-        rows = session.execute(select(seconds_between(M.closed_at, M.opened_at))
-                               .where(*metrics.mediations_closed_where(filters))).cursor.fetchall()
-    return np.array([row[0] for row in rows], dtype=float) / 86400.0
+    return metrics.mediation_duration_seconds(db, filters) / 86400.0
 
 
 @cached_query

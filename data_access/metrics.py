@@ -1,8 +1,10 @@
 """One query function per metric of DESIGN.md ("Metric definitions"); every page, the CLI and the API call these.
 
 Counts and sums come from the day × district rollup; latency percentiles from month × district sketches plus the
-raw cases of partial months at the window's edges. A window naming an insurer reads the per-insurer twins of both
-rollups (day × district × insurer, month × district × insurer), built by the same statements.
+partial months at the window's edges: their raw cases (every latency of those days read once), or the month's sketch
+less the raw cases of its days outside the window when those are fewer. A window naming an insurer reads the
+per-insurer twins of both rollups (day × district × insurer, month × district × insurer), built by the same
+statements.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from data_access.models import (
     RescueMission,
     RescueOutcome,
 )
-from data_access.rollups import WHOLE_CITY, by_insurer, daily_stat_columns, latency_values, latency_values_by
+from data_access.rollups import LATENCIES, WHOLE_CITY, by_insurer, daily_stat_columns
 from data_access.sqlfuncs import seconds_between
 from data_access.timeutil import local_day, utcnow
 
@@ -237,10 +239,13 @@ def _month_span(filters: Filters) -> tuple[dt.date, dt.date] | None:
 @cached_query
 def data_days(db: Database, city: str) -> tuple[dt.date, dt.date] | None:
     """The first and last local day with any case of the city."""
+    # min and max each in a scalar subquery: alone, each is one step down the (city, day) index; together in one
+    # SELECT the database scans every row of the city
+    days = DailyStat.local_day
     with db.session() as session:
-        first, last = session.execute(
-            select(func.min(DailyStat.local_day), func.max(DailyStat.local_day)).where(DailyStat.city_adcode == city)
-        ).one()
+        first, last = session.execute(select(
+            select(func.min(days)).where(DailyStat.city_adcode == city).scalar_subquery(),
+            select(func.max(days)).where(DailyStat.city_adcode == city).scalar_subquery())).one()
     return None if first is None else (first, last)
 
 
@@ -275,42 +280,168 @@ def months_and_edges(db: Database, filters: Filters) -> tuple[tuple[dt.date, dt.
     return span, edges
 
 
-def _summed_latency(db: Database, filters: Filters, metric: str,
-                    by: str | None = None) -> dict[int | str | None, tuple[np.ndarray, float | None]]:
+Histograms = dict[int | str | None, tuple[np.ndarray, float | None]]
+
+
+def _summed_latency(db: Database, filters: Filters, metric: str, by: str | None = None) -> Histograms:
     """One latency's summed histogram and fastest value over the window: under None, or with `by` ("insurer_id" or
     "district_adcode") one entry per insurer id or district (of the cases naming one; one without a value has
-    none). Whole months from the sketches, the cut months at the edges from the raw cases."""
-    sums: dict[int | str | None, tuple[np.ndarray, float | None]] = {}
+    none). Whole months from the sketches, the cut months at the edges through `_cut_month`."""
+    sums: Histograms = {}
 
-    def add(key: int | str | None, hist: np.ndarray, fastest: float) -> None:
-        total, low = sums.get(key, (np.zeros(sketch.N_BINS, dtype=np.int64), None))
-        sums[key] = (total + hist, fastest if low is None else min(low, fastest))
+    def add(parts: Histograms) -> None:
+        for key, (hist, fastest) in parts.items():
+            total, low = sums.get(key, (np.zeros(sketch.N_BINS, dtype=np.int64), None))
+            sums[key] = (total + hist, fastest if low is None else min(low, fastest))
 
     span, edges = months_and_edges(db, filters)
-    with db.session() as session:
-        if span is not None:
-            table, conditions = sketch_where(filters, metric, *span, per_insurer=by == "insurer_id",
-                                             per_district=by == "district_adcode")
-            keys = [table.c[by]] if by else []
-            stored: dict[int | str | None, list[tuple[bytes, float]]] = {}
-            for blob, low, *key in session.execute(select(table.c.bins, table.c.min_seconds, *keys)
-                                                   .where(*conditions)).all():
-                stored.setdefault(key[0] if key else None, []).append((blob, low))
-            for key, parts in stored.items():
-                add(key, sketch.decode_many([blob for blob, _ in parts]), min(low for _, low in parts))
-        for lo, hi in edges:
-            edge = case_where(replace(filters, start=lo, end=hi, comparison="none"))
-            if by:
-                for key, group in latency_values_by(session, edge, metric, by).groupby(by):
-                    values = group["seconds"].to_numpy()
-                    add(int(key) if by == "insurer_id" else str(key), sketch.histogram(values),
-                        float(values.min()))
-                continue
-            values = latency_values(session, edge, metric)
-            values = values[~np.isnan(values)]
-            if values.size:
-                add(None, sketch.histogram(values), float(values.min()))
+    if span is not None:
+        add(_stored_histograms(db, filters, metric, *span, by)[0])
+    for lo, hi in edges:
+        add(_cut_month(db, filters, metric, by, lo, hi))
     return sums
+
+
+def _stored_histograms(db: Database, filters: Filters, metric: str, first_month: dt.date, last_month: dt.date,
+                       by: str | None) -> tuple[Histograms, bool]:
+    """The sketches of one latency over the months first_month..last_month summed per key of `by` (under None
+    without), with their fastest values; and whether every sketch read is of the current format."""
+    table, conditions = sketch_where(filters, metric, first_month, last_month, per_insurer=by == "insurer_id",
+                                     per_district=by == "district_adcode")
+    keys = [table.c[by]] if by else []
+    stored: dict[int | str | None, list[tuple[bytes, float]]] = {}
+    with db.session() as session:
+        for blob, low, *key in session.execute(select(table.c.bins, table.c.min_seconds, *keys)
+                                               .where(*conditions)).all():
+            stored.setdefault(key[0] if key else None, []).append((blob, low))
+    current = all(sketch.is_current(blob) for parts in stored.values() for blob, _ in parts)
+    return {key: (sketch.decode_many([blob for blob, _ in parts]), min(low for _, low in parts))
+            for key, parts in stored.items()}, current
+
+
+def _raw_histograms(db: Database, filters: Filters, metric: str, by: str | None, lo: dt.date,
+                    hi: dt.date) -> Histograms:
+    """One latency's histogram and fastest value per key of `by` over the raw cases of the days lo..hi, taken from
+    `edge_latencies` (every latency of those days, read once) with the window's insurer filtered out here."""
+    cut = edge_latencies(db, filters.city, filters.districts, lo, hi)
+    values = cut.seconds[metric]
+    known = ~np.isnan(values)
+    if filters.insurer is not None:
+        known &= cut.insurer_id == filters.insurer
+    if by is None:
+        return {None: (sketch.histogram(values[known]), float(values[known].min()))} if known.any() else {}
+    keys = cut.insurer_id if by == "insurer_id" else cut.district_adcode
+    known &= pd.notna(keys)
+    out: Histograms = {}
+    for key in np.unique(keys[known]):
+        part = values[known & (keys == key)]
+        out[int(key) if by == "insurer_id" else str(key)] = (sketch.histogram(part), float(part.min()))
+    return out
+
+
+def _days_outside(db: Database, city: str, lo: dt.date, hi: dt.date) -> list[tuple[dt.date, dt.date]] | None:
+    """The days of the month of lo..hi that hold data and lie outside lo..hi, when there are fewer of them than
+    inside (so the month's sketch minus them is the cheaper read); None otherwise, or when lo..hi spans months."""
+    days = data_days(db, city)
+    month = lo.replace(day=1)
+    if days is None or hi.replace(day=1) != month:
+        return None
+    first, last = max(month, days[0]), min(_month_end_of(month), days[1])
+    outside = [(a, b) for a, b in ((first, lo - dt.timedelta(days=1)), (hi + dt.timedelta(days=1), last)) if a <= b]
+    inside = (min(hi, last) - max(lo, first)).days + 1
+    return outside if sum((b - a).days + 1 for a, b in outside) < inside else None
+
+
+def _cut_month(db: Database, filters: Filters, metric: str, by: str | None, lo: dt.date, hi: dt.date) -> Histograms:
+    """One latency per key of `by` over lo..hi, days of one month cut by the window's edge: the raw cases of those
+    days, or, when the month's other days are fewer, the month's sketch minus the histogram of the raw cases of the
+    other days (counts subtract exactly). The fastest value is the month's unless the other days hold it; then it
+    is read from the cases of lo..hi. The raw days alone are read whenever the sketches and the cases disagree (a
+    negative count, a key the month lacks, a sketch of the first format)."""
+    outside = _days_outside(db, filters.city, lo, hi)
+    if outside is None:
+        return _raw_histograms(db, filters, metric, by, lo, hi)
+    month = lo.replace(day=1)
+    whole, current = _stored_histograms(db, filters, metric, month, month, by)
+    if not current:
+        return _raw_histograms(db, filters, metric, by, lo, hi)
+    others: Histograms = {}
+    for a, b in outside:
+        for key, (hist, low) in _raw_histograms(db, filters, metric, by, a, b).items():
+            total, least = others.get(key, (np.zeros(sketch.N_BINS, dtype=np.int64), low))
+            others[key] = (total + hist, min(least, low))
+    if not set(others) <= set(whole):
+        return _raw_histograms(db, filters, metric, by, lo, hi)
+    out: Histograms = {}
+    tied = []
+    for key, (hist, low) in whole.items():
+        other, other_low = others.get(key, (None, None))
+        inside = hist if other is None else hist - other
+        if (inside < 0).any() or (other_low is not None and other_low < low):
+            return _raw_histograms(db, filters, metric, by, lo, hi)
+        if inside.sum() == 0:
+            continue
+        out[key] = (inside, low)
+        if other_low is not None and other_low == low:
+            tied.append(key)
+    if tied:
+        fastest = _raw_fastest(db, filters, metric, by, lo, hi, tied)
+        if not set(tied) <= set(fastest):
+            return _raw_histograms(db, filters, metric, by, lo, hi)
+        out.update({key: (out[key][0], fastest[key]) for key in tied})
+    return out
+
+
+def _raw_fastest(db: Database, filters: Filters, metric: str, by: str | None, lo: dt.date, hi: dt.date,
+                 keys_wanted: list) -> dict[int | str | None, float]:
+    """The fastest value of one latency over the raw cases of lo..hi, per key of `by` (those of `keys_wanted`
+    only), taken in the database: the same expression as the sketches, so the same value."""
+    later, earlier, extra = LATENCIES[metric]
+    conditions = [case_where(replace(filters, start=lo, end=hi, comparison="none")), later.is_not(None),
+                  earlier.is_not(None)]
+    if extra is not None:
+        conditions.append(extra)
+    keys = []
+    if by:
+        keys = [AccidentCase.__table__.c[by]]
+        conditions.append(keys[0].in_(keys_wanted))
+    with db.session() as session:
+        rows = session.execute(select(*keys, func.min(seconds_between(later, earlier)))
+                               .where(*conditions).group_by(*keys)).all()
+    return {(row[0] if by else None): float(row[-1]) for row in rows if row[-1] is not None}
+
+
+@dataclass(frozen=True)
+class EdgeLatencies:
+    """Every latency (seconds, NaN where unknown) of the cases of some days, with each case's district and insurer
+    (NaN where it names none), as arrays of one row per case."""
+
+    district_adcode: np.ndarray
+    insurer_id: np.ndarray
+    seconds: dict[str, np.ndarray]
+
+
+@cached_query
+def edge_latencies(db: Database, city: str, districts: tuple[str, ...], start: dt.date,
+                   end: dt.date) -> EdgeLatencies:
+    """The raw latencies of the cases of the days start..end (a month cut by a window's edge) in the city and
+    districts, every latency of `rollups.LATENCIES` from one read: each latency, insurer and breakdown of the same
+    edge days takes its values from here (the insurer is filtered, or grouped by, afterwards). Each value is the
+    expression the sketches and `rollups.latency_values` read, so a histogram of these equals theirs."""
+    columns = []
+    for name, (later, earlier, extra) in LATENCIES.items():
+        value = seconds_between(later, earlier)
+        columns.append((value if extra is None else case((extra, value), else_=None)).label(name))
+    c = AccidentCase.__table__.c
+    where = [c.city_adcode == city, c.local_day >= start, c.local_day <= end]
+    if districts:
+        where.append(c.district_adcode.in_(districts))
+    with db.session() as session:
+        rows = session.execute(select(c.district_adcode, c.insurer_id, *columns).where(*where)).cursor.fetchall()
+    values = list(zip(*rows, strict=True)) if rows else [()] * (2 + len(LATENCIES))
+    return EdgeLatencies(np.array(values[0], dtype=object), np.array(values[1], dtype=float),
+                         {name: np.array(column, dtype=float) for name, column in zip(LATENCIES, values[2:],
+                                                                                      strict=True)})
 
 
 @cached_query
@@ -514,35 +645,60 @@ class MediationStats:
 @cached_query
 def mediation_outcomes(db: Database, filters: Filters) -> MediationStats:
     """Mediation cases opened in the window, and the outcomes of those closed in it."""
-    return _mediation_outcomes(db, filters, by_district=False).get(None, mediation_stats(0, 0, 0, 0, 0.0))
+    return _mediation_outcomes(db, filters, by=None).get(None, mediation_stats(0, 0, 0, 0, 0.0))
 
 
 @cached_query
 def mediation_outcomes_by_district(db: Database, filters: Filters) -> dict[str, MediationStats]:
     """`mediation_outcomes` of every district of the window at once, by adcode, from one grouped pass: each equals
     `mediation_outcomes` of the window naming that district alone (a district without a case is left out)."""
-    return _mediation_outcomes(db, filters, by_district=True)
+    return _mediation_outcomes(db, filters, by="district")
 
 
-def _mediation_outcomes(db: Database, filters: Filters, by_district: bool) -> dict[str | None, MediationStats]:
+@cached_query
+def mediation_outcomes_by_month(db: Database, filters: Filters) -> dict[dt.date, MediationStats]:
+    """`mediation_outcomes` of each calendar month of the window cut to the window, by the cut month's first day,
+    from one grouped pass: each equals `mediation_outcomes` of that cut month alone (a month without a case is left
+    out)."""
+    return _mediation_outcomes(db, filters, by="month")
+
+
+def _cut_months(filters: Filters) -> list[tuple[dt.date, dt.date]]:
+    """The window cut at month edges: (first day, last day) of each calendar month it touches, within it."""
+    return [(max(month, filters.start), min(_month_end_of(month), filters.end))
+            for month in _month_starts(filters.start, filters.end)]
+
+
+def _mediation_outcomes(db: Database, filters: Filters, by: str | None) -> dict[object, MediationStats]:
     m = MediationCase.__table__.c
-    keys = [m.district_adcode] if by_district else []
+    if by == "month":
+        # each day column mapped to the index of its cut month (the WHEREs keep the days inside the window)
+        months = _cut_months(filters)
+        if not months:
+            return {}
+        opened_keys = [case(*[(m.opened_day <= last, i) for i, (_, last) in enumerate(months)])]
+        closed_keys = [case(*[(m.closed_day <= last, i) for i, (_, last) in enumerate(months)])]
+    else:
+        opened_keys = closed_keys = [m.district_adcode] if by == "district" else []
     is_settled = m.outcome == MediationOutcome.SETTLED.value
     with db.session() as session:
         opened = session.execute(
-            select(*keys, func.count()).where(*mediations_where(filters), m.opened_day >= filters.start,
-                                              m.opened_day <= filters.end).group_by(*keys)
+            select(*opened_keys, func.count()).where(*mediations_where(filters), m.opened_day >= filters.start,
+                                                     m.opened_day <= filters.end).group_by(*opened_keys)
         ).all()
         closed = session.execute(
-            select(*keys, func.count(), func.coalesce(func.sum(case((is_settled, 1), else_=0)), 0),
+            select(*closed_keys, func.count(), func.coalesce(func.sum(case((is_settled, 1), else_=0)), 0),
                    func.coalesce(func.sum(case((and_(is_settled, m.pre_litigation), 1), else_=0)), 0),
                    func.coalesce(func.sum(case((is_settled, m.amount_yuan), else_=0)), 0))
-            .where(*mediations_closed_where(filters)).group_by(*keys)
+            .where(*mediations_closed_where(filters)).group_by(*closed_keys)
         ).all()
-    opened_of = {(row[0] if by_district else None): int(row[-1] or 0) for row in opened}
-    closed_of = {(row[0] if by_district else None): row[-4:] for row in closed}
-    return {key: mediation_stats(opened_of.get(key, 0), *closed_of.get(key, (0, 0, 0, 0)))
-            for key in {*opened_of, *closed_of}}
+    if by == "month":
+        key_of = {i: first for i, (first, _) in enumerate(months)}
+    opened_of = {(row[0] if by else None): int(row[-1] or 0) for row in opened}
+    closed_of = {(row[0] if by else None): row[-4:] for row in closed}
+    out = {key: mediation_stats(opened_of.get(key, 0), *closed_of.get(key, (0, 0, 0, 0)))
+           for key in {*opened_of, *closed_of}}
+    return {key_of[key]: stats for key, stats in out.items()} if by == "month" else out
 
 
 def mediation_stats(opened: int, closed: int, settled: int, pre: int, amount: float) -> MediationStats:
@@ -577,13 +733,20 @@ def mediations_closed_where(filters: Filters) -> list:
 
 
 @cached_query
-def mediation_duration_days(db: Database, filters: Filters) -> float | None:
-    """Median of closed − opened, in days, of the mediation cases closed in the window."""
+def mediation_duration_seconds(db: Database, filters: Filters) -> np.ndarray:
+    """closed − opened in seconds of every mediation case closed in the window: the sample behind
+    `mediation_duration_days` and the mediation page's duration bands, read once for both."""
     m = MediationCase.__table__.c
     with db.session() as session:
         rows = session.execute(select(seconds_between(m.closed_at, m.opened_at))
                                .where(*mediations_closed_where(filters))).cursor.fetchall()
-    return float(np.median([row[0] for row in rows])) / 86400 if rows else None
+    return np.array([row[0] for row in rows], dtype=float)
+
+
+def mediation_duration_days(db: Database, filters: Filters) -> float | None:
+    """Median of closed − opened, in days, of the mediation cases closed in the window."""
+    seconds = mediation_duration_seconds(db, filters)
+    return float(np.median(seconds)) / 86400 if len(seconds) else None
 
 
 def mediation_success_rate(db: Database, filters: Filters) -> float | None:
