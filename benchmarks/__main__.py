@@ -10,7 +10,7 @@ import sys
 import time
 
 from benchmarks import ingest, kpis
-from benchmarks._common import Row
+from benchmarks._common import Row, render
 
 
 def main() -> int:
@@ -51,15 +51,6 @@ def feature_suites() -> list:
         if hasattr(loaded, "run_rows"):
             suites.append(loaded)
     return suites
-
-
-def render(rows) -> str:
-    header = f"{'benchmark':<72}{'p50':>10}{'p95':>10}{'target':>12}  ok"
-    lines = [header, "-" * len(header)]
-    for row in rows:
-        ok = "" if row.ok is None else ("yes" if row.ok else "NO")
-        lines.append(f"{row.name:<72}{row.p50:>10}{row.p95:>10}{row.target:>12}  {ok}")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

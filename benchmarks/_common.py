@@ -104,3 +104,13 @@ def on_both_backends(measure: Callable[[str], object], name: str) -> list[tuple[
     finally:
         server.stop()
     return results
+
+
+def render(rows) -> str:
+    """The rows of a benchmark as the table `make bench` prints."""
+    header = f"{'benchmark':<72}{'p50':>10}{'p95':>10}{'target':>12}  ok"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        ok = "" if row.ok is None else ("yes" if row.ok else "NO")
+        lines.append(f"{row.name:<72}{row.p50:>10}{row.p95:>10}{row.target:>12}  {ok}")
+    return "\n".join(lines)

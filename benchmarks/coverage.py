@@ -130,7 +130,7 @@ def _callback_rows(repeat: int) -> list[Row]:
 def main() -> int:
     import argparse
 
-    from benchmarks.__main__ import render
+    from benchmarks._common import render
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.coverage", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

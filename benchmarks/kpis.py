@@ -342,7 +342,7 @@ def accuracy_rows(db: Database, cases: pd.DataFrame) -> list[Row]:
 
 def main() -> int:
     """The DuckDB comparison and the sketch check alone, on the database of the settings."""
-    from benchmarks.__main__ import render
+    from benchmarks._common import render
 
     settings = load_settings()
     db = Database(settings.database_url, QueryCache.from_url("simple"))

@@ -66,7 +66,7 @@ def run_rows(repeat: int = 15, only: tuple[str, ...] = (),
 def main() -> int:
     import argparse
 
-    from benchmarks.__main__ import render
+    from benchmarks._common import render
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.pages", description=__doc__)
     parser.add_argument("--repeat", type=int, default=15, help="timed runs per cached row (uncached: a third)")

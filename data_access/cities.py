@@ -67,17 +67,20 @@ def add_city(db: Database, city: NewCity, programme_start: dt.date) -> bool:
 
 
 def holdings(db: Database) -> tuple[CityHoldings, ...]:
-    """Every registered city with its row counts, by adcode."""
+    """Every registered city with its row counts, by adcode: one count per city and kind, each along the kind's
+    city index (the cases from their day rollup, kept with every write: thousands of rows instead of millions)."""
     with db.session() as session:
         cities = session.execute(select(City).order_by(City.adcode)).scalars().all()
-        counts = {kind: dict(session.execute(select(model.city_adcode, func.count()).group_by(model.city_adcode)).all())
-                  for kind, model in _COUNTED.items() if kind != "cases"}
-        # the cases from their daily rollup (kept with every write): a few thousand rows instead of millions
-        counts["cases"] = dict(session.execute(select(DailyStat.city_adcode, func.sum(DailyStat.cases))
-                                               .group_by(DailyStat.city_adcode)).all())
-    return tuple(CityHoldings(c.adcode, c.name_zh, c.name_en, c.programme_start,
-                              tuple((kind, int(counts[kind].get(c.adcode) or 0)) for kind in _COUNTED))
-                 for c in cities)
+        held = []
+        for c in cities:
+            counts = [(kind, int(session.execute(select(func.count()).select_from(model)
+                                                 .where(model.city_adcode == c.adcode)).scalar() or 0))
+                      for kind, model in _COUNTED.items() if kind != "cases"]
+            cases = session.execute(select(func.coalesce(func.sum(DailyStat.cases), 0))
+                                    .where(DailyStat.city_adcode == c.adcode)).scalar()
+            counts.insert(list(_COUNTED).index("cases"), ("cases", int(cases or 0)))
+            held.append(CityHoldings(c.adcode, c.name_zh, c.name_en, c.programme_start, tuple(counts)))
+    return tuple(held)
 
 
 @cached_query

@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, func, select
 from data_access.cache import cached_query
 from data_access.db import Database
 from data_access.filters import Filters
-from data_access.metrics import case_where, latency_histogram, percentile_minutes, stat_table, stat_where
+from data_access.metrics import case_totals, case_where, latency_histogram, percentile_minutes
 from data_access.rollups import LATENCIES
 from data_access.timeutil import local_today
 
@@ -67,12 +67,8 @@ def reference_window(filters: Filters, today: dt.date) -> Filters:
 def _counts(db: Database, filters: Filters, stage: str) -> tuple[int, int]:
     """(cases, cases past the stage) of a window: the day rollup for payouts, a count query otherwise."""
     if stage == "payout":
-        table = stat_table(filters)
-        with db.session() as session:
-            cases, paid = session.execute(select(func.coalesce(func.sum(table.c.cases), 0),
-                                                 func.coalesce(func.sum(table.c.paid), 0))
-                                          .where(stat_where(filters, table))).one()
-        return int(cases), int(paid)
+        totals = case_totals(db, filters)             # the KPIs' own sums, usually cached already
+        return int(totals["cases"]), int(totals["paid"])
     later, earlier, _ = LATENCIES[stage]
     timed = case((and_(later.is_not(None), earlier.is_not(None)), 1), else_=0)     # as the stage's sketch counts
     with db.session() as session:
@@ -90,10 +86,7 @@ def _reached(db: Database, filters: Filters, stage: str) -> int:
 
 
 def _cases(db: Database, filters: Filters) -> int:
-    table = stat_table(filters)
-    with db.session() as session:
-        return int(session.execute(select(func.coalesce(func.sum(table.c.cases), 0))
-                                   .where(stat_where(filters, table))).scalar() or 0)
+    return int(case_totals(db, filters)["cases"])
 
 
 def settling_days(db: Database, reference: Filters, stage: str) -> int:
