@@ -145,9 +145,25 @@ def key_text(value: object) -> str:
     return repr(value)
 
 
+# The computations under way in this process, by cache key: a second thread asking for the same value waits for the
+# first instead of computing it again (fifty wall screens whose per-minute figures all expire at once compute them
+# once per process, not fifty times).
+_computing: dict[str, threading.Lock] = {}
+_computing_guard = threading.Lock()
+
+
+def _computation_lock(key: str) -> threading.Lock:
+    with _computing_guard:
+        lock = _computing.get(key)
+        if lock is None:
+            lock = _computing[key] = threading.Lock()
+        return lock
+
+
 def cached_query(func: Callable[..., T]) -> Callable[..., T]:
     """Memoize `func(db, *args)` on the database, its current data version and the hashable arguments (see
-    `key_text`: the viewer's scope counts, not the viewer)."""
+    `key_text`: the viewer's scope counts, not the viewer). Concurrent misses of one key in a process compute it
+    once."""
 
     name = f"{func.__module__}.{func.__qualname__}"
 
@@ -159,9 +175,24 @@ def cached_query(func: Callable[..., T]) -> Callable[..., T]:
         hit = db.cache.get(key)
         if hit is not None:
             return hit
-        value = func(db, *args, **kwargs)
-        db.cache.set(key, value)
-        return value
+        lock = _computation_lock(key)
+        try:
+            if not lock.acquire(blocking=False):     # another thread is computing it: wait for its value
+                lock.acquire()
+                hit = db.cache.get(key)
+                if hit is not None:
+                    lock.release()
+                    return hit
+            try:
+                value = func(db, *args, **kwargs)
+                db.cache.set(key, value)
+                return value
+            finally:
+                lock.release()
+        finally:
+            with _computing_guard:
+                if _computing.get(key) is lock:
+                    del _computing[key]
 
     wrapper.uncached = func  # type: ignore[attr-defined]
     return wrapper

@@ -45,24 +45,34 @@ def _use_system_chromium() -> None:
             os.environ["BROWSER_PATH"] = found
 
 
+def _draw_all(figures: dict) -> dict[str, bytes]:
+    """Every figure as a PNG from one kaleido session: one Chromium started for the sheet, not one per chart (that
+    was most of a briefing's render time)."""
+    import asyncio
+
+    import kaleido
+
+    async def draw() -> dict[str, bytes]:
+        async with kaleido.Kaleido(n=1, timeout=RENDER_TIMEOUT_S) as session:
+            return {name: await session.calc_fig(figure, opts={"format": "png", "scale": PNG_SCALE})
+                    for name, figure in figures.items()}
+
+    return asyncio.run(draw())
+
+
 def chart_images(briefing: Briefing, lang: str) -> dict[str, bytes]:
     """Each chart of the sheet as a PNG (kaleido, which drives the installed Chromium)."""
-    import plotly.io as pio
-
     _use_system_chromium()
-    images = {}
-    for name, figure in sheet.figures(briefing, lang).items():
-        printable = sheet.print_figure(figure, name)
-        for attempt in range(1, KALEIDO_ATTEMPTS + 1):
-            try:
-                images[name] = pio.to_image(printable, format="png", scale=PNG_SCALE)
-                break
-            # kaleido raises several private types when its browser cannot start, and on a busy machine it can
-            # evaluate before its page has loaded ("kaleido_scopes is not defined"): a fresh start draws it.
-            except Exception as exc:
-                if attempt == KALEIDO_ATTEMPTS:
-                    raise RenderError(f"kaleido could not draw the charts: {exc}") from exc
-    return images
+    printable = {name: sheet.print_figure(figure, name) for name, figure in sheet.figures(briefing, lang).items()}
+    for attempt in range(1, KALEIDO_ATTEMPTS + 1):
+        try:
+            return _draw_all(printable)
+        # kaleido raises several private types when its browser cannot start, and on a busy machine it can evaluate
+        # before its page has loaded ("kaleido_scopes is not defined"): a fresh start draws it.
+        except Exception as exc:
+            if attempt == KALEIDO_ATTEMPTS:
+                raise RenderError(f"kaleido could not draw the charts: {exc}") from exc
+    raise AssertionError("unreachable")
 
 
 def _chromium(arguments: list[str], page: str, output: Path) -> bytes:

@@ -180,26 +180,25 @@ def test_brf011_cli_pdf_renders_with_chinese_text_and_png(db, monkeypatch, tmp_p
 def test_brf012_a_chart_kaleido_fails_to_draw_once_is_drawn_on_a_fresh_start(briefing, monkeypatch):
     """On a loaded machine kaleido can evaluate before its page has loaded; the sheet's charts still come out, and a
     chart that never draws is a RenderError naming kaleido, not a traceback."""
-    import plotly.io as pio
-
     from services import briefing_render
 
     calls = {"n": 0}
 
-    def flaky(figure, **kwargs):
+    def flaky(figures):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("ReferenceError: kaleido_scopes is not defined")
-        return b"\x89PNG drawn"
+        return {name: b"\x89PNG drawn" for name in figures}
 
-    monkeypatch.setattr(pio, "to_image", flaky)
+    monkeypatch.setattr(briefing_render, "_draw_all", flaky)
     images = briefing_render.chart_images(briefing, "zh")
     assert set(images) == set(sheet.figures(briefing, "zh")) and all(v == b"\x89PNG drawn" for v in images.values())
+    assert calls["n"] == 2
 
-    def broken(figure, **kwargs):
+    def broken(figures):
         raise RuntimeError("no browser")
 
-    monkeypatch.setattr(pio, "to_image", broken)
+    monkeypatch.setattr(briefing_render, "_draw_all", broken)
     with pytest.raises(briefing_render.RenderError, match="kaleido could not draw the charts: no browser"):
         briefing_render.chart_images(briefing, "zh")
 

@@ -204,3 +204,31 @@ def test_cached_queries_see_new_data_at_once(database_url):
         s.add(case(local(JUNE_1, 8)))
     rebuild_rollups(db)
     assert metrics.accident_alerts(db, june()) == 1
+
+
+def test_concurrent_misses_of_one_cached_query_compute_it_once(database_url):
+    """Fifty wall screens whose per-minute figures expire together: one computation per process, the others wait
+    for its value; a different argument is computed on its own meanwhile."""
+    import threading
+    import time
+
+    from data_access.cache import cached_query
+
+    db = empty_city(database_url)
+    db.cache = QueryCache.from_url("simple")
+    calls: list[int] = []
+
+    @cached_query
+    def slow(db, n: int) -> int:
+        calls.append(n)
+        time.sleep(0.3)
+        return n * 2
+
+    answers: list[int] = []
+    threads = [threading.Thread(target=lambda n=n: answers.append(slow(db, 1 if n < 8 else 2))) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [2] * 8 + [4] * 2
+    assert sorted(calls) == [1, 2]
