@@ -69,10 +69,11 @@ def whole_numbers(values: Sequence[float] | np.ndarray | pd.Series) -> bool:
 
 
 def count_axis(top: float) -> dict:
-    """A value axis of counts: whole-number ticks only (no 0.5 or 5.67)."""
+    """A value axis of counts: whole-number ticks only (no 0.5 or 5.67, and no 2.5 steps read as 0, 3, 5, 8, 10, 13:
+    below 30 the step is chosen here; above, plotly's steps are whole)."""
     axis = dict(tickformat=",d")
-    if top < 10:
-        axis["dtick"] = 1 if top <= 5 else 2
+    if top < 30:
+        axis["dtick"] = 1 if top <= 5 else 2 if top <= 12 else 5
     return axis
 
 

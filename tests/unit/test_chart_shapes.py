@@ -178,9 +178,9 @@ def shape_problems(name: str, figure: dict) -> list[str]:
         fmt, dtick = axis.get("tickformat") or "", axis.get("dtick")
         if not fmt.endswith("d"):
             problems.append(f"{name}: count axis {axis_name} has tickformat {fmt!r}, not whole numbers")
-        elif max(drawn) < 10 and not (dtick is not None and float(dtick) >= 1 and float(dtick) == int(dtick)):
+        elif max(drawn) < 30 and not (dtick is not None and float(dtick) >= 1 and float(dtick) == int(dtick)):
             problems.append(f"{name}: count axis {axis_name} up to {max(drawn):g} without an integer dtick "
-                            f"({dtick!r}): plotly would tick at 0.5")
+                            f"({dtick!r}): plotly would tick at 0.5 or 2.5 steps")
     return problems
 
 
