@@ -17,7 +17,7 @@ from base.settings import PROJECT_ROOT
 from dashboard.app import PLOTLY_BUNDLE, PLOTLY_SUITE_PATH
 from tests.integration.conftest import console_errors, screenshot, wait_for_value
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_pass]   # the browser side of a page load
 
 # the test demo builds no rescue missions, so /rescue (an empty state there) is not among the pages with data
 PAGES = ("/", "/throughput", "/teams", "/payouts", "/fraud", "/mediation", "/stations",

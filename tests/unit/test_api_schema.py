@@ -41,6 +41,8 @@ EXAMPLES = int(os.environ.get("JINGBAO_API_FUZZ_EXAMPLES", "20"))
 ACCEPTED_VALID = {200, 207, 422}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
+pytestmark = pytest.mark.sqlite_pass     # the document and the validation in front of the database: one pass is enough
+
 
 def _app(tmp_path_factory):
     db = Database(fresh_database_url(tmp_path_factory.mktemp("apischema"), "api.db"), QueryCache.from_url("simple"))

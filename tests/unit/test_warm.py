@@ -24,6 +24,8 @@ from tests.signin import ensure_account, signed_in_client
 ZZ = "350600"
 WAIT_S = 60
 
+pytestmark = pytest.mark.sqlite_pass     # replays page loads through the app: the backend adds nothing here
+
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory) -> str:
