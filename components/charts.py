@@ -77,6 +77,14 @@ def count_axis(top: float) -> dict:
     return axis
 
 
+def own_ticks(axis: dict) -> dict:
+    """A right-hand axis with round ticks of its own: plotly.js ticks an overlaying axis given no ticks in step with
+    the left one ("sync"), at values such as 1,350 / 2,710 km."""
+    if "dtick" not in axis and "tickvals" not in axis:
+        axis = {**axis, "tickmode": "auto"}
+    return axis
+
+
 def value_axis(frames: Sequence[pd.Series], stacked: bool = False) -> dict:
     """Count ticks when every value drawn on the axis is a whole number, plotly's own ticks otherwise."""
     if not frames or not all(whole_numbers(values) for values in frames):
@@ -180,7 +188,7 @@ def over_time(frame: pd.DataFrame, x: str, series: Sequence[Series], title: str,
             secondary.update(range=[0, 104], tickvals=[0, 20, 40, 60, 80, 100], ticksuffix="%")
         else:
             secondary.update(value_axis([frame[s.column] for s in series if s.secondary]))
-        figure.update_layout(yaxis2=secondary)
+        figure.update_layout(yaxis2=own_ticks(secondary))
     notes = []
     if any(context) and window is not None:
         mark_window(figure, window, lang)
@@ -274,7 +282,7 @@ def by_district(frame: pd.DataFrame, series: Sequence[Series], title: str, subti
             colour = next(s.colour for s in series if s.secondary)
             secondary.update(title=axis_title(y2_title, colour), tickfont=dict(color=colour), rangemode="tozero",
                              **value_axis([frame[s.column] for s in series if s.secondary]))
-        figure.update_layout(yaxis2=secondary)
+        figure.update_layout(yaxis2=own_ticks(secondary))
     return figure
 
 

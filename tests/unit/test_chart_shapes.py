@@ -167,6 +167,11 @@ def shape_problems(name: str, figure: dict) -> list[str]:
             if len(shown) != len(set(shown)):
                 problems.append(f"{name}: {axis_name} repeats categories {shown}")
 
+    # a right-hand axis ticks at round values of its own: given no ticks, plotly.js would sync it to the left one
+    for axis_name, axis in layout.items():
+        if isinstance(axis, dict) and axis.get("overlaying") and not (
+                axis.get("tickmode") == "auto" or axis.get("dtick") is not None or axis.get("tickvals") is not None):
+            problems.append(f"{name}: {axis_name} overlays another axis without ticks of its own (plotly syncs it)")
     # whole-number ticks on axes that count
     for axis_name, traces in by_value_axis.items():
         axis = layout.get(axis_name, {})
