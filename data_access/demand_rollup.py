@@ -21,6 +21,7 @@ from sqlalchemy import and_, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from data_access.models import AccidentCase, DemandMonth
+from data_access.timeutil import month_end, month_start
 
 ROWS_PER_FETCH = 200_000
 COORDINATE = np.dtype("<f8")
@@ -104,7 +105,9 @@ def _located(condition, *keys):
             .order_by(C.city_adcode, C.local_day, C.id))
 
 
-def _window(city: str | None, start: dt.date | None, end: dt.date | None):
+def cases_within(city: str | None, start: dt.date | None, end: dt.date | None):
+    """The accident cases of `city` (every city when None) reported on local days start..end (open ends when None):
+    what each rollup rebuilds (data_access.rollups uses it too)."""
     conditions = []
     if city:
         conditions.append(C.city_adcode == city)
@@ -118,7 +121,7 @@ def _window(city: str | None, start: dt.date | None, end: dt.date | None):
 def raw_demand(session: Session, city: str, start: dt.date, end: dt.date) -> DemandArrays:
     """The located accidents of `city` from local day start to end, read from the raw cases (local day, then id)."""
     # the driver's rows as they come: a million SQLAlchemy Rows cost seconds
-    cursor = session.execute(_located(_window(city, start, end))).cursor
+    cursor = session.execute(_located(cases_within(city, start, end))).cursor
     parts = []
     while rows := cursor.fetchmany(ROWS_PER_FETCH):
         lon, lat, district, severity = zip(*rows, strict=True)
@@ -128,19 +131,11 @@ def raw_demand(session: Session, city: str, start: dt.date, end: dt.date) -> Dem
 
 def raw_count(session: Session, city: str, start: dt.date, end: dt.date) -> int:
     """How many located accidents `raw_demand` reads."""
-    return int(session.execute(select(func.count()).where(_window(city, start, end), C.lon.is_not(None),
+    return int(session.execute(select(func.count()).where(cases_within(city, start, end), C.lon.is_not(None),
                                                           C.lat.is_not(None))).scalar())
 
 
 # ---------------------------------------------------------------------------------------------- the rollup
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _month_end(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-
-
 def packed(city: str, month: dt.date, arrays: DemandArrays) -> dict:
     """One `demand_month` row holding `arrays`."""
     return {"city_adcode": city, "month": month, "points": len(arrays),
@@ -205,8 +200,8 @@ def rebuild_demand_months(session: Session, city: str | None, start: dt.date | N
     """Recompute the demand rollup of `city` (all when None) for the months of start..end (all when None): its rows
     are per month, so a partial range is widened to whole months."""
     table = DemandMonth.__table__
-    start = _month_start(start) if start else None
-    end = _month_end(end) if end else None
+    start = month_start(start) if start else None
+    end = month_end(end) if end else None
     where = []
     if city:
         where.append(table.c.city_adcode == city)
@@ -215,6 +210,6 @@ def rebuild_demand_months(session: Session, city: str | None, start: dt.date | N
     if end:
         where.append(table.c.month <= end)
     session.execute(delete(table).where(*where))
-    cursor = session.execute(_located(_window(city, start, end), C.city_adcode, C.local_day)).cursor
+    cursor = session.execute(_located(cases_within(city, start, end), C.city_adcode, C.local_day)).cursor
     for month_city, month, arrays in _months(cursor):
         session.execute(insert(table), [packed(month_city, month, arrays)])

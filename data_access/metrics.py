@@ -37,7 +37,7 @@ from data_access.models import (
 )
 from data_access.rollups import LATENCIES, WHOLE_CITY, by_insurer, daily_stat_columns
 from data_access.sqlfuncs import seconds_between
-from data_access.timeutil import local_day, utcnow
+from data_access.timeutil import local_day, month_end, utcnow
 
 RESCUE_GOLDEN_HOUR_S = 60 * 60
 CLEARED_WITHIN_S = 3 * 60          # the published "撤离现场 3 分钟内" target
@@ -346,7 +346,7 @@ def _days_outside(db: Database, city: str, lo: dt.date, hi: dt.date) -> list[tup
     month = lo.replace(day=1)
     if days is None or hi.replace(day=1) != month:
         return None
-    first, last = max(month, days[0]), min(_month_end_of(month), days[1])
+    first, last = max(month, days[0]), min(month_end(month), days[1])
     outside = [(a, b) for a, b in ((first, lo - dt.timedelta(days=1)), (hi + dt.timedelta(days=1), last)) if a <= b]
     inside = (min(hi, last) - max(lo, first)).days + 1
     return outside if sum((b - a).days + 1 for a, b in outside) < inside else None
@@ -481,7 +481,7 @@ def monthly_latency_histograms(db: Database, filters: Filters, metric: str) -> l
     the months lying wholly inside the window come from their stored sketches in one query, the cut months at the
     edges through `latency_histogram` itself, so every month equals `latency_histogram` for that month alone."""
     months = _month_starts(filters.start, filters.end)
-    whole = [m for m in months if m >= filters.start and _month_end_of(m) <= filters.end]
+    whole = [m for m in months if m >= filters.start and month_end(m) <= filters.end]
     stored: dict[dt.date, np.ndarray] = {}
     if whole:
         table, conditions = sketch_where(filters, metric, whole[0], whole[-1])
@@ -497,14 +497,10 @@ def monthly_latency_histograms(db: Database, filters: Filters, metric: str) -> l
         if month in stored:
             out.append((month, stored[month]))
         else:
-            cut = replace(filters, start=max(month, filters.start), end=min(_month_end_of(month), filters.end),
+            cut = replace(filters, start=max(month, filters.start), end=min(month_end(month), filters.end),
                           comparison="none", range_key="custom")
             out.append((month, latency_histogram(db, cut, metric)[0]))
     return out
-
-
-def _month_end_of(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
 def percentile_minutes(hist: np.ndarray, q: float) -> float | None:
@@ -665,7 +661,7 @@ def mediation_outcomes_by_month(db: Database, filters: Filters) -> dict[dt.date,
 
 def _cut_months(filters: Filters) -> list[tuple[dt.date, dt.date]]:
     """The window cut at month edges: (first day, last day) of each calendar month it touches, within it."""
-    return [(max(month, filters.start), min(_month_end_of(month), filters.end))
+    return [(max(month, filters.start), min(month_end(month), filters.end))
             for month in _month_starts(filters.start, filters.end)]
 
 

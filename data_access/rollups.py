@@ -14,13 +14,13 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, and_, case, delete, func, insert, literal, select
+from sqlalchemy import Table, and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from data_access import sketch
 from data_access.bulk import insert_frame
 from data_access.db import Database, bump_data_version
-from data_access.demand_rollup import rebuild_demand_months
+from data_access.demand_rollup import cases_within, rebuild_demand_months
 from data_access.models import (
     ALERT_CHANNELS,
     AccidentCase,
@@ -33,6 +33,7 @@ from data_access.models import (
     StageMode,
 )
 from data_access.sqlfuncs import seconds_between
+from data_access.timeutil import month_end, month_start
 
 REMOTE_LIABILITY_SLA_S = 5 * 60
 # Latency sketches are also kept summed over the whole city under this district code: a city-wide window then
@@ -84,26 +85,6 @@ def daily_stat_columns() -> list:
     ]
 
 
-def _window_condition(city: str | None, start: dt.date | None, end: dt.date | None):
-    conditions = []
-    if city:
-        conditions.append(C.city_adcode == city)
-    if start:
-        conditions.append(C.local_day >= start)
-    if end:
-        conditions.append(C.local_day <= end)
-    return and_(*conditions) if conditions else literal(True)
-
-
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _month_end(day: dt.date) -> dt.date:
-    nxt = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return nxt - dt.timedelta(days=1)
-
-
 def _delete_span(session: Session, table, day_column: str, city: str | None, start: dt.date | None,
                  end: dt.date | None) -> None:
     """Delete a rollup's rows of `city` (all when None) from `start` to `end` (open when None)."""
@@ -128,7 +109,7 @@ def rebuild_daily_stats(session: Session, city: str | None, start: dt.date | Non
     for table in tables:
         _delete_span(session, table, "local_day", city, start, end)
         keys = [C.city_adcode, C.district_adcode, C.local_day]
-        where = [_window_condition(city, start, end)]
+        where = [cases_within(city, start, end)]
         if by_insurer(table):
             keys.append(C.insurer_id)
             where.append(C.insurer_id.is_not(None))
@@ -195,11 +176,11 @@ def rebuild_latency_sketches(session: Session, city: str | None, start: dt.date 
     """Recompute the sketch rollups `tables` (default both) of `city` (all when None) for the months of start..end:
     sketches are per month, so a partial range is widened to whole months. The cases are read once for all."""
     tables = list(tables)
-    start = _month_start(start) if start else None
-    end = _month_end(end) if end else None
+    start = month_start(start) if start else None
+    end = month_end(end) if end else None
     for table in tables:
         _delete_span(session, table, "month", city, start, end)
-    frame = latency_frame(session, _window_condition(city, start, end))
+    frame = latency_frame(session, cases_within(city, start, end))
     if frame.empty:
         return
     frame["month"] = pd.to_datetime(frame.pop("local_day")).dt.to_period("M").dt.start_time
@@ -262,10 +243,10 @@ def rebuild_hour_week_stats(session: Session, city: str | None, start: dt.date |
     """Recompute the hour-of-week rollup of `city` (all when None) for the months of start..end: its rows are per
     month, so a partial range is widened to whole months."""
     table = HourWeekStat.__table__
-    start = _month_start(start) if start else None
-    end = _month_end(end) if end else None
+    start = month_start(start) if start else None
+    end = month_end(end) if end else None
     _delete_span(session, table, "month", city, start, end)
-    counts = hour_week_counts(session, _window_condition(city, start, end))
+    counts = hour_week_counts(session, cases_within(city, start, end))
     if counts.empty:
         return
     keys = ["city_adcode", "month", "district_adcode", "weekday", "local_hour"]

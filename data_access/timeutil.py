@@ -42,3 +42,11 @@ def to_local(value_utc: dt.datetime | None) -> dt.datetime | None:
     return value_utc.replace(tzinfo=dt.UTC).astimezone(LOCAL_TZ)
 
 
+def month_start(day: dt.date) -> dt.date:
+    """The first day of `day`'s calendar month."""
+    return day.replace(day=1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    """The last day of `day`'s calendar month."""
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
