@@ -6,12 +6,16 @@ The backend is built from a URL so that the CLI, tests and every gunicorn worker
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
+import os
+import tempfile
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
@@ -29,6 +33,77 @@ class CacheUrlError(ValueError):
 
 LOCAL_ENTRIES = 256
 PROBE_KEY = "readyz-probe"
+FLIGHT_WAIT_S = 30.0       # a process waits this long for another's computation of a key, then computes it itself
+FLIGHT_POLL_S = 0.02
+
+
+class _FileFlights:
+    """Which process computes a key of a filesystem cache the workers share: one byte of a lock file per key,
+    locked with `fcntl.lockf` (the kernel releases it when a worker dies). The file lives in the temp folder, not in
+    the cache folder, whose clearing and pruning remove every file in it. One descriptor per process stays open:
+    closing any descriptor of a file drops all of the process's locks on it."""
+
+    SPAN = 1 << 30
+
+    def __init__(self, cache_path: str) -> None:
+        digest = hashlib.sha1(os.path.abspath(cache_path).encode("utf-8")).hexdigest()[:16]
+        self.path = os.path.join(tempfile.gettempdir(), f"jingbao-flights-{digest}.lock")
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _descriptor(self) -> int:
+        if self._fd is None or self._pid != os.getpid():     # a forked worker opens its own
+            self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        return self._fd
+
+    @contextlib.contextmanager
+    def hold(self, key: str, wait_s: float) -> Iterator[bool]:
+        import fcntl
+
+        offset = int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) % self.SPAN
+        fd = self._descriptor()
+        deadline = time.monotonic() + wait_s
+        locked = waited = False
+        while True:
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+                locked = True
+                break
+            except OSError:
+                waited = True
+                if time.monotonic() >= deadline:
+                    break                     # the other computation takes too long: compute it here as well
+                time.sleep(FLIGHT_POLL_S)
+        try:
+            yield waited
+        finally:
+            if locked:
+                fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
+
+
+class _RedisFlights:
+    """Which process computes a key of a Redis cache: a Redis lock that expires by itself if its holder dies."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    @contextlib.contextmanager
+    def hold(self, key: str, wait_s: float) -> Iterator[bool]:
+        lock = self.client.lock(f"jingbao:flight:{key}", timeout=max(60.0, 2 * wait_s), blocking_timeout=wait_s,
+                                sleep=FLIGHT_POLL_S)
+        try:
+            locked = lock.acquire(blocking=False)
+            waited = not locked
+            if waited:
+                locked = lock.acquire()
+        except Exception:                         # Redis away: the cache is away too, nothing to share
+            locked = waited = False
+        try:
+            yield waited
+        finally:
+            if locked:
+                with contextlib.suppress(Exception):   # expired meanwhile (a computation past 60 s): already free
+                    lock.release()
 
 
 class QueryCache:
@@ -49,6 +124,8 @@ class QueryCache:
         self.misses = 0
         # called with True (hit) or False (miss) after each lookup: the app counts them for every worker at once
         self.on_lookup: Callable[[bool], None] | None = None
+        # a cache other processes share also tells them who is computing what (None: in-process only)
+        self.flights: _FileFlights | _RedisFlights | None = None
 
     @classmethod
     def from_url(cls, url: str) -> QueryCache:
@@ -59,14 +136,27 @@ class QueryCache:
             backend = SimpleCache(threshold=2000, default_timeout=DEFAULT_TIMEOUT_S)
         elif scheme == "filesystem":
             backend = FileSystemCache(urlparse(url).path, threshold=5000, default_timeout=DEFAULT_TIMEOUT_S)
+            flights = _FileFlights(urlparse(url).path) if os.name == "posix" else None
         elif scheme in ("redis", "rediss", "unix"):
             import redis
 
-            backend = RedisCache(host=redis.Redis.from_url(url), default_timeout=DEFAULT_TIMEOUT_S,
-                                 key_prefix="jingbao:")
+            client = redis.Redis.from_url(url)
+            backend = RedisCache(host=client, default_timeout=DEFAULT_TIMEOUT_S, key_prefix="jingbao:")
+            flights = _RedisFlights(client)
         else:
             raise CacheUrlError(f"JINGBAO_CACHE_URL {url!r}: use simple, null, filesystem:///path or redis://…")
-        return cls(backend, url)
+        cache = cls(backend, url)
+        if scheme in ("filesystem", "redis", "rediss", "unix"):
+            cache.flights = flights
+        return cache
+
+    def computing(self, key: str) -> contextlib.AbstractContextManager[bool]:
+        """Held while this process computes `key`: another process sharing the backend waits for it (up to
+        FLIGHT_WAIT_S) and then finds the value stored, instead of computing it at the same time. Yields whether
+        it waited for another process (then the value may be stored now)."""
+        if self.flights is None:
+            return contextlib.nullcontext(False)
+        return self.flights.hold(key, FLIGHT_WAIT_S)
 
     def get(self, key: str) -> Any:
         with self._lock:
@@ -162,8 +252,9 @@ def _computation_lock(key: str) -> threading.Lock:
 
 def cached_query(func: Callable[..., T]) -> Callable[..., T]:
     """Memoize `func(db, *args)` on the database, its current data version and the hashable arguments (see
-    `key_text`: the viewer's scope counts, not the viewer). Concurrent misses of one key in a process compute it
-    once."""
+    `key_text`: the viewer's scope counts, not the viewer). Concurrent misses of one key compute it once: once per
+    process, and once in all when the backend is shared (`QueryCache.computing`: four gunicorn workers opening the
+    same cold view)."""
 
     name = f"{func.__module__}.{func.__qualname__}"
 
@@ -184,9 +275,13 @@ def cached_query(func: Callable[..., T]) -> Callable[..., T]:
                     lock.release()
                     return hit
             try:
-                value = func(db, *args, **kwargs)
-                db.cache.set(key, value)
-                return value
+                with db.cache.computing(key) as waited:
+                    hit = db.cache.get(key) if waited else None    # stored by the process this one waited for
+                    if hit is not None:
+                        return hit
+                    value = func(db, *args, **kwargs)
+                    db.cache.set(key, value)
+                    return value
             finally:
                 lock.release()
         finally:
