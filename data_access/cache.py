@@ -57,7 +57,7 @@ class _FileFlights:
         return self._fd
 
     @contextlib.contextmanager
-    def hold(self, key: str, wait_s: float) -> Iterator[bool]:
+    def hold(self, key: str, wait_s: float, keep: bool = True) -> Iterator[bool]:
         import fcntl
 
         offset = int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) % self.SPAN
@@ -74,6 +74,9 @@ class _FileFlights:
                 if time.monotonic() >= deadline:
                     break                     # the other computation takes too long: compute it here as well
                 time.sleep(FLIGHT_POLL_S)
+        if locked and not keep:
+            fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
+            locked = False
         try:
             yield waited
         finally:
@@ -88,7 +91,7 @@ class _RedisFlights:
         self.client = client
 
     @contextlib.contextmanager
-    def hold(self, key: str, wait_s: float) -> Iterator[bool]:
+    def hold(self, key: str, wait_s: float, keep: bool = True) -> Iterator[bool]:
         lock = self.client.lock(f"jingbao:flight:{key}", timeout=max(60.0, 2 * wait_s), blocking_timeout=wait_s,
                                 sleep=FLIGHT_POLL_S)
         try:
@@ -96,6 +99,9 @@ class _RedisFlights:
             waited = not locked
             if waited:
                 locked = lock.acquire()
+            if locked and not keep:
+                lock.release()
+                locked = False
         except Exception:                         # Redis away: the cache is away too, nothing to share
             locked = waited = False
         try:
@@ -126,6 +132,9 @@ class QueryCache:
         self.on_lookup: Callable[[bool], None] | None = None
         # a cache other processes share also tells them who is computing what (None: in-process only)
         self.flights: _FileFlights | _RedisFlights | None = None
+        # False in a background process (the niced warm-up): it waits for the servers' computations but makes them
+        # wait for none of its own, which its low priority would stretch
+        self.holds_flights = True
 
     @classmethod
     def from_url(cls, url: str) -> QueryCache:
@@ -156,7 +165,7 @@ class QueryCache:
         it waited for another process (then the value may be stored now)."""
         if self.flights is None:
             return contextlib.nullcontext(False)
-        return self.flights.hold(key, FLIGHT_WAIT_S)
+        return self.flights.hold(key, FLIGHT_WAIT_S, keep=self.holds_flights)
 
     def get(self, key: str) -> Any:
         with self._lock:

@@ -43,6 +43,7 @@ def run(args, settings) -> int:
         os.nice(args.nice)
     settings = settings.with_overrides(demo=False)          # never builds or tops up data
     db = open_database(settings)
+    db.cache.holds_flights = False      # the servers never wait for this (niced) process; it waits for theirs
     app = create_app(settings, db)
     app.server.config["JINGBAO_HEAVY_PER_MINUTE"] = 0       # this app serves no one: its own passes are not limited
     allow_in_process_requests(app)

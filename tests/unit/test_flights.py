@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -77,3 +78,38 @@ def test_an_in_process_cache_has_no_flights_to_share(tmp_path):
     assert cache.flights is None
     with cache.computing("q:x") as waited:
         assert waited is False
+
+
+def computing_in_another_process(url: str, key: str, holds: bool, held, release) -> None:
+    cache = QueryCache.from_url(url)
+    cache.holds_flights = holds
+    with cache.computing(key):
+        held.set()
+        release.wait(10)
+
+
+def waited_for_another_process(url: str, key: str, holds: bool, asker: QueryCache) -> bool:
+    """Whether `asker` waits for a computation of `key` under way in another process (holding flights or not)."""
+    context = multiprocessing.get_context("fork")
+    held, release = context.Event(), context.Event()
+    other = context.Process(target=computing_in_another_process, args=(url, key, holds, held, release))
+    other.start()
+    try:
+        assert held.wait(10)
+        threading.Timer(0.3, release.set).start()
+        with asker.computing(key) as waited:
+            return waited
+    finally:
+        release.set()
+        other.join(10)
+
+
+def test_a_background_process_waits_for_the_servers_but_makes_none_wait(tmp_path):
+    """The warm-up runs niced: a server waiting for its computation would wait for the lowest priority on the
+    machine. It waits for a server's computation of a key; a server computes a key the warm-up is computing."""
+    url = f"filesystem://{tmp_path / 'cache'}"
+    server, warm = QueryCache.from_url(url), QueryCache.from_url(url)
+    warm.holds_flights = False
+    assert waited_for_another_process(url, "q:one", True, warm) is True
+    assert waited_for_another_process(url, "q:two", False, server) is False
+    assert waited_for_another_process(url, "q:three", True, server) is True
