@@ -321,7 +321,7 @@ def _lines(rings: list[list[list[float]]]) -> tuple[list, list]:
     return lon, lat
 
 
-def map_figure(geojson: dict, grids: pd.DataFrame, alerts: pd.DataFrame, unit_lons: list[float],
+def map_figure(geojson: dict, grids: pd.DataFrame, alerts: pd.DataFrame | None, unit_lons: list[float],
                unit_lats: list[float], lang: str, subtitle: str) -> go.Figure:
     """Today's alerts (circles, by stage) and the patrol grids over the district boundaries, zoomed to where the
     rider units patrol (their grids and positions) and filling the panel; the units themselves (diamonds) are trace
@@ -338,14 +338,7 @@ def map_figure(geojson: dict, grids: pd.DataFrame, alerts: pd.DataFrame, unit_lo
                                    name=t("wall.map.grids", lang), hoverinfo="skip"))
     extent = map_extent([p[0] for r in grid_rings for p in r] + list(unit_lons),
                         [p[1] for r in grid_rings for p in r] + list(unit_lats))
-    placed = alerts[alerts["lon"].notna()]
-    for stage in ("closed", "on_scene", "awaiting"):          # open ones drawn last, on top
-        rows = placed[placed["stage"] == stage]
-        figure.add_trace(go.Scattergeo(       # [None] when empty: the legend still lists it
-            lon=rows["lon"].round(5).tolist() or [None], lat=rows["lat"].round(5).tolist() or [None], mode="markers",
-            name=t(f"wall.map.alerts.{stage}", lang), hoverinfo="skip",
-            marker=dict(symbol=INCIDENT_SYMBOL, size=10 if stage == "closed" else 16, color=INCIDENT_COLOURS[stage],
-                        line=dict(color="#0b1220", width=1), opacity=0.8 if stage == "closed" else 1)))
+    figure.add_traces(alert_traces(alerts, lang))
     for status, colour in UNIT_COLOURS.items():               # the units' legend (the units trace has none)
         figure.add_trace(go.Scattergeo(lon=[None], lat=[None], mode="markers", name=t(f"wall.map.units.{status}", lang),
                                        marker=dict(symbol=UNIT_SYMBOL, size=20, color=colour,
@@ -373,6 +366,35 @@ def map_figure(geojson: dict, grids: pd.DataFrame, alerts: pd.DataFrame, unit_lo
 
 
 UNITS_TRACE = 9      # the map view's traces: districts, grids, 3 × alerts, 3 × units' legend, labels, then the units
+ALERT_TRACES = slice(2, 5)
+ALERT_STAGES = ("closed", "on_scene", "awaiting")          # open ones drawn last, on top
+
+
+def alert_traces(alerts: pd.DataFrame | None, lang: str) -> list[go.Scattergeo]:
+    """Today's alerts as one trace of circles per stage, styled for the wall as `darken` would (None: no alerts)."""
+    placed = alerts[alerts["lon"].notna()] if alerts is not None else None
+    traces = []
+    for stage in ALERT_STAGES:
+        rows = placed[placed["stage"] == stage] if placed is not None else None
+        lon = rows["lon"].round(5).tolist() if rows is not None else []
+        lat = rows["lat"].round(5).tolist() if rows is not None else []
+        traces.append(go.Scattergeo(       # [None] when empty: the legend still lists it
+            lon=lon or [None], lat=lat or [None], mode="markers", name=t(f"wall.map.alerts.{stage}", lang),
+            hoverinfo="skip", textfont=dict(size=FONT),
+            marker=dict(symbol=INCIDENT_SYMBOL, size=10 if stage == "closed" else 16, color=INCIDENT_COLOURS[stage],
+                        line=dict(color="#0b1220", width=1), opacity=0.8 if stage == "closed" else 1)))
+    return traces
+
+
+def with_alerts(base: dict, alerts: pd.DataFrame, lang: str, subtitle: str) -> dict:
+    """`map_figure(..., alerts, ..., subtitle)` as a dict, from the dict of the same map drawn without alerts: only
+    the alert traces and the subtitle are built, once a minute; the outlines, grids and labels are not redrawn. The
+    base is shared (cached): it is copied where it changes, never modified."""
+    data = list(base["data"])
+    data[ALERT_TRACES] = [trace.to_plotly_json() for trace in alert_traces(alerts, lang)]
+    title = base["layout"]["title"]
+    layout = {**base["layout"], "title": {**title, "subtitle": {**title.get("subtitle", {}), "text": subtitle}}}
+    return {**base, "data": data, "layout": layout}
 
 
 def units_trace(states: pd.DataFrame, lang: str) -> go.Scattergeo:

@@ -186,15 +186,21 @@ def wall_figures(db: Database, window: Filters, lang: str) -> tuple[dict, ...]:
 
 
 @cached_query
-def wall_map(db: Database, today: Filters, at: dt.datetime, lang: str) -> dict:
-    """The map view without its units: today's alerts up to the minute `at` and the patrol grids, zoomed to where
-    the units patrol; one drawing per data version and minute for every wall of a city."""
-    placed = live.unit_states(db, today.city)
+def wall_map_base(db: Database, city: str, lang: str) -> dict:
+    """The map view without alerts or units: the district outlines, the patrol grids and the labels, zoomed to where
+    the units patrol; drawn once per data version for every wall of a city."""
+    placed = live.unit_states(db, city)
     placed = placed[placed["lon"].notna()]
+    return w.map_figure(metrics.district_geojson(db, city), live.grids(db, city), None, placed["lon"].tolist(),
+                        placed["lat"].tolist(), lang, "").to_dict()
+
+
+@cached_query
+def wall_map(db: Database, today: Filters, at: dt.datetime, lang: str) -> dict:
+    """The map view without its units: today's alerts up to the minute `at` over `wall_map_base`; one set of alert
+    traces per data version and minute for every wall of a city."""
     subtitle = t("wall.window.today_until", lang, day=today.start.isoformat(), time=to_local(at).strftime("%H:%M"))
-    return w.map_figure(metrics.district_geojson(db, today.city), live.grids(db, today.city),
-                        now.today_alerts(db, today, at), placed["lon"].tolist(), placed["lat"].tolist(), lang,
-                        subtitle).to_dict()
+    return w.with_alerts(wall_map_base(db, today.city, lang), now.today_alerts(db, today, at), lang, subtitle)
 
 
 def now_strip(db: Database, today: Filters, at: dt.datetime, states, lang: str) -> list:

@@ -221,3 +221,19 @@ def test_wall_now010_the_walls_30_days_are_the_products_30_days(db):
     assert (window.start, window.end) == resolve_range("30d", today, today)
     assert window.end == today - dt.timedelta(days=1) and window.days == 30
     assert day.start == day.end == today
+
+
+def test_wall_now014_the_minutes_alerts_over_a_base_map_equal_the_whole_drawing(db):
+    """The wall redraws only the alerts and the subtitle each minute, over a base map drawn once per data version:
+    the result is the figure drawn whole."""
+    grids = live.grids(db, CHONGQING)
+    placed = live.unit_states(db, CHONGQING)
+    placed = placed[placed["lon"].notna()]
+    alerts = now.today_alerts(db, city_window(CHONGQING), MOMENTS["evening"]())
+    assert len(alerts) > 0
+    args = (metrics.district_geojson(db, CHONGQING), grids)
+    units = (placed["lon"].tolist(), placed["lat"].tolist(), "zh")
+    whole = w.map_figure(*args, alerts, *units, "今日 18:00").to_dict()
+    base = w.map_figure(*args, None, *units, "")
+    assert base.to_dict() != whole
+    assert w.with_alerts(base.to_dict(), alerts, "zh", "今日 18:00") == whole
