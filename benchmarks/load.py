@@ -76,6 +76,7 @@ class Tally:
     samples: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     retried: Counter = field(default_factory=Counter)
+    throttles: Counter = field(default_factory=Counter)       # 429s with Retry-After, waited out and tried again
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, kind: str, ms: float, error: str | None) -> None:
@@ -92,9 +93,18 @@ class Tally:
         `retried`, and the time includes both tries)."""
         started = time.perf_counter()
         response = None
-        for attempt in (1, 2):
+        attempt = 0
+        while attempt < 2:
+            attempt += 1
             try:
                 response = session.request(method, url, timeout=timeout_s, **kwargs)
+                wait = _retry_after(response)
+                if wait is not None and self.throttles.get(kind, 0) < MAX_THROTTLES:
+                    with self.lock:            # the rate limit working: wait as it says, as a browser user would
+                        self.throttles[kind] += 1
+                    time.sleep(wait)
+                    started, attempt = time.perf_counter(), 0
+                    continue
                 break
             except requests.ConnectionError as exc:
                 if attempt == 1 and not isinstance(exc, requests.Timeout):
@@ -116,6 +126,19 @@ class Tally:
             error = check(response)
         self.add(kind, ms, error)
         return response if error is None else None
+
+
+MAX_THROTTLES = 1000
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """The seconds a 429 asks to wait (its Retry-After, at most a minute), or None for any other answer."""
+    if response.status_code != 429:
+        return None
+    try:
+        return min(60.0, max(0.0, float(response.headers.get("Retry-After", ""))))
+    except ValueError:
+        return None
 
 
 def _reason(exc: Exception) -> str:
@@ -603,6 +626,9 @@ def _drive(base: str, links: list[tuple[str, str]], password: str, minutes: floa
     if server is not None and server_before is not None:
         used = (server.cpu_seconds() or 0) - server_before
         notes.append(f"server processes used {used / seconds:.2f} cores")
+    if tally.throttles:
+        notes.append("refused by the heavy-view rate limit, waited out its Retry-After and sent again (not errors): "
+                     + ", ".join(f"{what} × {n}" for what, n in tally.throttles.most_common(5)))
     if tally.retried:
         notes.append("retried once on a new connection (not errors): " + ", ".join(
             f"{what} × {n}" for what, n in tally.retried.most_common(5)))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import os
 import secrets
 import time
@@ -513,6 +514,10 @@ def _limit_heavy_requests(server: Flask, limiter: Limiter) -> None:
             return None
         viewer = current_viewer()
         who = viewer.name if viewer is not None and viewer.account is not None else client_address()
-        if limiter.limiter.hit(RateLimitItemPerMinute(per_minute), "jingbao-heavy", who):
+        item = RateLimitItemPerMinute(per_minute)
+        if limiter.limiter.hit(item, "jingbao-heavy", who):
             return None
-        return jsonify(error=f"at most {per_minute} coverage plans or briefing files a minute: wait a moment"), 429
+        reset_at = limiter.limiter.get_window_stats(item, "jingbao-heavy", who).reset_time
+        refused = jsonify(error=f"at most {per_minute} coverage plans or briefing files a minute: wait a moment")
+        refused.headers["Retry-After"] = str(max(1, min(60, math.ceil(reset_at - time.time()))))
+        return refused, 429

@@ -321,6 +321,7 @@ def test_heavy_callbacks_are_limited_per_account(app, client):
     assert answers[:-1] == [200] * HEAVY_PER_MINUTE and answers[-1] == 429
     refused = client.post("/_dash-update-component", json=body)
     assert refused.status_code == 429 and "coverage plans" in refused.get_json()["error"]
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60          # when the window lets the next one through
     # a cheap callback of the same account, and the same plan for another account, are not held back
     assert client.post("/_dash-update-component", json=overview_callback(app)).status_code == 200
     other = signed_in_client(app, "test-planner", "planner")
