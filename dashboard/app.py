@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
-import hashlib
 import re
-from functools import cache
-from pathlib import Path
 
 import dash
 from dash import ALL, Dash, Input, Output, State, ctx, no_update
-from flask import Response, jsonify, request
+from flask import jsonify, request
 from flask_compress import Compress
 
 from base.i18n import CATALOGUE, HTML_LANG, normalize_language, t
@@ -32,6 +28,7 @@ from components.layout import (
 from components.urlstate import parse_search, to_search
 from dashboard.api import register_api
 from dashboard.callback_values import value_problems
+from dashboard.frontend import install_frontend
 from dashboard.guard import install_guard
 from dashboard.health import install_health
 from dashboard.signin import install_sign_in
@@ -41,13 +38,6 @@ from data_access.timeutil import local_today, to_local, utcnow
 
 REFRESH_MS = 60_000
 NOT_FOUND_TITLE = "404"
-# plotly.js built with only the trace types the dashboard draws (bar, scatter, heatmap, scattergeo, choropleth):
-# 1.4 MB instead of 4.8 MB, and a tenth of the full bundle's start-up time on the browser's main thread. How it is
-# built is written at the top of the file; a chart of another trace type needs it rebuilt with that type.
-PLOTLY_BUNDLE = PROJECT_ROOT / "assets" / "vendor" / "plotly-4.1.1-jingbao.min.js"
-# Where dcc.Graph fetches plotly.js from, the first time a page draws a chart (the renderer's fixed local address)
-PLOTLY_SUITE_PATH = "_dash-component-suites/plotly/package_data/plotly.min.js"
-
 INDEX_STRING = """<!DOCTYPE html>
 <html lang="zh-CN">
     <head>
@@ -121,7 +111,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
         "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
     ]
     Compress(app.server)
-    _serve_partial_plotly(app)
+    install_frontend(app)
     install_guard(app, settings)          # after Compress: pages are rewritten before they are compressed
     install_health(app, db)
     if settings.demo:
@@ -142,35 +132,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     _answer_unknown_paths_with_404(app, known_paths(dash.page_registry.values()))
     register_api(app.server)
     return app
-
-
-@cache
-def _gzipped(path: Path) -> tuple[bytes, bytes, str]:
-    """The file, its gzip (compressed once, not per request as Flask-Compress would) and its ETag."""
-    body = path.read_bytes()
-    return body, gzip.compress(body, compresslevel=9, mtime=0), hashlib.sha256(body).hexdigest()[:20]
-
-
-def _serve_partial_plotly(app: Dash) -> None:
-    """dcc.Graph loads plotly.js on its first chart, from PLOTLY_SUITE_PATH, unless `window.Plotly` exists: that
-    address answers with the partial bundle. Pages without a chart (the live map) never load it; once loaded, it
-    stays for every page the browser moves to (Dash pages do not reload)."""
-    path = app.config.requests_pathname_prefix + PLOTLY_SUITE_PATH
-
-    @app.server.before_request
-    def _partial_plotly():
-        if request.path != path or request.method not in ("GET", "HEAD"):
-            return None
-        body, packed, etag = _gzipped(PLOTLY_BUNDLE)
-        zipped = "gzip" in request.headers.get("Accept-Encoding", "")
-        response = Response(packed if zipped else body, mimetype="application/javascript")
-        if zipped:
-            response.headers["Content-Encoding"] = "gzip"
-        response.headers["Vary"] = "Accept-Encoding"
-        response.cache_control.public = True
-        response.cache_control.max_age = 24 * 3600        # the address carries no version: revalidated daily
-        response.set_etag(etag)
-        return response.make_conditional(request)
 
 
 SERVER_PREFIXES = ("/_dash", "/assets/", "/_favicon", "/_reload", "/api/", "/login", "/logout")

@@ -83,9 +83,10 @@ class AnalyticsPage:
     needs_boundaries: bool = False
     has_data: Callable[[KpiSet], bool] = field(default=lambda kpis: any(k.value for k in kpis.kpis))
     needs: tuple[str, ...] = ("cases",)        # the kinds of data (data_access.cities.KINDS) its figures draw from
-    # what the page says, in place of the plain "no data in this window", when its window holds nothing (e.g. when
-    # the last event was and a link to the window that holds it)
-    empty_note: Callable[[View], Component | None] | None = None
+    # a line the page shows above its figures, given whether the window holds nothing (then in place of the plain
+    # "no data in this window": e.g. when the last event was and a link to the window that holds it). A page whose
+    # note is always there reserves its line, so the figures do not move down when it arrives.
+    note: Callable[[View, bool], Component | None] | None = None
 
     def id(self, part: str) -> str:
         return f"{self.name}-{part}"
@@ -367,8 +368,9 @@ def _register_main(page: AnalyticsPage) -> None:
             # say so and keep the last good figures (the header marks them stale)
             return (database_unavailable_message(lang), *[no_update] * (len(outputs) - 1))
         messages = [problems_alert(view.problems + tuple(choice_problems), lang)]
-        if not page.has_data(kpis):
-            messages.append((page.empty_note(view) if page.empty_note else None) or empty_message(lang))
+        empty_window = not page.has_data(kpis)
+        note = page.note(view, empty_window) if page.note else None
+        messages.append(note or empty_message(lang) if empty_window else note)
         return (
             [m for m in messages if m is not None] or None,
             f"{t(page.title_key, lang)} · {view.place}",

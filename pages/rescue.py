@@ -147,7 +147,7 @@ PAGE = AnalyticsPage(
         Chart("routes", "rescue.routes.title", rescue.missions, routes_figure, height=460, wide=True),
     ),
     has_data=lambda kpis: bool(kpis.get("rescues").value),
-    empty_note=lambda view: last_mission_of(view),
+    note=lambda view, empty: last_mission_of(view, empty),
 )
 
 
@@ -157,28 +157,34 @@ def window_of(day: dt.date, today: dt.date) -> tuple[dt.date, dt.date]:
     return day.replace(day=1), min(last, max(today, day))
 
 
-def last_mission_note(last: dict | None, district: str, search: str | None, lang: str, today: dt.date) -> html.Div:
-    """"所选时间段内没有空地救援任务。最近一次任务：2026-09-14 15:02（芗城区，#12）。查看包含它的时间段 … →"."""
+def last_mission_note(last: dict | None, district: str, search: str | None, lang: str, today: dt.date,
+                      empty: bool = True) -> html.Div:
+    """The page's standing line on the latest mission. A window without one: "所选时间段内没有空地救援任务。最近一次
+    任务：2026-09-14 15:02（芗城区，#12）。查看包含它的时间段 … →"; a window with missions: "最近一次任务：…"."""
     if last is None:
         return html.Div(t("rescue.last.never", lang), className="alert alert-info page-message rescue-last",
+                        role="status")
+    when = dict(time=f"{last['requested_at']:%Y-%m-%d %H:%M}", district=district, mission=last["mission_id"])
+    if not empty:
+        return html.Div(t("rescue.latest", lang, **when), className="alert alert-light page-message rescue-last",
                         role="status")
     start, end = window_of(last["day"], today)
     href = "/rescue" + with_params(search, range=None, start=start.isoformat(), end=end.isoformat())
     return html.Div([
-        t("rescue.last", lang, time=f"{last['requested_at']:%Y-%m-%d %H:%M}", district=district,
-          mission=last["mission_id"]), " ",
+        t("rescue.last", lang, **when), " ",
         dcc.Link(t("rescue.last.link", lang, start=start.isoformat(), end=end.isoformat()), href=href,
                  className="alert-link rescue-last-link")], className="alert alert-info page-message rescue-last",
         role="status")
 
 
-def last_mission_of(view: View) -> html.Div:
-    """What the page says when its window holds no mission: when the last one was and the window that holds it."""
+def last_mission_of(view: View, empty: bool = True) -> html.Div:
+    """The line above the page's figures: when the last mission up to the window's end was (and, for a window
+    without one, a link to the window that holds it)."""
     last = rescue.last_mission_before(view.db, view.filters)
     names = metrics.district_names(view.db, view.filters.city).set_index("district_adcode")[
         "name_zh" if view.lang == "zh" else "name_en"]
     district = "" if last is None else names.get(last["district_adcode"], last["district_adcode"])
-    return last_mission_note(last, district, view.search, view.lang, local_today())
+    return last_mission_note(last, district, view.search, view.lang, local_today(), empty)
 
 
 layout = build(PAGE)

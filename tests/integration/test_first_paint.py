@@ -14,7 +14,7 @@ import re
 import pytest
 
 from base.settings import PROJECT_ROOT
-from dashboard.app import PLOTLY_BUNDLE, PLOTLY_SUITE_PATH
+from dashboard.frontend import PLOTLY_BUNDLE, PLOTLY_SUITE_PATH
 from tests.integration.conftest import console_errors, screenshot, wait_for_value
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_pass]   # the browser side of a page load
@@ -87,7 +87,8 @@ def paint_table(rows: list[tuple[str, dict]]) -> str:
 
 # every way the figure builders add a trace: go.Bar(...), figure.add_bar(...); not annotations, shapes or lines
 _TRACE_CALL = re.compile(r"\bgo\.([A-Z][a-z]+)\(|\.add_([a-z]+)\(")
-_NOT_TRACES = {"figure", "annotation", "shape", "vline", "hline", "vrect", "hrect", "trace", "notes", "layout_image"}
+_NOT_TRACES = {"figure", "annotation", "shape", "vline", "hline", "vrect", "hrect", "trace", "traces", "notes",
+               "layout_image"}
 
 
 def traces_drawn() -> set[str]:
@@ -137,4 +138,54 @@ def test_every_page_paints_its_data_soon_after_navigation(dash_duo, dashboard_ap
     for path, times in rows:
         assert times["fcp"] is not None and times["data"] <= times["complete"], (path, times)
         assert times["data"] < BOUND_MS, (path, times)
+    assert console_errors(dash_duo) == []
+
+
+def page_scripts(client, path: str) -> list[str]:
+    return re.findall(r'<script[^>]*src="([^"]+)"', client.get(path).get_data(as_text=True))
+
+
+def test_pages_load_no_babel_polyfill_and_no_grid_bundle_up_front(dashboard_app):
+    """Every page used to start with @babel/polyfill (99 KB, and slower copies of built-ins plotly.js calls per
+    label) and dash-ag-grid's 1.3 MB bundle, table or not. Now: the one global the bundles need, the chart queue, and
+    a stand-in for the grid that names the bundle's address, which the server still answers."""
+    from dashboard.frontend import ON_DEMAND_META
+    from tests.signin import signed_in_client
+
+    client = signed_in_client(dashboard_app)
+    for path in ("/", "/payouts", "/map"):
+        scripts = page_scripts(client, path)
+        assert not [s for s in scripts if "polyfill" in s or "dash_ag_grid" in s], (path, scripts)
+        for asset in ("regenerator_runtime.js", "plot_queue.js", "on_demand.js"):
+            assert any(f"/assets/{asset}" in s for s in scripts), (path, asset)
+        assert scripts[-1].split("?")[0].endswith(".js") and any("dash_renderer" in s for s in scripts)
+    page = client.get("/payouts").get_data(as_text=True)
+    namespace, address, names = re.search(rf'<meta name="{ON_DEMAND_META}" content="([^"]+)"', page).group(1).split("|")
+    assert (namespace, names) == ("dash_ag_grid", "AgGrid")
+    bundle = client.get(address)
+    assert bundle.status_code == 200 and len(bundle.data) > 1_000_000 and b"AgGrid" in bundle.data
+
+
+def resources_loaded(driver) -> list[str]:
+    return driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+
+
+def test_the_grid_bundle_comes_with_the_first_table_and_charts_draw_one_per_task(dash_duo, dashboard_app):
+    """A page without a table never fetches dash-ag-grid; the first table fetches it and shows its rows; the queue
+    drew every chart of the page (each in a task of its own) and left nothing waiting."""
+    dash_duo.start_server(dashboard_app)
+    driver = dash_duo.driver
+    driver.get(dash_duo.server_url + "/throughput")
+    wait_for_value(dash_duo, lambda: driver.execute_script(
+        "const graphs = [...document.querySelectorAll('.dash-graph')];"
+        "return graphs.filter(g => g.querySelector('.main-svg .cartesianlayer .trace')).length"),
+        lambda n: n >= 3, "/throughput: its charts drawn with data")
+    assert driver.execute_script("return window.Plotly.jingbaoQueued === true")
+    assert not [r for r in resources_loaded(driver) if "dash_ag_grid" in r]
+    driver.get(dash_duo.server_url + "/payouts")
+    rows = wait_for_value(dash_duo, lambda: len(driver.find_elements("css selector", "#payouts-insurers .ag-row")),
+                          lambda n: n >= 3, "the insurer table's rows")
+    assert rows >= 3
+    assert [r for r in resources_loaded(driver) if "dash_ag_grid" in r]
+    assert not driver.find_elements("css selector", ".on-demand-loading")
     assert console_errors(dash_duo) == []

@@ -26,6 +26,9 @@ def test_rescue_empty_window_points_to_the_last_mission(tmp_path):
     never = json.dumps(page.last_mission_note(None, "", "", "zh", dt.date(2026, 12, 2)).to_plotly_json(),
                        ensure_ascii=False)
     assert "此前也没有任何任务记录" in never
+    within = json.dumps(page.last_mission_note(last, "芗城区", "", "zh", dt.date(2026, 12, 2), empty=False)
+                        .to_plotly_json(), ensure_ascii=False)
+    assert "最近一次任务：2026-09-14 15:02（芗城区，#12）" in within and "没有" not in within and "href" not in within
 
 
 def test_rescue_page_callback_says_so_for_a_window_without_missions(tmp_path):
@@ -60,3 +63,9 @@ def test_rescue_page_callback_says_so_for_a_window_without_missions(tmp_path):
     assert f"最近一次任务：{newest.isoformat()}" in note                   # the newest mission before the window
     month = (newest.replace(day=1).isoformat(), f"end={newest.replace(day=1).isoformat()[:8]}")
     assert f"start={month[0]}" in note and month[1] in note              # a link to the month that holds it
+    body = {"output": key, "outputs": outputs, "changedPropIds": ["app-url.search"],
+            "inputs": [{"id": "app-url", "property": "search", "value": f"?city=350600&start={newest}&end={newest}"},
+                       {"id": "app-refresh", "property": "n_intervals", "value": None}]}
+    line = json.dumps(client.post("/_dash-update-component", json=body).get_json()["response"]["rescue-problems"],
+                      ensure_ascii=False)
+    assert f"最近一次任务：{newest.isoformat()}" in line and "没有" not in line     # a window with the mission
