@@ -10,6 +10,7 @@ statements.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, replace
 
@@ -35,7 +36,7 @@ from data_access.models import (
     RescueMission,
     RescueOutcome,
 )
-from data_access.rollups import LATENCIES, WHOLE_CITY, by_insurer, daily_stat_columns
+from data_access.rollups import LATENCIES, MONTH_ROLLUPS, WHOLE_CITY, by_insurer, daily_stat_columns
 from data_access.sqlfuncs import seconds_between
 from data_access.timeutil import local_day, month_end, utcnow
 
@@ -188,30 +189,55 @@ def place_and_days(table, filters: Filters, day_column: str | None = "local_day"
     return conditions
 
 
+def stat_parts(db: Database, filters: Filters) -> list[tuple[Table, object]]:
+    """(rollup, WHERE) of each part of the window that its day-rollup sums are read from: its whole calendar months
+    from the month rollup, the days of its cut months at the edges from the day rollup (`stat_table`)."""
+    days = stat_table(filters)
+    months = MONTH_ROLLUPS[days]
+    span, edges = months_and_edges(db, filters)
+    parts = []
+    if span is not None:
+        conditions = place_and_days(months, replace(filters, start=span[0], end=span[1]), "month")
+        if filters.insurer is not None:
+            conditions.append(months.c.insurer_id == filters.insurer)
+        parts.append((months, and_(*conditions)))
+    parts += [(days, stat_where(replace(filters, start=start, end=end), days)) for start, end in edges]
+    return parts
+
+
+@functools.cache
+def _summed(table: Table) -> tuple:
+    """The SUM of every daily_stat field of a rollup, built once (building the expressions cost more than running
+    them on a year of month rows)."""
+    return tuple(func.coalesce(func.sum(table.c[name]), 0) for name in STAT_FIELDS)
+
+
 @cached_query
 def case_totals(db: Database, filters: Filters) -> dict[str, float]:
     """Sums of every daily_stat field over the window: the shared input of the count and share metrics."""
-    table = stat_table(filters)
+    totals = no_case_totals()
     with db.session() as session:
-        row = session.execute(
-            select(*[func.coalesce(func.sum(table.c[name]), 0) for name in STAT_FIELDS])
-            .where(stat_where(filters, table))
-        ).one()
-    return {name: float(value or 0) for name, value in zip(STAT_FIELDS, row, strict=True)}
+        for table, where in stat_parts(db, filters):
+            row = session.execute(select(*_summed(table)).where(where)).one()
+            for name, value in zip(STAT_FIELDS, row, strict=True):
+                totals[name] += float(value or 0)
+    return totals
 
 
 @cached_query
 def case_totals_by_district(db: Database, filters: Filters) -> dict[str, dict[str, float]]:
-    """`case_totals` of every district of the window at once, by adcode, from one grouped pass: each equals
+    """`case_totals` of every district of the window at once, by adcode, from one grouped pass per part: each equals
     `case_totals` of the window naming that district alone (a district without a row is left out: all zeros)."""
-    table = stat_table(filters)
+    out: dict[str, dict[str, float]] = {}
     with db.session() as session:
-        rows = session.execute(
-            select(table.c.district_adcode, *[func.coalesce(func.sum(table.c[name]), 0) for name in STAT_FIELDS])
-            .where(stat_where(filters, table)).group_by(table.c.district_adcode)
-        ).all()
-    return {str(code): {name: float(value or 0) for name, value in zip(STAT_FIELDS, values, strict=True)}
-            for code, *values in rows}
+        for table, where in stat_parts(db, filters):
+            rows = session.execute(select(table.c.district_adcode, *_summed(table)).where(where)
+                                   .group_by(table.c.district_adcode)).all()
+            for code, *values in rows:
+                totals = out.setdefault(str(code), no_case_totals())
+                for name, value in zip(STAT_FIELDS, values, strict=True):
+                    totals[name] += float(value or 0)
+    return out
 
 
 def no_case_totals() -> dict[str, float]:

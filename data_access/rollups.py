@@ -29,7 +29,9 @@ from data_access.models import (
     HourWeekStat,
     InsurerDailyStat,
     InsurerLatencySketch,
+    InsurerMonthlyStat,
     LatencySketch,
+    MonthlyStat,
     StageMode,
 )
 from data_access.sqlfuncs import seconds_between
@@ -42,6 +44,9 @@ WHOLE_CITY = "*"
 # Each kind of rollup and its per-insurer twin, which has an insurer_id key and holds the cases naming an insurer.
 DAY_ROLLUPS: tuple[Table, ...] = (DailyStat.__table__, InsurerDailyStat.__table__)
 SKETCH_ROLLUPS: tuple[Table, ...] = (LatencySketch.__table__, InsurerLatencySketch.__table__)
+# Each day rollup's sums per calendar month (the same keys with `month` for `local_day`)
+MONTH_ROLLUPS: dict[Table, Table] = {DailyStat.__table__: MonthlyStat.__table__,
+                                     InsurerDailyStat.__table__: InsurerMonthlyStat.__table__}
 LATENCY_ROWS_PER_FETCH = 200_000
 
 # latency name -> (later stage, earlier stage, extra condition); one definition used by rollups and raw edges alike
@@ -116,6 +121,30 @@ def rebuild_daily_stats(session: Session, city: str | None, start: dt.date | Non
         query = select(*keys, *daily_stat_columns()).where(*where).group_by(*keys)
         names = [key.name for key in keys] + [col.name for col in daily_stat_columns()]
         session.execute(insert(table).from_select(names, query))
+
+
+def rebuild_month_stats(session: Session, city: str | None, start: dt.date | None, end: dt.date | None) -> None:
+    """Recompute the month rollups of `city` (all when None) for the months of start..end from the day rollups
+    (which must be current for those days): a partial range is widened to whole months."""
+    start = month_start(start) if start else None
+    end = month_end(end) if end else None
+    for days, months in MONTH_ROLLUPS.items():
+        _delete_span(session, months, "month", city, start, end)
+        where = []
+        if city:
+            where.append(days.c.city_adcode == city)
+        if start:
+            where.append(days.c.local_day >= start)
+        if end:
+            where.append(days.c.local_day <= end)
+        names = [c.name for c in days.c]
+        frame = pd.DataFrame.from_records([tuple(row) for row in session.execute(select(days).where(*where))],
+                                          columns=names)
+        if frame.empty:
+            continue
+        frame["month"] = pd.to_datetime(frame.pop("local_day")).dt.to_period("M").dt.start_time.dt.date
+        keys = [c.name for c in months.primary_key.columns]
+        insert_frame(session, months, frame.groupby(keys, as_index=False).sum())
 
 
 def latency_frame(session: Session, condition, names: Iterable[str] = LATENCIES) -> pd.DataFrame:
@@ -258,6 +287,7 @@ def rebuild_rollups(db: Database, city: str | None = None, start: dt.date | None
     """Recompute every rollup of `city` (all when None) for local days start..end (all when None)."""
     with db.sessions.begin() as session:
         rebuild_daily_stats(session, city, start, end)
+        rebuild_month_stats(session, city, start, end)
         rebuild_latency_sketches(session, city, start, end)
         rebuild_hour_week_stats(session, city, start, end)
         rebuild_demand_months(session, city, start, end)

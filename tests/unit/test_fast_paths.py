@@ -7,6 +7,7 @@ creates the hour-of-week rollup fills it as a rebuild does, and an ingest keeps 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,16 @@ from data_access import coverage, district, ingest, metrics, registry, stations,
 from data_access.db import Database, rows_frame
 from data_access.demo.build import build_demo
 from data_access.filters import Filters
-from data_access.models import ALERT_CHANNELS, AccidentCase, HourWeekStat, PersuasionKind, PersuasionRecord
+from data_access.models import (
+    ALERT_CHANNELS,
+    AccidentCase,
+    HourWeekStat,
+    InsurerDailyStat,
+    InsurerMonthlyStat,
+    MonthlyStat,
+    PersuasionKind,
+    PersuasionRecord,
+)
 from data_access.schema import alembic_config, current_revision, head_revision
 from data_access.timeutil import local_midnight_utc
 from tests.servers import fresh_database_url
@@ -167,10 +177,41 @@ def test_fast006_an_ingest_moves_the_hour_of_week_rollup_at_once(db):
     assert after[(1, 10)] == before[(1, 10)] + 3
     assert (after.drop((1, 10)) == before.drop((1, 10))).all()
     pd.testing.assert_frame_equal(throughput.hour_weekday.uncached(db, filters), raw_hour_weekday(db, filters))
+    assert metrics.case_totals.uncached(db, filters) == pytest.approx(day_rollup_totals(db, filters), rel=1e-12)
 
 
-def _rollup_rows(db: Database) -> list[tuple]:
-    table = HourWeekStat.__table__
+def day_rollup_totals(db: Database, filters: Filters) -> dict[str, float]:
+    """`case_totals` as it was read before the month rollup: every day row of the window summed."""
+    table = metrics.stat_table(filters)
+    with db.session() as session:
+        row = session.execute(select(*[func.coalesce(func.sum(table.c[name]), 0) for name in metrics.STAT_FIELDS])
+                              .where(metrics.stat_where(filters, table))).one()
+    return {name: float(value) for name, value in zip(metrics.STAT_FIELDS, row, strict=True)}
+
+
+@pytest.mark.parametrize("name", WINDOWS)
+@pytest.mark.parametrize("districts", DISTRICTS.values(), ids=DISTRICTS.keys())
+def test_fast008_totals_from_whole_months_and_edge_days_equal_the_day_rows(db, name, districts):
+    """A window's whole months are read from the month rollup and its cut months' days from the day rollup: the sums
+    equal those of every day row, for the city, districts and an insurer."""
+    for insurer in (None, _an_insurer(db)):
+        filters = window(name, districts, insurer)
+        expected = day_rollup_totals(db, filters)
+        assert expected["cases"] > 0 or name == "past both ends of the data"
+        assert metrics.case_totals.uncached(db, filters) == pytest.approx(expected, rel=1e-12)
+        by_district = metrics.case_totals_by_district.uncached(db, filters)
+        for code, totals in by_district.items():
+            alone = replace(filters, districts=(code,))
+            assert totals == pytest.approx(day_rollup_totals(db, alone), rel=1e-12)
+
+
+def _an_insurer(db: Database) -> int:
+    with db.session() as session:
+        return session.execute(select(InsurerDailyStat.insurer_id).limit(1)).scalar_one()
+
+
+def _rollup_rows(db: Database, model=HourWeekStat) -> list[tuple]:
+    table = model.__table__
     with db.session() as session:
         return [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns)).all()]
 
@@ -182,11 +223,14 @@ def _migrate(db: Database, revision: str, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(config, revision)
 
 
-def test_fast007_the_migration_fills_the_hour_of_week_rollup_as_a_rebuild_does(db):
-    built = _rollup_rows(db)
-    assert len(built) > 1000
+def test_fast007_the_migrations_fill_the_month_rollups_as_a_rebuild_does(db):
+    """0007 (hour of week) and 0009 (month sums of the day rollups, per district and per insurer)."""
+    models = (HourWeekStat, MonthlyStat, InsurerMonthlyStat)
+    built = {model: _rollup_rows(db, model) for model in models}
+    assert all(len(rows) > 20 for rows in built.values()) and len(built[HourWeekStat]) > 1000
     _migrate(db, "0006", down=True)
     assert current_revision(db.engine) == "0006"
     _migrate(db, "head")
     assert current_revision(db.engine) == head_revision()
-    assert _rollup_rows(db) == built
+    for model in models:
+        assert _rollup_rows(db, model) == built[model], model.__tablename__
