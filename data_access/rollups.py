@@ -25,6 +25,7 @@ from data_access.models import (
     ALERT_CHANNELS,
     AccidentCase,
     DailyStat,
+    DayCounts,
     HandledBy,
     HourWeekStat,
     InsurerDailyStat,
@@ -34,7 +35,7 @@ from data_access.models import (
     MonthlyStat,
     StageMode,
 )
-from data_access.sqlfuncs import seconds_between
+from data_access.sqlfuncs import month_of, seconds_between
 from data_access.timeutil import month_end, month_start
 
 REMOTE_LIABILITY_SLA_S = 5 * 60
@@ -137,14 +138,12 @@ def rebuild_month_stats(session: Session, city: str | None, start: dt.date | Non
             where.append(days.c.local_day >= start)
         if end:
             where.append(days.c.local_day <= end)
-        names = [c.name for c in days.c]
-        frame = pd.DataFrame.from_records([tuple(row) for row in session.execute(select(days).where(*where))],
-                                          columns=names)
-        if frame.empty:
-            continue
-        frame["month"] = pd.to_datetime(frame.pop("local_day")).dt.to_period("M").dt.start_time.dt.date
-        keys = [c.name for c in months.primary_key.columns]
-        insert_frame(session, months, frame.groupby(keys, as_index=False).sum())
+        keys = [days.c[c.name] if c.name != "month" else month_of(days.c.local_day).label("month")
+                for c in months.primary_key.columns]
+        sums = [func.sum(days.c[name]).label(name) for name in DayCounts.__annotations__]
+        query = select(*keys, *sums).where(*where).group_by(*keys)
+        session.execute(insert(months).from_select([c.name for c in months.primary_key.columns]
+                                                   + list(DayCounts.__annotations__), query))
 
 
 def latency_frame(session: Session, condition, names: Iterable[str] = LATENCIES) -> pd.DataFrame:

@@ -211,9 +211,12 @@ def _an_insurer(db: Database) -> int:
 
 
 def _rollup_rows(db: Database, model=HourWeekStat) -> list[tuple]:
+    """Every row in key order; sums of money to the cent's ten-thousandth (PostgreSQL adds in heap order, so two
+    fills differ in the last bits)."""
     table = model.__table__
     with db.session() as session:
-        return [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns)).all()]
+        rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
+    return [tuple(round(value, 6) if isinstance(value, float) else value for value in row) for row in rows]
 
 
 def _migrate(db: Database, revision: str, down: bool = False) -> None:
