@@ -7,6 +7,8 @@ psycopg 3. Other databases get Core `insert()` executemany in chunks.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import Table, insert
@@ -85,3 +87,16 @@ def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
     for start in range(0, len(records), CHUNK_ROWS):
         session.execute(insert(table), records[start:start + CHUNK_ROWS])
     return len(records)
+
+
+def span_where(table: Table, day_column: str, city: str | None, start: dt.date | None, end: dt.date | None) -> list:
+    """The WHERE of a table's rows of `city` (all when None) with `day_column` from `start` to `end` (open when
+    None): the span a rollup rebuild deletes and reads."""
+    where = []
+    if city:
+        where.append(table.c.city_adcode == city)
+    if start:
+        where.append(table.c[day_column] >= start)
+    if end:
+        where.append(table.c[day_column] <= end)
+    return where

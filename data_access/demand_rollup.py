@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import and_, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
+from data_access.bulk import span_where
 from data_access.models import AccidentCase, DemandMonth
 from data_access.timeutil import month_end, month_start
 
@@ -202,14 +203,7 @@ def rebuild_demand_months(session: Session, city: str | None, start: dt.date | N
     table = DemandMonth.__table__
     start = month_start(start) if start else None
     end = month_end(end) if end else None
-    where = []
-    if city:
-        where.append(table.c.city_adcode == city)
-    if start:
-        where.append(table.c.month >= start)
-    if end:
-        where.append(table.c.month <= end)
-    session.execute(delete(table).where(*where))
+    session.execute(delete(table).where(*span_where(table, "month", city, start, end)))
     cursor = session.execute(_located(cases_within(city, start, end), C.city_adcode, C.local_day)).cursor
     for month_city, month, arrays in _months(cursor):
         session.execute(insert(table), [packed(month_city, month, arrays)])

@@ -18,7 +18,7 @@ from sqlalchemy import Table, and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from data_access import sketch
-from data_access.bulk import insert_frame
+from data_access.bulk import insert_frame, span_where
 from data_access.db import Database, bump_data_version
 from data_access.demand_rollup import cases_within, rebuild_demand_months
 from data_access.models import (
@@ -94,14 +94,7 @@ def daily_stat_columns() -> list:
 def _delete_span(session: Session, table, day_column: str, city: str | None, start: dt.date | None,
                  end: dt.date | None) -> None:
     """Delete a rollup's rows of `city` (all when None) from `start` to `end` (open when None)."""
-    where = []
-    if city:
-        where.append(table.c.city_adcode == city)
-    if start:
-        where.append(table.c[day_column] >= start)
-    if end:
-        where.append(table.c[day_column] <= end)
-    session.execute(delete(table).where(*where))
+    session.execute(delete(table).where(*span_where(table, day_column, city, start, end)))
 
 
 def by_insurer(table: Table) -> bool:
@@ -131,13 +124,7 @@ def rebuild_month_stats(session: Session, city: str | None, start: dt.date | Non
     end = month_end(end) if end else None
     for days, months in MONTH_ROLLUPS.items():
         _delete_span(session, months, "month", city, start, end)
-        where = []
-        if city:
-            where.append(days.c.city_adcode == city)
-        if start:
-            where.append(days.c.local_day >= start)
-        if end:
-            where.append(days.c.local_day <= end)
+        where = span_where(days, "local_day", city, start, end)
         keys = [days.c[c.name] if c.name != "month" else month_of(days.c.local_day).label("month")
                 for c in months.primary_key.columns]
         sums = [func.sum(days.c[name]).label(name) for name in DayCounts.__annotations__]
