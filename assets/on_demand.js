@@ -2,7 +2,11 @@
  * component as window[namespace][type]; until a page draws one, that is a small component here. The first to be
  * drawn fetches the library's bundle and then draws the real component in its place; every later one draws it at
  * once. The stand-ins stay the library's components afterwards (the real ones are drawn inside them), so React never
- * sees the type change and remounts a grid; the library's other exports (getApi ...) are copied beside them. */
+ * sees the type change and remounts a grid; the library's other exports (getApi ...) are copied beside them.
+ * A stand-in more than AHEAD pixels below (or above) the window fetches nothing until it comes within AHEAD pixels
+ * of it, as the charts wait (plot_queue.js): a table at the foot of a page costs its first view nothing.
+ * A page that draws a library's components at once names it in <body data-libraries> (dashboard/app.py): its
+ * bundle is fetched now, while the page's layout is on its way, as it was when every page loaded it. */
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="jingbao-on-demand"]');
@@ -10,6 +14,30 @@
     return;
   }
   var React = window.React;
+  var AHEAD = 80;
+
+  function outOfSight(element) {
+    if (!element || !("IntersectionObserver" in window)) {
+      return false;
+    }
+    var box = element.getBoundingClientRect();
+    return (box.width || box.height) && (box.top > window.innerHeight + AHEAD || box.bottom < -AHEAD);
+  }
+
+  function whenNear(element, then) {       // calls `then` once the element is near the window; returns a cancel
+    if (!outOfSight(element)) {
+      then();
+      return function () {};
+    }
+    var sight = new IntersectionObserver(function (entries) {
+      if (entries.some(function (entry) { return entry.isIntersecting; })) {
+        sight.disconnect();
+        then();
+      }
+    }, {rootMargin: AHEAD + "px 0px"});
+    sight.observe(element);
+    return function () { sight.disconnect(); };
+  }
   meta.getAttribute("content").split(" ").forEach(function (entry) {
     var parts = entry.split("|");
     var namespace = parts[0];
@@ -49,15 +77,20 @@
         var state = React.useState(library);
         var loaded = state[0];
         var setLoaded = state[1];
+        var place = React.useRef(null);
         React.useEffect(function () {
           var live = true;
+          var cancel = function () {};
           if (!loaded) {
-            load().then(function (lib) { if (live) { setLoaded(lib); } }, function () {});
+            cancel = whenNear(place.current, function () {
+              load().then(function (lib) { if (live) { setLoaded(lib); } }, function () {});
+            });
           }
-          return function () { live = false; };
+          return function () { live = false; cancel(); };
         }, []);
         if (!loaded) {
-          return React.createElement("div", {id: props.id, className: "on-demand-loading", "aria-busy": "true"});
+          return React.createElement("div", {id: props.id, ref: place, className: "on-demand-loading",
+                                             "aria-busy": "true"});
         }
         return React.createElement(loaded[name], props);
       }
@@ -65,5 +98,8 @@
       standIns[name] = OnDemand;
     });
     window[namespace] = standIns;
+    if ((document.body.getAttribute("data-libraries") || "").split(" ").indexOf(namespace) >= 0) {
+      load();
+    }
   });
 }());

@@ -11,6 +11,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "app.name": {"zh": "警保联动", "en": "Police–Insurance Joint Service"},
     "app.subtitle": {"zh": "道路交通事故快处快赔", "en": "road-accident quick handling"},
     "app.home": {"zh": "返回总览", "en": "Back to the overview"},
+    "app.loading": {"zh": "正在加载…", "en": "Loading…"},
     "nav.label": {"zh": "页面导航", "en": "Pages"},
     "nav.overview": {"zh": "总览", "en": "Overview"},
     "page.not_found.title": {"zh": "页面不存在", "en": "Page not found"},

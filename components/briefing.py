@@ -213,7 +213,7 @@ def mediation_figure(frame: pd.DataFrame, lang: str, subtitle: str, height: int 
     chart_title = t("briefing.mediation.title", lang)
     if frame.empty or not int(frame["cases"].sum()):
         return theme.message_figure(chart_title, subtitle, t("message.empty", lang), height)
-    figure = go.Figure()
+    figure = theme.new_figure()
     figure.add_bar(x=[t(f"mediation.outcome.{o}", lang) for o in frame["outcome"]], y=frame["cases"],
                    marker_color=[OUTCOME_COLOURS.get(o, theme.QUICK) for o in frame["outcome"]],
                    text=[f"{n:,}" for n in frame["cases"]], textposition="outside", cliponaxis=False,

@@ -118,13 +118,13 @@ def marked_bar(colour: str, context: list[bool], partial: list[bool], outline=No
 
 
 def add_notes(figure: go.Figure, notes: Sequence[str]) -> None:
-    """One muted line under the plot saying what lighter, hatched or shaded marks mean."""
+    """One muted line under the plot saying what lighter, hatched or shaded marks mean. It is the x axis's title, so
+    plotly places it below the tick labels however they turn (month labels of a half-width chart are rotated)."""
     if not notes:
         return
-    figure.add_annotation(text=" · ".join(notes), xref="paper", yref="paper", x=1, y=0, xanchor="right",
-                          yanchor="top", yshift=-26, showarrow=False, font=dict(size=11, color=theme.MUTED))
-    margin = figure.layout.margin
-    figure.update_layout(margin=dict(l=margin.l, r=margin.r, t=margin.t, b=max(margin.b or 0, 58)))
+    axis = figure.layout.xaxis
+    text = " · ".join(notes) if not (axis.title and axis.title.text) else f"{axis.title.text}<br>{' · '.join(notes)}"
+    figure.update_xaxes(title=dict(text=text, font=dict(size=11, color=theme.MUTED), standoff=8), automargin=True)
 
 
 def mark_window(figure: go.Figure, window: tuple, lang: str) -> None:
@@ -154,7 +154,7 @@ def over_time(frame: pd.DataFrame, x: str, series: Sequence[Series], title: str,
     context, partial = period_marks(frame, x, grain, window)
     period = {} if grain == "day" else dict(xperiod=periods.AXIS_PERIOD[grain], xperiodalignment="middle",
                                             xperiod0=WEEK_ZERO if grain == "week" else None)
-    figure = go.Figure()
+    figure = theme.new_figure()
     for s in series:
         values = frame[s.column].astype(float) * (100 if s.secondary and percent_y2 else 1)
         suffix = "%" if s.secondary and percent_y2 else (" " + s.unit if s.unit else "")
@@ -217,7 +217,7 @@ def shade_duty_periods(figure: go.Figure, duty: pd.DataFrame, first: pd.Timestam
         if end < start:
             continue
         shapes.append(dict(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=1,
-                           fillcolor=theme.DUTY, line_width=0, layer="below"))
+                           fillcolor=theme.DUTY, line=dict(width=0), layer="below"))
         kind = duty_kind_name(getattr(row, name_column))
         if kind not in kinds:
             kinds.append(kind)
@@ -251,7 +251,7 @@ def by_district(frame: pd.DataFrame, series: Sequence[Series], title: str, subti
     names = frame["name_zh" if lang == "zh" else "name_en"]
     custom = frame[["district_adcode"]].to_numpy()
     outline = [theme.INK if code in chosen else "rgba(0,0,0,0)" for code in frame["district_adcode"]]
-    figure = go.Figure()
+    figure = theme.new_figure()
     for i, s in enumerate(series):
         percent = s.secondary and percent_y2
         values = frame[s.column].astype(float) * (100 if percent else 1)
@@ -293,7 +293,7 @@ def categories(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
     numbers."""
     if not series or all(not np.nansum(np.asarray(values, dtype=float)) for _, values, _ in series):
         return theme.message_figure(title, subtitle, t("message.empty", lang), height)
-    figure = go.Figure()
+    figure = theme.new_figure()
     for name, values, colour in series:
         values = np.asarray(values, dtype=float) * (100 if percent else 1)
         shown = [("" if np.isnan(v) else (f"{v:.1f}%" if percent else f"{v:{fmt}}")) for v in values]
@@ -324,7 +324,7 @@ def heatmap(z: np.ndarray, x_labels: Sequence[str], y_labels: Sequence[str], tit
             lang: str, value_label: str, fmt: str = ".1f") -> go.Figure:
     if z.size == 0 or not np.nansum(z):
         return theme.message_figure(title, subtitle, t("message.empty", lang), height)
-    figure = go.Figure(go.Heatmap(
+    figure = theme.new_figure(go.Heatmap(
         z=z, x=list(x_labels), y=list(y_labels), colorscale=theme.MAP_SCALE, xgap=1, ygap=1,
         colorbar=dict(title=dict(text=value_label, side="right"), thickness=12),
         hovertemplate=f"%{{y}} %{{x}}<br>{value_label}: %{{z:{fmt}}}<extra></extra>",

@@ -28,7 +28,7 @@ def district_map_figure(summary: pd.DataFrame, geojson: dict, lang: str, window:
     is_selected = frame["district_adcode"].isin(selected)
     hover = (f"<b>%{{customdata[1]}}</b><br>{t('map.hover_alerts', lang)} %{{customdata[3]:,}} {t('unit.cases', lang)}"
              f"<br>{t('map.hover_rate', lang)} %{{customdata[2]}}<extra></extra>")
-    figure = go.Figure(go.Choropleth(
+    figure = theme.new_figure(go.Choropleth(
         geojson=_packed(geojson), featureidkey="properties.adcode", locations=frame["district_adcode"],
         z=frame["alerts"], zmin=0, colorscale=theme.MAP_SCALE, customdata=customdata, hovertemplate=hover,
         marker=dict(line=dict(color=[theme.SELECTED_LINE if s else "#ffffff" for s in is_selected],

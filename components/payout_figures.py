@@ -30,7 +30,7 @@ def stages_figure(frame: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
     hover = (f"%{{x}}<br>%{{fullData.name}}: %{{y:,.1f}} {t('unit.minutes', lang)}<br>"
              f"{t('payouts.p99', lang)}: %{{customdata[1]:,.1f}} · {t('payouts.fastest', lang)}: "
              f"%{{customdata[2]:,.1f}}<br>{t('payouts.count', lang)}: %{{customdata[0]:,}}<extra></extra>")
-    figure = go.Figure()
+    figure = theme.new_figure()
     for column, colour in (("p50", P50_COLOUR), ("p90", P90_COLOUR)):
         figure.add_bar(x=labels, y=frame[column], name=t(f"payouts.{column}", lang), marker_color=colour,
                        text=[minutes_text(v) for v in frame[column]], textposition="outside", cliponaxis=False,
@@ -52,7 +52,7 @@ def within_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
     if frame["share"].isna().all():
         return message_figure(title, ctx.subtitle, t("message.empty", lang), WITHIN_HEIGHT)
     percent = frame["share"].astype(float) * 100
-    figure = go.Figure()
+    figure = theme.new_figure()
     figure.add_bar(x=[t(f"payouts.within.{key}", lang) for key in frame["within"]], y=percent,
                    marker_color=P50_COLOUR, text=[f"{v:.1f}%" for v in percent], textposition="outside",
                    cliponaxis=False, hovertemplate="%{x}: %{y:.1f}%<extra></extra>")
@@ -77,7 +77,7 @@ def districts_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
     chosen = ctx.filters.districts
     outline = [theme.INK if code in chosen else P90_COLOUR for code in frame["district_adcode"]]
     minutes = t("unit.minutes", lang)
-    figure = go.Figure()
+    figure = theme.new_figure()
     figure.add_bar(
         x=names, y=frame["p90"], customdata=custom, marker=dict(color=P90_COLOUR, line=dict(color=outline, width=2)),
         text=[minutes_text(v) for v in frame["p90"]], textposition="outside", cliponaxis=False,

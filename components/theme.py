@@ -77,9 +77,17 @@ def base_layout(title: str, subtitle: str, height: int) -> dict:
     )
 
 
+def new_figure(*traces) -> go.Figure:
+    """A figure whose layout is not validated key by key as it is set (plotly's `_validate=False`): that
+    validation was a third of an uncached page callback. Traces are still validated as they are made (go.Bar,
+    add_bar ...). The tests validate every figure of every page once instead (`test_chart_shapes`), and forbid the
+    underscore shorthand (`line_width`) inside dicts, which only validation expands."""
+    return go.Figure(data=list(traces) or None, _validate=False)
+
+
 def message_figure(title: str, subtitle: str, message: str, height: int) -> go.Figure:
     """An empty figure that says why it is empty, keeping its title and its place on the page."""
-    figure = go.Figure()
+    figure = new_figure()
     figure.update_layout(**base_layout(title, subtitle, height))
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)

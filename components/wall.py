@@ -175,7 +175,7 @@ def stages_figure(frame: pd.DataFrame, lang: str, subtitle: str) -> go.Figure:
         return darken(theme.message_figure(title, subtitle, t("wall.no_data", lang), 400))
     ordered = frame.iloc[::-1]                       # the first stage on top
     names = [t(f"payouts.stage.{stage}", lang) for stage in ordered["stage"]]
-    figure = go.Figure()
+    figure = theme.new_figure()
     for column, colour in (("p90", P90_COLOUR), ("p50", P50_COLOUR)):
         figure.add_bar(y=names, x=ordered[column], orientation="h", name=t(f"payouts.{column}", lang),
                        marker_color=colour, text=[duration_text(v, lang) if pd.notna(v) else "—"
@@ -228,7 +228,7 @@ def districts_figure(summary: pd.DataFrame, lang: str, subtitle: str) -> go.Figu
     if frame.empty:
         return darken(theme.message_figure(title, subtitle, t("wall.no_data", lang), 400))
     names = frame["name_zh" if lang == "zh" else "name_en"]
-    figure = go.Figure(go.Bar(x=frame["quick_rate"] * 100, y=names, orientation="h", marker_color=theme.RATE,
+    figure = theme.new_figure(go.Bar(x=frame["quick_rate"] * 100, y=names, orientation="h", marker_color=theme.RATE,
                               text=[f"{v * 100:.1f}%" for v in frame["quick_rate"]], textposition="outside",
                               cliponaxis=False, hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
     figure.update_layout(**theme.base_layout(title, subtitle, 400), showlegend=False, bargap=0.25,
@@ -257,7 +257,7 @@ def interrupt_children(event: dict, lang: str) -> list:
 
 def location_figure(geojson: dict, event: dict, lang: str) -> go.Figure:
     """The city's districts with the event's place marked."""
-    figure = go.Figure(go.Choropleth(geojson=geojson, featureidkey="properties.adcode",
+    figure = theme.new_figure(go.Choropleth(geojson=geojson, featureidkey="properties.adcode",
                                      locations=[f["properties"]["adcode"] for f in geojson.get("features", [])],
                                      z=[1 if f["properties"]["adcode"] == event["district_adcode"] else 0
                                         for f in geojson.get("features", [])],
@@ -328,7 +328,7 @@ def map_figure(geojson: dict, grids: pd.DataFrame, alerts: pd.DataFrame | None, 
     UNITS_TRACE, added by `units_trace` (they move every 10–15 s, the rest once a minute)."""
     name = "name_zh" if lang == "zh" else "name_en"
     features = geojson.get("features") or []
-    figure = go.Figure()
+    figure = theme.new_figure()
     d_lon, d_lat = _lines([ring for f in features for ring in _rings(f["geometry"])])
     figure.add_trace(go.Scattergeo(lon=d_lon, lat=d_lat, mode="lines", line=dict(color=MUTED, width=1.5),
                                    hoverinfo="skip", showlegend=False))

@@ -128,6 +128,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     app.layout = app_shell(dash.page_container, settings.language, refresh_ms, titles,
                            open_access=settings.auth == "none")
     _register_shell_callbacks(app, pages)
+    _mark_the_body(app, {page.path for page in pages} - filterless(dash.page_registry),
+                   {page["path"]: page["libraries"] for page in dash.page_registry.values() if page.get("libraries")})
     _reject_malformed_callback_requests(app)
     _answer_unknown_paths_with_404(app, known_paths(dash.page_registry.values()))
     register_api(app.server)
@@ -220,8 +222,7 @@ def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
     from services.view import default_range_of
 
     known_paths = {page.path for page in pages}
-    # pages whose figures follow no city or window (administration) show no filter bar
-    filterless = {page["path"] for page in dash.page_registry.values() if page.get("filter_bar") is False}
+    without_bar = filterless(dash.page_registry)
 
     @app.callback(
         output=dict(
@@ -305,7 +306,7 @@ def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
             brand=(viewer.home if viewer is not None else "/") + nav_search,
             brand_name=t("app.name", lang),
             labels=[t(key, lang) for key in _LABELS.values()],
-            bar_hidden=(pathname or "/") not in known_paths or (pathname or "/") in filterless or viewer is None
+            bar_hidden=(pathname or "/") not in known_paths or (pathname or "/") in without_bar or viewer is None
             or not viewer.may_open(pathname or "/"),
             account=account_badge(viewer.name if viewer and viewer.account else None,
                                   viewer.role if viewer else None, lang),
@@ -349,6 +350,49 @@ def _register_shell_callbacks(app: Dash, pages: tuple[NavPage, ...]) -> None:
         Output(ids.DOCUMENT_SINK, "data"),
         Input(ids.URL, "search"), Input("_pages_store", "data"), State(ids.PAGE_TITLES, "data"),
     )
+    app.clientside_callback(BAR_DECIDED_JS, Output(ids.FILTER_BAR, "className"), Input(ids.FILTER_BAR, "hidden"))
+
+
+def filterless(registry) -> set[str]:
+    """The pages whose figures follow no city or window (the briefing, administration): they show no filter bar."""
+    return {page["path"] for page in registry.values() if page.get("filter_bar") is False}
+
+
+BAR_OFF = "filter-bar-off"
+# Once the shell callback has set the bar's `hidden`, the attribute decides and the page's first guess goes.
+BAR_DECIDED_JS = f"""
+function(hidden) {{
+    if (hidden === true || hidden === false) {{ document.body.classList.remove("{BAR_OFF}"); }}
+    return window.dash_clientside.no_update;
+}}
+"""
+
+
+def _mark_the_body(app: Dash, with_bar: set[str], libraries: dict[str, tuple[str, ...]]) -> None:
+    """What the page's HTML says on <body> before any script runs, from its path:
+    - on a page without the filter bar (the district view, the briefing), a class that hides it until the shell
+      callback has set the bar's `hidden` (BAR_DECIDED_JS). The bar used to show until then and leave, moving the
+      whole page up by its height (Lighthouse: layout shift 0.05, up to 0.5 when the page had drawn below it);
+    - `data-libraries`: the on-demand component libraries the page draws at once (its `libraries` in the page
+      registry), which assets/on_demand.js fetches while the page's layout is still on its way.
+    And the line shown until the app draws says "警保联动" in both weights the page sets Chinese in, in the
+    page's language: the browser finds and loads its CJK font faces for that first paint, while the scripts are
+    still on their way, instead of in the first layout of the drawn page (a 150-180 ms task after it)."""
+    plain = app.interpolate_index
+    settings = app.server.config["JINGBAO_SETTINGS"]
+
+    def interpolate_index(**kwargs) -> str:
+        lang = normalize_language(request.args.get("lang"), settings.language)
+        kwargs["app_entry"] = kwargs.get("app_entry", "").replace(
+            "Loading...", f'<b>{t("app.name", "zh")}</b> {t("app.loading", lang)}', 1)
+        page = plain(**kwargs)
+        path = "/" + (app.strip_relative_path(request.path) or "").rstrip("/")
+        attributes = "" if path in with_bar else f' class="{BAR_OFF}"'
+        if path in libraries:
+            attributes += f' data-libraries="{" ".join(libraries[path])}"'
+        return page.replace("<body>", f"<body{attributes}>", 1) if attributes else page
+
+    app.interpolate_index = interpolate_index
 
 
 _LABELS = {

@@ -2,7 +2,8 @@
 
 Lighthouse on the full demo data found a page's main thread blocked for 0.4-1.5 s. It was spent on:
 - script that no page needs in a current browser (@babel/polyfill);
-- script that most pages never run (dash-ag-grid, 1.3 MB, on pages without a table);
+- script that most pages never run (dash-ag-grid, 1.3 MB, on pages without a table; dash-leaflet on pages
+  without a map);
 - all the charts of a callback answer drawn in one task (assets/plot_queue.js draws one chart per task).
 
 The helpers here change what Dash writes into the page (its script list and a meta tag), never the bundles
@@ -38,7 +39,8 @@ BABEL_POLYFILL = "polyfill@"
 
 # Component libraries whose bundle is fetched only when a page first draws one of their components:
 # namespace -> the bundle file in the package. assets/on_demand.js stands in for the library until then.
-ON_DEMAND = {"dash_ag_grid": "dash_ag_grid.min.js"}
+# dash-leaflet: 121 ms of script evaluation on every page, for the two pages with a map (live map, coverage).
+ON_DEMAND = {"dash_ag_grid": "dash_ag_grid.min.js", "dash_leaflet": "dash_leaflet.js"}
 ON_DEMAND_META = "jingbao-on-demand"
 
 

@@ -14,10 +14,10 @@ from data_access.db import Database
 from data_access.models import (
     AccidentCase,
     City,
-    DailyStat,
     District,
     Insurer,
     MediationCase,
+    MonthlyStat,
     PatrolGrid,
     RescueMission,
     RiderUnit,
@@ -68,7 +68,7 @@ def add_city(db: Database, city: NewCity, programme_start: dt.date) -> bool:
 
 def holdings(db: Database) -> tuple[CityHoldings, ...]:
     """Every registered city with its row counts, by adcode: one count per city and kind, each along the kind's
-    city index (the cases from their day rollup, kept with every write: thousands of rows instead of millions)."""
+    city index (the cases from their month rollup, kept with every write: hundreds of rows instead of millions)."""
     with db.session() as session:
         cities = session.execute(select(City).order_by(City.adcode)).scalars().all()
         held = []
@@ -76,8 +76,8 @@ def holdings(db: Database) -> tuple[CityHoldings, ...]:
             counts = [(kind, int(session.execute(select(func.count()).select_from(model)
                                                  .where(model.city_adcode == c.adcode)).scalar() or 0))
                       for kind, model in _COUNTED.items() if kind != "cases"]
-            cases = session.execute(select(func.coalesce(func.sum(DailyStat.cases), 0))
-                                    .where(DailyStat.city_adcode == c.adcode)).scalar()
+            cases = session.execute(select(func.coalesce(func.sum(MonthlyStat.cases), 0))
+                                    .where(MonthlyStat.city_adcode == c.adcode)).scalar()
             counts.insert(list(_COUNTED).index("cases"), ("cases", int(cases or 0)))
             held.append(CityHoldings(c.adcode, c.name_zh, c.name_en, c.programme_start, tuple(counts)))
     return tuple(held)

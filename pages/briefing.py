@@ -243,7 +243,9 @@ def _register_download(fmt: str) -> None:
 for _fmt in FILE_FORMATS:
     _register_download(_fmt)
 
+# the charts still waiting below the window (assets/plot_queue.js) are drawn before the page prints
 dash.clientside_callback(
-    "function (n) { if (n) { window.print(); } return null; }",
+    "function (n) { if (n) { (window.jingbaoDrawAll ? window.jingbaoDrawAll() : Promise.resolve())"
+    ".then(function () { window.print(); }); } return null; }",
     Output(PRINT_SINK, "data"), Input(PRINT, "n_clicks"), prevent_initial_call=True,
 )

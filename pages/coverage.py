@@ -34,7 +34,7 @@ from services.view import open_view
 
 PATH = "/coverage"
 dash.register_page(__name__, path=PATH, title="覆盖规划 · 警保联动", name="coverage", title_key="nav.coverage",
-                   order=60)
+                   order=60, libraries=("dash_leaflet",))  # fetched as the page starts (dashboard/frontend.py)
 
 PROBLEMS = "coverage-problems"
 HEADING = "coverage-heading"

@@ -31,7 +31,8 @@ from services.view import may_see_city, open_view
 
 PATH = "/map"
 dash.register_page(__name__, path=PATH, title="实时地图 · 警保联动", name="map", title_key="nav.map", order=10,
-                   default_range="today")      # the live map: now, unless the URL names a window
+                   default_range="today",      # the live map: now, unless the URL names a window
+                   libraries=("dash_leaflet",))  # fetched as the page starts (dashboard/frontend.py, ON_DEMAND)
 
 PROBLEMS = "map-problems"
 HEADING = "map-heading"

@@ -46,7 +46,7 @@ def timeline_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
     labels = [mission_label(row, lang) for row in frame.itertuples()]
     minutes = {"requested_at": pd.Series(0.0, index=frame.index), "takeoff_at": frame["takeoff_min"],
                "on_scene_at": frame["on_scene_min"], "hospital_at": frame["hospital_min"]}
-    figure = go.Figure()
+    figure = theme.new_figure()
     for start, end, leg in LEGS:
         width = (minutes[end] - minutes[start]).astype(float)
         figure.add_bar(
@@ -84,7 +84,7 @@ def routes_figure(frame: pd.DataFrame, ctx: Context) -> go.Figure:
     lang = ctx.lang
     title = t("rescue.routes.title", lang)
     height = 460
-    figure = go.Figure()
+    figure = theme.new_figure()
     xs, ys = [], []
     for feature in (ctx.boundaries or {}).get("features", []):
         fx, fy = _outline_xy(feature["geometry"])

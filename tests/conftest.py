@@ -48,15 +48,23 @@ def pytest_make_collect_report(collector):
     return report
 
 
+def runs_once(item: pytest.Item) -> bool:
+    """Marked `sqlite_pass`, or a browser test not marked `both_backends`: a browser test checks what the browser
+    draws and does, and the figures it draws come from the callbacks and queries the PostgreSQL pass runs anyway;
+    the few marked `both_backends` check a page's figures against the metric functions, or a scope, on each backend."""
+    return bool(item.get_closest_marker("sqlite_pass")
+                or (item.get_closest_marker("browser") and not item.get_closest_marker("both_backends")))
+
+
 def pytest_collection_modifyitems(config, items):
     """`make test` runs the suite on SQLite, then again with JINGBAO_TEST_BACKEND=postgresql: the second pass
-    deselects (rather than skips) the tests marked `sqlite_pass`, which would only repeat the first."""
+    deselects (rather than skips) the tests that run once (`runs_once`), which would only repeat the first."""
     if test_backend() != "postgresql":
         return
-    once = [item for item in items if item.get_closest_marker("sqlite_pass")]
+    once = [item for item in items if runs_once(item)]
     if once:
         config.hook.pytest_deselected(items=once)
-        items[:] = [item for item in items if not item.get_closest_marker("sqlite_pass")]
+        items[:] = [item for item in items if not runs_once(item)]
 
 
 @pytest.fixture(scope="session")

@@ -191,6 +191,38 @@ def wait_for_attribute(dash_duo, selector: str, name: str, expected: str | None 
                           f"the {name} of {selector} to be {_describe(expected)}", timeout)[0]
 
 
+# Charts and tables out of sight are drawn as they are scrolled near (assets/plot_queue.js, assets/on_demand.js):
+# a test that reads one scrolls to it first, as the person reading the page would.
+_SCROLL_THROUGH = """
+const done = arguments[arguments.length - 1];
+const frames = () => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+(async () => {
+    const step = Math.max(200, window.innerHeight - 120);
+    for (let y = 0; y < document.documentElement.scrollHeight; y += step) {
+        window.scrollTo({top: y, behavior: "instant"});         // not Bootstrap's smooth scrolling
+        await frames();
+    }
+    window.scrollTo({top: 0, behavior: "instant"});
+    await frames();
+    done();
+})();
+"""
+
+
+def scroll_through(dash_duo) -> None:
+    """Scroll down the whole page a window at a time and back to the top: every chart and table comes in sight."""
+    dash_duo.driver.execute_async_script(_SCROLL_THROUGH)
+
+
+def scroll_to(dash_duo, selector: str, timeout: float = WAIT_S) -> None:
+    """Wait for an element matching `selector` and scroll it to the middle of the window (found and scrolled in one
+    script: the page may redraw the element in between)."""
+    wait_for(dash_duo, lambda: dash_duo.driver.execute_script(
+        "const el = document.querySelector(arguments[0]);"
+        "if (el) { el.scrollIntoView({block: 'center', behavior: 'instant'}); }"
+        "return !!el;", selector), f"an element {selector} to scroll to", timeout)
+
+
 def _describe(expected: object) -> str:
     return "as the test requires" if callable(expected) else repr(expected)
 

@@ -21,7 +21,7 @@ from components.kpi import kpi_value_text
 from data_access import fraud, ingest, metrics, registry, rescue, stations, throughput
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today, utcnow
-from tests.integration.conftest import console_errors, screenshot
+from tests.integration.conftest import console_errors, screenshot, scroll_through, scroll_to
 from tests.integration.test_overview import overflowing
 from tests.integration.test_payouts import wait_for_graphs
 from tests.signin import signed_in_client
@@ -79,6 +79,7 @@ def shown_kpis(dash_duo) -> dict[str, str]:
     """)
 
 
+@pytest.mark.both_backends                 # every page's figures against the metric functions, on PostgreSQL too
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("name", list(PAGES))
 def test_page_loads_with_kpis_equal_to_the_metric_functions(dash_duo, dashboard_app, dashboard_db, rescues, name,
@@ -100,6 +101,7 @@ def test_page_loads_with_kpis_equal_to_the_metric_functions(dash_duo, dashboard_
     heading = headings[0 if lang == "zh" else 1]
     assert dash_duo.find_element(f"#{name}-heading").text.startswith(heading)
     assert dash_duo.find_element(".app-nav-link.active").text == heading
+    scroll_through(dash_duo)                        # the charts below the window are drawn as they come near
     for graph in graphs:
         dash_duo.wait_for_element(f"#{name}-{graph} .gtitle", timeout=15)
         assert dash_duo.find_element(f"#{name}-{graph} .gtitle").text
@@ -123,6 +125,7 @@ def test_rescue_list_links_each_mission_to_the_live_map(dash_duo, dashboard_app,
     assert {48.0, 75.0} <= set(missions["hospital_min"].round())          # the stored missions' timelines
     # the grid's first page lists the missions newest first, each linking to its own route on the live map
     expected = [f"/map?city={CHONGQING}&mission={m}" for m in missions["mission_id"].head(MISSIONS_PER_PAGE)]
+    scroll_to(dash_duo, "#rescue-missions")         # the grid is fetched as it comes near
     WebDriverWait(dash_duo.driver, 20, poll_frequency=0.3).until(lambda _: mission_links(dash_duo) == expected)
     assert console_errors(dash_duo) == []
 
@@ -155,6 +158,7 @@ def test_a_district_bar_drills_into_the_district_view_with_filters_kept(dash_duo
     chart, frame_of, column = DRILLS[name]
     dash_duo.start_server(dashboard_app)
     dash_duo.wait_for_page(url=dash_duo.server_url + f"/{name}?compare=pop&range=90d&lang=en")
+    scroll_to(dash_duo, f"#{name}-{chart}")
     dash_duo.wait_for_element(f"#{name}-{chart} .bars path", timeout=30)
     filters = parse_filters({"compare": "pop", "range": "90d"}, metrics.catalogue(dashboard_db), local_today(),
                             ZHANGZHOU).filters

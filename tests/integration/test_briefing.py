@@ -24,6 +24,7 @@ from tests.integration.conftest import (
     WAIT_S,
     console_errors,
     screenshot,
+    scroll_through,
     wait_for,
     wait_for_attribute,
     wait_for_count,
@@ -39,6 +40,7 @@ ZHANGZHOU = "350600"
 
 def wait_for_briefing(dash_duo, first_sentence: str) -> None:
     dash_duo.wait_for_text_to_equal("#briefing-narrative li:first-child", first_sentence, timeout=WAIT_S)
+    scroll_through(dash_duo)                      # the charts below the window are drawn as they come near
     for graph in ("briefing-trend", "briefing-stages", "briefing-mediation"):
         dash_duo.wait_for_element(f"#{graph} .main-svg", timeout=WAIT_S)
 

@@ -115,6 +115,7 @@ def test_onb002_kpis_of_the_imported_city_equal_an_independent_computation(moved
         assert shown[key] == pytest.approx(expected[key], rel=0.01), key
 
 
+@pytest.mark.both_backends                 # an imported city's pages, on PostgreSQL too
 def test_onb003_every_page_of_the_imported_city_opens_clean_with_its_figures(dash_duo, moved_in):
     db, settings = moved_in
     dash_duo.start_server(create_app(settings, db))

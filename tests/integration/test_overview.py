@@ -30,6 +30,7 @@ def expected_alerts(db, query: dict) -> str:
     return format_count(metrics.accident_alerts(db, filters))
 
 
+@pytest.mark.both_backends
 def test_overview_shows_kpis_trend_and_map(dash_duo, dashboard_app, dashboard_db):
     dash_duo.start_server(dashboard_app)
     alerts = expected_alerts(dashboard_db, {})

@@ -18,7 +18,7 @@ from components.kpi import kpi_value_text
 from data_access import metrics, payouts, registry
 from data_access.filters import parse_filters
 from data_access.timeutil import local_today
-from tests.integration.conftest import console_errors, screenshot
+from tests.integration.conftest import console_errors, screenshot, scroll_through, scroll_to
 from tests.integration.test_overview import graphs_fit, overflowing
 from tests.signin import signed_in_client
 
@@ -73,6 +73,7 @@ def test_pay_page_shows_kpis_charts_and_the_insurer_grid(dash_duo, dashboard_app
 
     assert dash_duo.find_element(".app-nav-link.active").text == "快赔"
     assert "漳州市" in dash_duo.find_element("#payouts-heading").text
+    scroll_through(dash_duo)                 # the charts and the grid below the window come as they are near
     for graph, title in (("payouts-stages", "各环节用时"), ("payouts-within", "报警后赔付到账占比"),
                          ("payouts-districts", "各区县赔付时长 P90")):
         dash_duo.wait_for_contains_text(f"#{graph} .gtitle", title, timeout=10)
@@ -114,6 +115,9 @@ def callback_requests(dash_duo) -> int:
 
 
 def wait_for_graphs(dash_duo) -> None:
+    """Scroll through the page (the charts below the window are drawn as they come near), then wait until every
+    graph fills its box."""
+    scroll_through(dash_duo)
     WebDriverWait(dash_duo.driver, 30, poll_frequency=0.25).until(
         lambda _: graphs_fit(dash_duo), "the payout graphs never filled their boxes")
 
@@ -186,6 +190,7 @@ def test_pay_a_district_bar_opens_the_district_view_with_the_filters_kept(dash_d
     longest = page_module().district_rows(dashboard_db, filters_of(dashboard_db, query)).iloc[0]
     dash_duo.wait_for_text_to_equal("#payouts-districts-hint",
                                     "Click a district's bar to open its district view (period and comparison kept)")
+    scroll_to(dash_duo, "#payouts-districts")
     bar = dash_duo.wait_for_element("#payouts-districts .bars path", timeout=20)   # the longest p90 comes first
     ActionChains(dash_duo.driver).move_to_element(bar).click().perform()
 
@@ -234,6 +239,7 @@ def test_pay_english_switch_translates_the_page(dash_duo, dashboard_app):
     dash_duo.wait_for_text_to_equal(".app-nav-link.active", "Payouts", timeout=10)
     dash_duo.wait_for_contains_text('[data-kpi="paid"] .kpi-name', "Cases paid", timeout=10)
     dash_duo.wait_for_contains_text("#payouts-stages .gtitle", "Time of each stage", timeout=10)
+    scroll_to(dash_duo, "#payouts-insurers")
     dash_duo.wait_for_contains_text("#payouts-insurers .ag-header", "Payout p90 (min)", timeout=10)
     dash_duo.wait_for_contains_text("#payouts-insurers-title", "Insurers ranked", timeout=10)
     assert [b.text for b in dash_duo.find_elements(".download-csv")] == ["Download CSV"] * 4

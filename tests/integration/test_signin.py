@@ -25,6 +25,8 @@ from tests.integration.conftest import (
     WAIT_S,
     console_errors,
     screenshot,
+    scroll_through,
+    scroll_to,
     wait_for,
     wait_for_count,
     wait_for_text,
@@ -116,7 +118,9 @@ def open_by_nav(dash_duo, title: str) -> None:
 
 
 def wait_for_charts_drawn(dash_duo) -> None:
-    """Wait until every graph of the page has drawn a titled figure (an empty graph has no title)."""
+    """Scroll through the page (charts below the window are drawn as they come near), then wait until every graph
+    of the page has drawn a titled figure (an empty graph has no title)."""
+    scroll_through(dash_duo)
     wait_for(dash_duo, lambda: dash_duo.driver.execute_script("""
         const graphs = [...document.querySelectorAll('#app-main .dash-graph')];
         return graphs.every(graph => graph.querySelector('.gtitle'));"""), "every graph of the page drawn")
@@ -210,6 +214,7 @@ def test_login_page_in_chinese_and_english_and_a_wrong_password(dash_duo, dashbo
     assert errors_besides(dash_duo, ("/login", 401)) == []
 
 
+@pytest.mark.both_backends                 # a scope enforced in the queries of each backend
 def test_district_account_sees_only_its_districts(dash_duo, dashboard_app, dashboard_db, made_accounts):
     names = district_names(dashboard_db)
     own = [names[code] for code in OWN_DISTRICTS]
@@ -240,6 +245,7 @@ def test_district_account_sees_only_its_districts(dash_duo, dashboard_app, dashb
         wait_for_text_in(dash_duo, heading_of(title), *own)
         if title == "快处":
             # the district chart: one bar group per district of the account
+            scroll_to(dash_duo, "#throughput-districts")
             wait_for_value(dash_duo, lambda: sorted(e.text for e in dash_duo.find_elements(
                 "#throughput-districts .xtick text")), sorted(own), "the throughput districts chart's districts")
         wait_for_charts_drawn(dash_duo)
@@ -279,6 +285,7 @@ def test_insurer_account_sees_its_own_row_and_anonymous_peers(dash_duo, dashboar
     wait_for(dash_duo, lambda: path_of(dash_duo) == HOME["insurer"] == "/payouts", "the insurer's start page")
     wait_for_text_in(dash_duo, "#payouts-heading", "漳州市")
     assert wait_for_texts(dash_duo, NAV_LINKS, ["快赔", "反欺诈", "调解"]) == nav_titles("insurer")
+    scroll_to(dash_duo, "#payouts-insurers")                                 # the grid is fetched as it comes near
     wait_for_value(dash_duo, lambda: sorted(texts_now(dash_duo, GRID_NAMES)), sorted([own, *peers]),
                    "the insurer grid: its own row and the three peer rows")
     wait_for_badge(dash_duo, INSURER, "insurer")

@@ -5,9 +5,12 @@ and count axes tick at whole numbers only. The figures are read as the browser r
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
+import dash
 import numpy as np
+import plotly.io
 import pytest
 
 from base.settings import load_settings
@@ -212,7 +215,8 @@ MONTHLY = ("throughput/latency", "teams/patrols", "teams/share", "fraud/months",
 
 
 def note(figure: dict) -> str:
-    return " ".join(a["text"] for a in figure["layout"].get("annotations", []) if a.get("yshift") == -26)
+    """The muted line under a chart (`charts.add_notes`): the x axis's title."""
+    return figure["layout"].get("xaxis", {}).get("title", {}).get("text", "")
 
 
 def test_monthly_charts_on_a_short_window_show_the_last_12_months_as_context(demo):
@@ -243,7 +247,7 @@ def test_periods_cut_by_the_window_are_hatched(demo):
 def test_duty_names_do_not_pile_up_on_the_whole_history(demo):
     trend = dict(analytics_figures(demo, window(demo, "all")))["overview/trend"]
     assert len(trend["layout"]["shapes"]) > 20                   # every duty period still shaded
-    named = [a for a in trend["layout"]["annotations"] if a.get("xref") == "x"]
+    named = [a for a in trend["layout"].get("annotations", []) if a.get("xref") == "x"]
     assert not named and "春运" in note(trend)                    # named once in the note instead
 
 
@@ -252,3 +256,75 @@ def test_hazards_get_their_own_axis_beside_violations(demo):
     by_name = {trace["name"]: trace for trace in figure["data"]}
     assert by_name["排查隐患"]["yaxis"] == "y2" and by_name["劝导纠正违法"].get("yaxis", "y") == "y"
     assert max(numbers(by_name["排查隐患"]["y"])) < max(numbers(by_name["劝导纠正违法"]["y"])) / 5
+
+
+def figures_in(node) -> list[dict]:
+    """Every figure (a dict with data and layout) in a callback's answer."""
+    if isinstance(node, dict):
+        if "data" in node and "layout" in node:
+            return [node]
+        return [figure for value in node.values() for figure in figures_in(value)]
+    if isinstance(node, list):
+        return [figure for value in node for figure in figures_in(value)]
+    return []
+
+
+def shorthand_keys(node: dict, validated, path: str = "") -> list[str]:
+    """Keys of `node` its validated figure object does not hold as such: plotly's underscore shorthand
+    (`line_width`), which only a validating figure expands and plotly.js reads as an unknown attribute."""
+    from plotly.basedatatypes import BasePlotlyType
+
+    found = []
+    for key, value in node.items():
+        if key not in validated._valid_props:
+            found.append(f"{path}.{key}")
+            continue
+        child = validated[key]
+        if isinstance(value, dict) and isinstance(child, BasePlotlyType):
+            found += shorthand_keys(value, child, f"{path}.{key}")
+        elif isinstance(value, list) and isinstance(child, tuple):
+            for index, (item, part) in enumerate(zip(value, child, strict=False)):
+                if isinstance(item, dict) and isinstance(part, BasePlotlyType):
+                    found += shorthand_keys(item, part, f"{path}.{key}[{index}]")
+    return found
+
+
+def test_every_figure_of_every_page_is_valid_plotly(demo):
+    """Figures are built without plotly's validation as they are set (`theme.new_figure`): every figure that every
+    page draws from its URL, over a year, is validated here instead, and holds no underscore shorthand."""
+    import plotly.graph_objects as go
+
+    from tests.page_callbacks import call, url_callbacks
+    from tests.signin import signed_in_client
+
+    app = create_app(load_settings({}, database_url=demo.url, demo=False), demo)
+    leader = signed_in_client(app)
+    paths = {page["name"]: page["path"] for page in dash.page_registry.values()}
+    paths.update(overview="/", district="/district/350602")
+    checked = set()
+    for key, callback in url_callbacks(app).items():
+        if ".figure" not in key:
+            continue
+        path = paths[key.lstrip(".").split("-", 1)[0]]          # the page whose ids the outputs carry
+        answer = call(leader, key, callback, path, f"?city={CITY}&range=12m")
+        assert answer.status_code == 200, (path, key)
+        for figure in figures_in(answer.get_json()):
+            validated = go.Figure(figure)                           # raises on any attribute plotly does not know
+            assert not shorthand_keys(figure["layout"], validated.layout, "layout"), (path, key)
+            for index, (trace, drawn) in enumerate(zip(figure["data"], validated.data, strict=True)):
+                assert not shorthand_keys(trace, drawn, f"data[{index}]"), (path, key)
+            checked.add(path)
+    assert {"/", "/throughput", "/payouts", "/briefing", "/rescue", "/stations", "/district/350602"} <= checked
+
+    # the wall's figures come with its view's own inputs, not the URL's
+    from data_access.timeutil import utcnow
+    from pages import wall
+
+    today, _ = wall.view_filters(CITY)
+    figures = [*wall.wall_figures(demo, window(demo, "12m"), "zh"), wall.wall_map(demo, today, utcnow(), "zh")]
+    for figure in figures:
+        figure = json.loads(plotly.io.to_json(figure))
+        validated = go.Figure(figure)
+        assert not shorthand_keys(figure["layout"], validated.layout, "layout")
+        for index, (trace, drawn) in enumerate(zip(figure["data"], validated.data, strict=True)):
+            assert not shorthand_keys(trace, drawn, f"data[{index}]")

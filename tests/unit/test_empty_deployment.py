@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import dash
 import pytest
 from sqlalchemy import func, select
 
@@ -17,10 +16,10 @@ from data_access.db import Database
 from data_access.demo.build import is_empty
 from data_access.models import AccidentCase, City
 from services.runtime import ensure_demo_data
+from tests.page_callbacks import call, page_paths, url_callbacks
 from tests.servers import fresh_database_url
 from tests.signin import signed_in_client
 
-URL_INPUTS = {("app-url", "search"), ("app-url", "pathname"), ("app-refresh", "n_intervals")}
 ADMIN = "test-admin"
 
 
@@ -34,30 +33,6 @@ def empty(tmp_path) -> Database:
 
 def app_of(db: Database):
     return create_app(load_settings({}, database_url=db.url, demo=False), db)
-
-
-def page_paths() -> list[str]:
-    return sorted(page["path"] for page in dash.page_registry.values() if not page["module"].endswith("404"))
-
-
-def url_callbacks(app) -> dict[str, dict]:
-    """The callbacks that draw a page from its URL (inputs: the URL and the refresh tick only)."""
-    return {key: cb for key, cb in app.callback_map.items()
-            if {(i["id"], i["property"]) for i in cb["inputs"]} <= URL_INPUTS}
-
-
-def call(client, key: str, callback: dict, path: str, search: str = ""):
-    """POST a callback as the browser would on opening `path`."""
-    def split(output: str) -> dict:
-        component, _, prop = output.partition("@")[0].rpartition(".")
-        return {"id": component, "property": prop}
-
-    outputs = [split(o) for o in key[2:-2].split("...")] if key.startswith("..") else split(key)
-    values = {"search": search, "pathname": path, "n_intervals": None}
-    body = {"output": key, "outputs": outputs, "changedPropIds": ["app-url.search"],
-            "inputs": [{**i, "value": values[i["property"]]} for i in callback["inputs"]],
-            "state": [{**s, "value": None} for s in callback.get("state", [])]}
-    return client.post("/_dash-update-component", json=body)
 
 
 def test_empty001_demo_off_builds_no_demo_data(empty):

@@ -104,16 +104,25 @@ import pytest
 def test_once():
     pass
 
+@pytest.mark.browser
+def test_in_the_browser_once():
+    pass
+
+@pytest.mark.browser
+@pytest.mark.both_backends
+def test_in_the_browser_on_each_backend():
+    pass
+
 def test_on_each_backend():
     pass
 """)
     monkeypatch.delenv("JINGBAO_TEST_BACKEND", raising=False)
-    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
     monkeypatch.setenv("JINGBAO_TEST_BACKEND", "postgresql")
     monkeypatch.setenv("CI", "true")
     result = pytester.runpytest("-p", "no:cacheprovider", "-v")
-    result.assert_outcomes(passed=1, deselected=1)
-    result.stdout.fnmatch_lines(["*test_on_each_backend PASSED*"])
+    result.assert_outcomes(passed=2, deselected=2)
+    result.stdout.fnmatch_lines(["*test_in_the_browser_on_each_backend PASSED*", "*test_on_each_backend PASSED*"])
 
 
 def program(folder: Path, name: str) -> Path:
