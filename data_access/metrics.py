@@ -289,12 +289,13 @@ def _widened_to_data(db: Database, filters: Filters) -> Filters:
     return replace(filters, start=start, end=end)
 
 
-def months_and_edges(db: Database, filters: Filters) -> tuple[tuple[dt.date, dt.date] | None,
-                                                              list[tuple[dt.date, dt.date]]]:
+def months_and_edges(db: Database, filters: Filters, widen: bool = True) -> tuple[tuple[dt.date, dt.date] | None,
+                                                                                 list[tuple[dt.date, dt.date]]]:
     """How a window is read from a month rollup (latency sketches, the hour-of-week counts): the whole months whose
     rows hold it (first and last month start, or None), and the day ranges of the cut months at its edges, read from
-    the raw cases."""
-    span = _month_span(_widened_to_data(db, filters))
+    the raw cases. `widen`: an edge past the city's cases takes its whole month (the rollups of rows that are not
+    cases, whose days may reach further, pass False)."""
+    span = _month_span(_widened_to_data(db, filters) if widen else filters)
     if span is None:
         return None, [(filters.start, filters.end)]
     edges = []

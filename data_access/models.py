@@ -506,6 +506,22 @@ class HourWeekStat(Base):
     alerts: Mapped[int] = mapped_column(Integer)
 
 
+class StationMonth(Base):
+    """Rollup: the stations' daily counts summed per calendar month, district and kind, for each of the three kinds
+    of station work (`activity`: "persuasion" records, "vehicle_service", "ebike" registrations, whose kind is
+    ""): the stations page reads a window's whole months here and only its cut months' days from the day rows
+    (data_access.station_rollup)."""
+
+    __tablename__ = "station_month"
+
+    city_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)       # first day of the month
+    activity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    district_adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
 class DemandMonth(Base):
     """Rollup: the located accidents of one city and calendar month packed as arrays, in the order the raw cases are
     read (local day, then id): the coverage plan reads a window's whole months here (a few blobs instead of a million

@@ -36,6 +36,7 @@ from data_access.models import (
     StageMode,
 )
 from data_access.sqlfuncs import month_of, seconds_between
+from data_access.station_rollup import rebuild_station_months
 from data_access.timeutil import month_end, month_start
 
 REMOTE_LIABILITY_SLA_S = 5 * 60
@@ -277,6 +278,7 @@ def rebuild_rollups(db: Database, city: str | None = None, start: dt.date | None
         rebuild_latency_sketches(session, city, start, end)
         rebuild_hour_week_stats(session, city, start, end)
         rebuild_demand_months(session, city, start, end)
+        rebuild_station_months(session, city, start, end)
         bump_data_version(session)
 
 

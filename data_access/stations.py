@@ -5,6 +5,7 @@ the days before its `closed_on`; what it did before closing stays in every figur
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Table, func, or_, select
@@ -13,15 +14,8 @@ from data_access import metrics
 from data_access.cache import cached_query
 from data_access.db import Database, rows_frame
 from data_access.filters import Filters
-from data_access.models import (
-    EbikeRegistration,
-    PersuasionKind,
-    PersuasionRecord,
-    Station,
-    StationKind,
-    VehicleService,
-    VehicleServiceKind,
-)
+from data_access.models import PersuasionKind, Station, StationKind, StationMonth, VehicleServiceKind
+from data_access.station_rollup import ACTIVITIES, kind_column
 
 VIOLATIONS = tuple(kind.value for kind in PersuasionKind if kind is not PersuasionKind.HAZARD)
 SERVICE_KINDS = tuple(kind.value for kind in VehicleServiceKind)
@@ -88,18 +82,40 @@ def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     return frame
 
 
+def station_sums(db: Database, filters: Filters, activity: str, by: tuple[str, ...]) -> pd.DataFrame:
+    """One kind of station work ("persuasion", "vehicle_service", "ebike") in the window, summed per `by` (of
+    "district_adcode", "kind" and "day") with a `count` column: its whole months from the month rollup, where the
+    day is the month's first, and only its cut months' days from the day rows."""
+    days, months = ACTIVITIES[activity], StationMonth.__table__
+    span, edges = metrics.months_and_edges(db, filters, widen=False)
+    rows = []
+    with db.session() as session:
+        if span is not None:
+            keys = [months.c["month" if key == "day" else key] for key in by]
+            whole = replace(filters, start=span[0], end=span[1])
+            rows += session.execute(select(*keys, func.sum(months.c["count"]))
+                                    .where(*metrics.place_and_days(months, whole, "month"),
+                                           months.c.activity == activity)
+                                    .group_by(*keys)).all()
+        for start, end in edges:
+            keys = [kind_column(days) if key == "kind" else days.c["local_day" if key == "day" else key]
+                    for key in by]
+            rows += session.execute(select(*keys, func.sum(days.c["count"]))
+                                    .where(*metrics.place_and_days(days, replace(filters, start=start, end=end)))
+                                    .group_by(*keys)).all()
+    frame = rows_frame(rows, [*by, "count"])
+    if "kind" in by:
+        frame["kind"] = frame["kind"].map(_value)
+    frame = frame.groupby(list(by), as_index=False, sort=True)["count"].sum()
+    frame["count"] = frame["count"].astype(int)
+    return frame
+
+
 @cached_query
 def persuasion_by_district_and_kind(db: Database, filters: Filters) -> pd.DataFrame:
-    """What the persuasion stations of each district stopped or found in the window, per kind (one pass over the
-    records, which `persuasion_by_district` and `persuasion_by_kind` both read): district_adcode, kind, count."""
-    p = PersuasionRecord.__table__
-    with db.session() as session:
-        rows = session.execute(
-            select(p.c.district_adcode, p.c.kind, func.sum(p.c["count"])).where(*metrics.place_and_days(p, filters))
-            .group_by(p.c.district_adcode, p.c.kind)).all()
-    kinds = rows_frame(rows, ["district_adcode", "kind", "count"])
-    kinds["kind"] = kinds["kind"].map(_value)
-    return kinds
+    """What the persuasion stations of each district stopped or found in the window, per kind (one read, which
+    `persuasion_by_district` and `persuasion_by_kind` both use): district_adcode, kind, count."""
+    return station_sums(db, filters, "persuasion", ("district_adcode", "kind"))
 
 
 @cached_query
@@ -119,12 +135,7 @@ def persuasion_by_kind(db: Database, filters: Filters) -> pd.DataFrame:
 def services_by_quarter(db: Database, filters: Filters) -> pd.DataFrame:
     """Vehicle-administration services per kind and calendar quarter of the window (a quarter cut by the window
     counts only its days), with each quarter's change on the quarter before (None for the first)."""
-    v = VehicleService.__table__
-    with db.session() as session:
-        rows = session.execute(select(v.c.local_day, v.c.kind, func.sum(v.c["count"]))
-                               .where(*metrics.place_and_days(v, filters)).group_by(v.c.local_day, v.c.kind)).all()
-    frame = rows_frame(rows, ["day", "kind", "count"])
-    frame["kind"] = frame["kind"].map(_value)
+    frame = station_sums(db, filters, "vehicle_service", ("day", "kind"))
     frame["quarter"] = pd.to_datetime(frame["day"]).dt.to_period("Q").astype(str)
     quarters = pd.period_range(pd.Timestamp(filters.start), pd.Timestamp(filters.end), freq="Q").astype(str)
     grid = pd.MultiIndex.from_product([list(SERVICE_KINDS), list(quarters)], names=["kind", "quarter"])
@@ -138,11 +149,8 @@ def services_by_quarter(db: Database, filters: Filters) -> pd.DataFrame:
 @cached_query
 def ebike_by_month(db: Database, filters: Filters) -> pd.DataFrame:
     """E-bike registrations per month of the window."""
-    e = EbikeRegistration.__table__
-    with db.session() as session:
-        rows = session.execute(select(e.c.local_day, func.sum(e.c["count"])).where(*metrics.place_and_days(e, filters))
-                               .group_by(e.c.local_day)).all()
-    out = metrics.per_month(rows_frame(rows, ["day", "registrations"]), filters, ["registrations"])
+    days = station_sums(db, filters, "ebike", ("day",)).rename(columns={"count": "registrations"})
+    out = metrics.per_month(days, filters, ["registrations"])
     out["registrations"] = out["registrations"].fillna(0).astype(int)
     return out
 

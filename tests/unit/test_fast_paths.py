@@ -15,7 +15,7 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select
 
-from data_access import coverage, district, ingest, metrics, registry, stations, throughput
+from data_access import coverage, district, ingest, metrics, registry, station_rollup, stations, throughput
 from data_access.db import Database, rows_frame
 from data_access.demo.build import build_demo
 from data_access.filters import Filters
@@ -28,6 +28,7 @@ from data_access.models import (
     MonthlyStat,
     PersuasionKind,
     PersuasionRecord,
+    StationMonth,
 )
 from data_access.schema import alembic_config, current_revision, head_revision
 from data_access.timeutil import local_midnight_utc
@@ -227,8 +228,9 @@ def _migrate(db: Database, revision: str, down: bool = False) -> None:
 
 
 def test_fast007_the_migrations_fill_the_month_rollups_as_a_rebuild_does(db):
-    """0007 (hour of week) and 0009 (month sums of the day rollups, per district and per insurer)."""
-    models = (HourWeekStat, MonthlyStat, InsurerMonthlyStat)
+    """0007 (hour of week), 0009 (month sums of the day rollups, per district and per insurer) and 0010 (the
+    stations' work per month)."""
+    models = (HourWeekStat, MonthlyStat, InsurerMonthlyStat, StationMonth)
     built = {model: _rollup_rows(db, model) for model in models}
     assert all(len(rows) > 20 for rows in built.values()) and len(built[HourWeekStat]) > 1000
     _migrate(db, "0006", down=True)
@@ -237,3 +239,38 @@ def test_fast007_the_migrations_fill_the_month_rollups_as_a_rebuild_does(db):
     assert current_revision(db.engine) == head_revision()
     for model in models:
         assert _rollup_rows(db, model) == built[model], model.__tablename__
+
+
+def raw_station_sums(db: Database, filters: Filters, activity: str, by: tuple[str, ...]) -> dict[tuple, int]:
+    """`stations.station_sums` as it was read before the month rollup: every day row of the window grouped."""
+    table = station_rollup.ACTIVITIES[activity]
+    keys = [station_rollup.kind_column(table) if key == "kind" else table.c["local_day" if key == "day" else key]
+            for key in by]
+    with db.session() as session:
+        rows = session.execute(select(*keys, func.sum(table.c["count"]))
+                               .where(*metrics.place_and_days(table, filters)).group_by(*keys)).all()
+    return {tuple(getattr(v, "value", v) for v in row[:-1]): int(row[-1]) for row in rows}
+
+
+@pytest.mark.parametrize("name", WINDOWS)
+@pytest.mark.parametrize("districts", DISTRICTS.values(), ids=DISTRICTS.keys())
+def test_fast009_stations_work_from_whole_months_and_edge_days_equals_the_day_rows(db, name, districts):
+    """Per district and kind, per kind and quarter, per month: the sums read from the month rollup and the cut
+    months' days equal those of every day row of the window."""
+    filters = window(name, districts)
+    for activity in station_rollup.ACTIVITIES:
+        fast = stations.station_sums(db, filters, activity, ("district_adcode", "kind"))
+        expected = raw_station_sums(db, filters, activity, ("district_adcode", "kind"))
+        pairs = zip(fast["district_adcode"], fast["kind"], strict=True)
+        assert dict(zip(pairs, fast["count"].tolist(), strict=True)) == expected
+        assert sum(expected.values()) > 0 or districts
+        months = {}
+        for (day,), count in raw_station_sums(db, filters, activity, ("day",)).items():
+            months[day.replace(day=1)] = months.get(day.replace(day=1), 0) + count
+        by_day = stations.station_sums(db, filters, activity, ("day",))
+        by_month = by_day.groupby(pd.to_datetime(by_day["day"]).dt.to_period("M").dt.start_time.dt.date)["count"].sum()
+        assert by_month.to_dict() == months
+    quarters = stations.services_by_quarter.uncached(db, filters)
+    assert int(quarters["count"].sum()) == sum(raw_station_sums(db, filters, "vehicle_service", ("kind",)).values())
+    ebikes = stations.ebike_by_month.uncached(db, filters)
+    assert int(ebikes["registrations"].sum()) == sum(raw_station_sums(db, filters, "ebike", ("day",)).values())
