@@ -493,8 +493,9 @@ class LatencySketch(Base):
 
 
 class HourWeekStat(Base):
-    """Rollup: accident alerts per calendar month, district, weekday (0 = Monday) and local hour: the hour-of-week
-    heat map of a window reads its whole months here and only the cut months at its edges from the raw cases."""
+    """Rollup: accident alerts per calendar month, district, weekday (0 = Monday) and local hour, and the whole
+    city's as the district "*": the hour-of-week heat map of a window reads its whole months here and only the cut
+    months at its edges from the raw cases."""
 
     __tablename__ = "hour_week_stat"
 

@@ -40,15 +40,20 @@ def counts_over_time(db: Database, filters: Filters, grain: str = "auto") -> pd.
     if grain not in GRAINS:
         raise ValueError(f"unknown grain {grain!r}")
     grain = resolved_grain(filters, grain)
-    table = metrics.stat_table(filters)      # an insurer's window reads the per-insurer rollup
+    # an insurer's window reads the per-insurer rollups; by month, the window's whole months are read from the month
+    # rollup (each month's sums on its first day) and only its cut months' days from the day rollup
+    parts = (metrics.stat_parts(db, filters) if grain == "month"
+             else [(metrics.stat_table(filters), metrics.stat_where(filters, metrics.stat_table(filters)))])
+    rows = []
     with db.session() as session:
-        rows = session.execute(
-            select(table.c.local_day, func.sum(table.c.alerts), func.sum(table.c.alerts_by_patrol),
-                   func.sum(table.c.quick))
-            .where(metrics.stat_where(filters, table)).group_by(table.c.local_day)
-        ).all()
+        for table, where in parts:
+            day = table.c["local_day" if "local_day" in table.c else "month"]
+            rows += session.execute(select(day, func.sum(table.c.alerts), func.sum(table.c.alerts_by_patrol),
+                                           func.sum(table.c.quick)).where(where).group_by(day)).all()
     daily = rows_frame(rows, ["day", "alerts", "alerts_by_patrol", "quick"])
-    daily["day"] = pd.to_datetime(daily["day"])
+    # a month read whole when the window reaches past the city's first case starts before the window: same month
+    daily["day"] = pd.to_datetime(daily["day"]).clip(lower=pd.Timestamp(filters.start))
+    daily = daily.groupby("day", as_index=False).sum()
     days = pd.DataFrame({"day": pd.date_range(filters.start, filters.end, freq="D")})
     daily = days.merge(daily, on="day", how="left").fillna(0)
     if grain == "day":
@@ -101,15 +106,16 @@ def latency_by_month(db: Database, filters: Filters) -> pd.DataFrame:
 def hour_weekday(db: Database, filters: Filters) -> pd.DataFrame:
     """Accident alerts by local hour (0–23) and weekday (0 = Monday), as the average per such day of the window:
     the 24 × 7 grid of the heat map, with the total count of each cell. The whole months of the window come from the
-    month × district × weekday × hour rollup, the cut months at its edges from the raw cases."""
+    month × district × weekday × hour rollup (the whole city's own rows when no district is chosen), the cut months
+    at its edges from the raw cases."""
     span, edges = metrics.months_and_edges(db, filters)
     parts = []
     with db.session() as session:
         if span is not None:
             h = HourWeekStat.__table__.c
-            conditions = [h.city_adcode == filters.city, h.month >= span[0], h.month <= span[1]]
-            if filters.districts:
-                conditions.append(h.district_adcode.in_(filters.districts))
+            conditions = [h.city_adcode == filters.city, h.month >= span[0], h.month <= span[1],
+                          h.district_adcode.in_(filters.districts) if filters.districts
+                          else h.district_adcode == rollups.WHOLE_CITY]
             rows = session.execute(select(h.weekday, h.local_hour, func.sum(h.alerts)).where(*conditions)
                                    .group_by(h.weekday, h.local_hour)).all()
             parts.append(rows_frame(rows, ["weekday", "local_hour", "alerts"]))

@@ -274,3 +274,20 @@ def test_fast009_stations_work_from_whole_months_and_edge_days_equals_the_day_ro
     assert int(quarters["count"].sum()) == sum(raw_station_sums(db, filters, "vehicle_service", ("kind",)).values())
     ebikes = stations.ebike_by_month.uncached(db, filters)
     assert int(ebikes["registrations"].sum()) == sum(raw_station_sums(db, filters, "ebike", ("day",)).values())
+
+
+@pytest.mark.parametrize("name", WINDOWS)
+@pytest.mark.parametrize("districts", DISTRICTS.values(), ids=DISTRICTS.keys())
+def test_fast010_counts_by_month_from_the_month_rollup_equal_the_days_summed(db, name, districts):
+    """By month, the throughput counts read whole months from the month rollup: each month's sums and its first and
+    last day in the window equal those of the window's day rows, for the city, districts and an insurer."""
+    for insurer in (None, _an_insurer(db)):
+        filters = window(name, districts, insurer)
+        months = throughput.counts_over_time.uncached(db, filters, "month")
+        days = throughput.counts_over_time.uncached(db, filters, "day")
+        expected = days.groupby(days["period_start"].dt.to_period("M")).agg(
+            period_start=("period_start", "min"), period_end=("period_end", "max"), alerts=("alerts", "sum"),
+            alerts_by_patrol=("alerts_by_patrol", "sum"), quick=("quick", "sum")).reset_index(drop=True)
+        columns = ["period_start", "period_end", "alerts", "alerts_by_patrol", "quick"]
+        pd.testing.assert_frame_equal(months[columns], expected[columns], check_dtype=False)
+        assert months["alerts"].sum() > 0 or name == "past both ends of the data" and insurer is not None
