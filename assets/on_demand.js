@@ -16,16 +16,10 @@
   var React = window.React;
   var AHEAD = 80;
 
-  function outOfSight(element) {
+  // Calls `then` once the element is near the window, from the observer's first word on it (the next frame; a
+  // measure taken at once forced a layout of the page in the middle of React's commit); returns a cancel.
+  function whenNear(element, then) {
     if (!element || !("IntersectionObserver" in window)) {
-      return false;
-    }
-    var box = element.getBoundingClientRect();
-    return (box.width || box.height) && (box.top > window.innerHeight + AHEAD || box.bottom < -AHEAD);
-  }
-
-  function whenNear(element, then) {       // calls `then` once the element is near the window; returns a cancel
-    if (!outOfSight(element)) {
       then();
       return function () {};
     }

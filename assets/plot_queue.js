@@ -66,17 +66,6 @@
     };
   }
 
-  function outOfSight(gd) {
-    if (everything || !sight || !(gd instanceof Element)) {
-      return false;
-    }
-    var box = gd.getBoundingClientRect();
-    if (!box.width && !box.height) {
-      return false;             // not laid out (hidden): drawn as it always was
-    }
-    return box.top > window.innerHeight + AHEAD || box.bottom < -AHEAD;
-  }
-
   function release(gd) {
     var held = waiting.get(gd);
     if (held) {
@@ -114,14 +103,17 @@
     return Object.assign({}, figure, {layout: layout});
   }
 
+  // Every call waits for the observer's first word on its chart (the next frame), never for a measure taken at once:
+  // getBoundingClientRect in the middle of a React commit forced a layout of the whole page each time. A chart
+  // hidden (display: none) waits until it is shown.
   function place(held) {
-    if (outOfSight(held.gd)) {
-      forgetRemoved();
-      waiting.set(held.gd, held);
-      sight.observe(held.gd);
-    } else {
+    if (everything || !sight || !(held.gd instanceof Element)) {
       enqueue(job(held));
+      return;
     }
+    forgetRemoved();
+    waiting.set(held.gd, held);
+    sight.observe(held.gd);
   }
 
   function inQueue(draw) {

@@ -10,6 +10,7 @@ from dash import html
 
 from base.i18n import t
 from components.formatting import change_direction, format_change, metric_value_text
+from components.static import Static, frozen
 from data_access.maturity import MATURE_SHARE
 from data_access.registry import METRICS, Kpi, KpiSet, empty_kpis
 
@@ -106,11 +107,12 @@ def kpi_card(kpi: Kpi, lang: str, comparison_kind: str | None, note: str | None 
     )
 
 
-def kpi_grid(overview: KpiSet, lang: str, notes: dict[str, str] | None = None) -> list[html.Section]:
+def kpi_grid(overview: KpiSet, lang: str, notes: dict[str, str] | None = None) -> list[Static]:
+    """The cards of a KPI grid, drawn as one component (components.static: they never change once drawn)."""
     kind = overview.filters.comparison if overview.comparison is not None else None
-    return [kpi_card(kpi, lang, kind, (notes or {}).get(kpi.key)) for kpi in overview.kpis]
+    return [frozen([kpi_card(kpi, lang, kind, (notes or {}).get(kpi.key)) for kpi in overview.kpis])]
 
 
-def kpi_placeholders(keys: tuple[str, ...], lang: str) -> list[html.Section]:
+def kpi_placeholders(keys: tuple[str, ...], lang: str) -> list[Static]:
     """Cards without values, holding the grid's place until the figures arrive or while the database is away."""
-    return [kpi_card(kpi, lang, None) for kpi in empty_kpis(keys)]
+    return [frozen([kpi_card(kpi, lang, None) for kpi in empty_kpis(keys)])]

@@ -15,7 +15,7 @@ import re
 import pytest
 
 from base.settings import PROJECT_ROOT
-from dashboard.frontend import PLOTLY_BUNDLE, PLOTLY_SUITE_PATH
+from dashboard.frontend import COMPILE_HINT, PLOTLY_BUNDLE, PLOTLY_SUITE_PATH
 from tests.integration.conftest import console_errors, screenshot, scroll_through, scroll_to, wait_for_value
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_pass]   # the browser side of a page load
@@ -117,11 +117,30 @@ def test_charts_load_the_partial_bundle_gzipped_once(dashboard_app):
     client = signed_in_client(dashboard_app)
     answer = client.get("/" + PLOTLY_SUITE_PATH, headers={"Accept-Encoding": "gzip"})
     assert answer.status_code == 200 and answer.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(answer.data) == PLOTLY_BUNDLE.read_bytes()
+    assert gzip.decompress(answer.data) == COMPILE_HINT + PLOTLY_BUNDLE.read_bytes()
     assert len(answer.data) < 600_000 and "max-age=86400" in answer.headers["Cache-Control"]
     again = client.get("/" + PLOTLY_SUITE_PATH, headers={"If-None-Match": answer.headers["ETag"]})
     assert again.status_code == 304
     assert "vendor/" not in client.get("/").get_data(as_text=True)      # never a <script> of every page
+
+
+def test_the_bundles_a_first_view_runs_are_compiled_as_they_stream_in(dashboard_app):
+    """React DOM and the Dash renderer come with the compile hint as their first line, from the address the page
+    names (fingerprinted: cached a year); a bundle not chosen (prop-types) comes as Dash serves it."""
+    from tests.signin import signed_in_client
+
+    client = signed_in_client(dashboard_app)
+    page = client.get("/").get_data(as_text=True)
+    script = r'src="(/_dash-component-suites/dash/[^"]*?/(react-dom|dash_renderer|prop-types)[^"]*)"'
+    by_name = {name: address for address, name in re.findall(script, page)}
+    assert set(by_name) == {"react-dom", "dash_renderer", "prop-types"}, page
+    for name in ("react-dom", "dash_renderer"):
+        answer = client.get(by_name[name])
+        assert answer.status_code == 200 and answer.data.startswith(COMPILE_HINT), name
+        assert b"React" in answer.data[:4000] or name == "dash_renderer"
+        assert "max-age=31536000" in answer.headers["Cache-Control"]
+    plain = client.get(by_name["prop-types"])
+    assert plain.status_code == 200 and not plain.data.startswith(COMPILE_HINT)
 
 
 def test_every_page_paints_its_data_soon_after_navigation(dash_duo, dashboard_app):

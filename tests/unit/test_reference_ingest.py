@@ -30,6 +30,7 @@ from data_access.models import (
     RiderUnit,
     Station,
 )
+from data_access.rollups import rebuild_rollups
 from data_access.tokens import authenticate, create_token, list_tokens
 from tests.signin import signed_in_client
 
@@ -260,6 +261,7 @@ def test_a_closed_station_leaves_the_now_figures_but_keeps_its_history(db):
         station_id = session.scalars(select(Station.id).where(Station.code == "XC-PS-01")).one()
         session.add(PersuasionRecord(station_id=station_id, city_adcode=CITY, district_adcode=XIANGCHENG,
                                      local_day=dt.date(2024, 3, 1), kind=PersuasionKind.NO_HELMET, count=7))
+    rebuild_rollups(db, CITY, dt.date(2024, 3, 1), dt.date(2024, 3, 1))     # as every writer of day rows does
     march = Filters(CITY, dt.date(2024, 3, 1), dt.date(2024, 3, 31))
     assert stations.persuasion_stations(db, march) == 1
     assert set(coverage.city_stations(db, CITY, march.end)["code"]) == {"XC-PB-01", "XC-PS-01"}
