@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
+from dash import dcc
+
 PARAM_ORDER = ("city", "range", "start", "end", "districts", "compare", "insurer", "lang")
 
 
@@ -43,3 +45,12 @@ def toggle_district(search: str | None, adcode: str) -> str:
     params.pop("district", None)
     params["districts"] = "" if chosen == (adcode,) else adcode
     return to_search({k: v for k, v in params.items() if v})
+
+
+def page_address(location_id: str) -> dcc.Location:
+    """A page's own writer of the address. Callbacks of the page that change the URL (a district clicked, a choice
+    made) write here instead of to the shell's app-url: as a page's content mounts, Dash runs every callback with an
+    input in it whose outputs are not all in it too, prevent_initial_call or not, so each of those was a request and
+    a round of renderer work on every page load. This Location pushes the new address into the browser's history and
+    the shell's app-url follows, as it follows the back button."""
+    return dcc.Location(id=location_id, refresh="callback-nav")

@@ -29,7 +29,7 @@ from components.empty_state import empty_figure_text, empty_state, no_station_te
 from components.kpi import kpi_grid, kpi_placeholders
 from components.messages import database_unavailable_message, empty_message, problems_alert
 from components.theme import GRAPH_CONFIG, message_figure
-from components.urlstate import parse_search, with_params
+from components.urlstate import page_address, parse_search, with_params
 from data_access import cities, metrics, registry, stations
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
@@ -277,6 +277,7 @@ def make_layout(page: AnalyticsPage) -> Callable[..., html.Div]:
                 html.Div(panels, className="analytics-grid")]
         return html.Div(
             [
+                page_address(page.id("url")),
                 html.Div(id=page.id("problems")),
                 html.Div([html.H1(t(page.title_key, lang), id=page.id("heading"), className="page-title"),
                           html.P(id=page.id("window"), className="page-window"), html.Div(id=page.id("crumbs")),
@@ -383,7 +384,7 @@ def _register_main(page: AnalyticsPage) -> None:
 
 
 def _register_choice(page: AnalyticsPage, choice: Choice) -> None:
-    @callback(Output(ids.URL, "search", allow_duplicate=True), Input(page.id(f"choice-{choice.name}"), "value"),
+    @callback(Output(page.id("url"), "search", allow_duplicate=True), Input(page.id(f"choice-{choice.name}"), "value"),
               State(ids.URL, "search"), prevent_initial_call=True)
     def choose(value, search):
         current, _ = choice_values(page, search)
@@ -407,7 +408,8 @@ def clicked_district(click_data) -> str | None:
 
 
 def _register_drill(page: AnalyticsPage, chart: Chart) -> None:
-    @callback(Output(ids.URL, "pathname", allow_duplicate=True), Output(ids.URL, "search", allow_duplicate=True),
+    @callback(Output(page.id("url"), "pathname", allow_duplicate=True),
+              Output(page.id("url"), "search", allow_duplicate=True),
               Input(page.id(chart.key), "clickData"), State(ids.URL, "search"), prevent_initial_call=True)
     def drill(click_data, search):
         adcode = clicked_district(click_data)

@@ -21,7 +21,7 @@ from components.kpi import share_text
 from components.layout import city_options
 from components.messages import database_unavailable_message, empty_message
 from components.theme import BRAND, GRAPH_CONFIG
-from components.urlstate import parse_search, with_params
+from components.urlstate import page_address, parse_search, with_params
 from data_access import registry
 from data_access.briefing import COMPARISONS, daily_briefing
 from data_access.db import DatabaseUnavailable
@@ -40,6 +40,7 @@ dash.register_page(__name__, path=PATH, title="每日简报 · 警保联动", na
                    order=70, filter_bar=False)
 
 PROBLEMS = "briefing-problems"
+ADDRESS = "briefing-url"
 HEADING = "briefing-heading"
 DATE = "briefing-date"
 CITY = "briefing-city"
@@ -138,7 +139,8 @@ def layout(**query) -> html.Div:
         ],
         className="briefing-sheet",
     )
-    return html.Div([html.Div(id=PROBLEMS), controls, sheet_body], className="page page-briefing")
+    return html.Div([page_address(ADDRESS), html.Div(id=PROBLEMS), controls, sheet_body],
+                    className="page page-briefing")
 
 
 OUTPUTS = (
@@ -185,7 +187,7 @@ def show_briefing(search, _tick):
     )
 
 
-@callback(Output(ids.URL, "search", allow_duplicate=True), Input(DATE, "value"), State(ids.URL, "search"),
+@callback(Output(ADDRESS, "search", allow_duplicate=True), Input(DATE, "value"), State(ids.URL, "search"),
           prevent_initial_call=True)
 def choose_day(value, search):
     """A day picked in the form goes into the URL, so the briefing of that day is a link."""
@@ -194,7 +196,7 @@ def choose_day(value, search):
     return with_params(search, date=value)
 
 
-@callback(Output(ids.URL, "search", allow_duplicate=True), Input(CITY, "value"), State(ids.URL, "search"),
+@callback(Output(ADDRESS, "search", allow_duplicate=True), Input(CITY, "value"), State(ids.URL, "search"),
           prevent_initial_call=True)
 def choose_city(value, search):
     """A city picked on the page goes into the URL (its districts are another city's, so they go)."""

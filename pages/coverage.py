@@ -21,7 +21,7 @@ from components import coverage_map as cmap
 from components import ids
 from components.empty_state import no_station_text
 from components.messages import database_unavailable_message
-from components.urlstate import parse_search, with_params
+from components.urlstate import page_address, parse_search, with_params
 from data_access import coverage as cv
 from data_access import metrics, offload
 from data_access.db import DatabaseUnavailable
@@ -37,6 +37,7 @@ dash.register_page(__name__, path=PATH, title="覆盖规划 · 警保联动", na
                    order=60, libraries=("dash_leaflet",))  # fetched as the page starts (dashboard/frontend.py)
 
 PROBLEMS = "coverage-problems"
+ADDRESS = "coverage-url"
 HEADING = "coverage-heading"
 WINDOW = "coverage-window"
 KPIS = "coverage-kpis"
@@ -309,6 +310,7 @@ def layout(**query) -> html.Div:
                               html.P(id=GAPS, className="coverage-gaps"), html.Div(id=TABLE)], className="panel"),
             ], className="coverage-main"),
         ], className="coverage-grid"),
+        page_address(ADDRESS),
     ], className="page page-coverage")
 
 
@@ -450,7 +452,7 @@ def next_search(trigger: str, search: str | None, values: dict, clicks: dict, vi
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ADDRESS, "search", allow_duplicate=True),
     Input(KINDS, "value"), Input(T_PRESET, "value"), Input(T_TYPED, "value"), Input(WEIGHT, "value"),
     Input(CIRCUITY, "value"), *[Input(s, "value") for s in SPEEDS], Input(VEHICLE, "value"),
     Input(RECOMMEND, "n_clicks"), Input(RESET, "n_clicks"), Input(MAP_IDS["map"], "n_clicks"),
@@ -478,7 +480,7 @@ def plan_to_url(kinds, t_preset, t_typed, weight, circuity, *rest):
     return no_update if new is None or new == (search or "") else new
 
 
-@callback(Output(ids.URL, "search", allow_duplicate=True), Input(ADOPT, "n_clicks"), State(ids.URL, "search"),
+@callback(Output(ADDRESS, "search", allow_duplicate=True), Input(ADOPT, "n_clicks"), State(ids.URL, "search"),
           prevent_initial_call=True)
 def adopt_recommended(n_clicks, search):
     """The recommended sites become added candidates (the recommendation is then recomputed around them)."""

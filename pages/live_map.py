@@ -21,7 +21,7 @@ from components import ids
 from components import live_map as lm
 from components.messages import database_unavailable_message
 from components.theme import BRAND
-from components.urlstate import parse_search, toggle_district
+from components.urlstate import page_address, parse_search, toggle_district
 from data_access import live_layers
 from data_access.db import DatabaseUnavailable
 from data_access.timeutil import local_midnight_utc, utcnow
@@ -39,6 +39,7 @@ HEADING = "map-heading"
 WINDOW = "map-window"
 STATUS = "map-status"
 CRUMBS = "map-breadcrumb"
+ADDRESS = "map-url"
 MAP = "map-map"
 LIVE = "map-live"
 UNIT_STATE = "map-unit-state"
@@ -131,6 +132,7 @@ def layout(**query) -> html.Div:
     )
     return html.Div(
         [
+            page_address(ADDRESS),
             html.Div(id=PROBLEMS),
             html.Div([html.H1(t("nav.map", lang), id=HEADING, className="page-title"),
                       html.P(id=WINDOW, className="page-window"),
@@ -318,7 +320,7 @@ clientside_callback(
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ADDRESS, "search"),
     Input(layer_id("districts"), "clickData"), State(ids.URL, "search"),
     prevent_initial_call=True,
 )

@@ -17,7 +17,7 @@ from components.kpi import kpi_grid, kpi_placeholders
 from components.messages import database_unavailable_message, empty_message
 from components.theme import BRAND, GRAPH_CONFIG, map_config, message_figure
 from components.trend import TREND_HEIGHT, trend_figure
-from components.urlstate import parse_search, toggle_district
+from components.urlstate import page_address, parse_search, toggle_district
 from data_access import metrics, registry, throughput
 from data_access.cache import cached_query
 from data_access.db import Database, DatabaseUnavailable
@@ -40,6 +40,7 @@ MAP = "overview-map"
 MAP_HINT = "overview-map-hint"
 TO_ONBOARDING = "overview-to-onboarding"
 TREND_INFO = "overview-trend-info"
+ADDRESS = "overview-url"
 TREND_METRICS = ("alerts", "quick", "quick_rate")
 
 
@@ -76,6 +77,7 @@ def layout(**query) -> html.Div:
     return html.Div(
         [
             redirect,
+            page_address(ADDRESS),
             html.Div(id=PROBLEMS),
             html.Div([html.H1(t("nav.overview", lang), id=HEADING, className="page-title"),
                       html.P(id=WINDOW, className="page-window"), html.Div(id=CRUMBS)], className="page-head"),
@@ -152,7 +154,7 @@ def overview_figures(db: Database, filters: Filters, lang: str, place: str, wind
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ADDRESS, "search"),
     Input(MAP, "clickData"), State(ids.URL, "search"),
     prevent_initial_call=True,
 )
