@@ -113,6 +113,8 @@ def kpi_grid(overview: KpiSet, lang: str, notes: dict[str, str] | None = None) -
     return [frozen([kpi_card(kpi, lang, kind, (notes or {}).get(kpi.key)) for kpi in overview.kpis])]
 
 
-def kpi_placeholders(keys: tuple[str, ...], lang: str) -> list[Static]:
-    """Cards without values, holding the grid's place until the figures arrive or while the database is away."""
-    return [frozen([kpi_card(kpi, lang, None) for kpi in empty_kpis(keys)])]
+def kpi_placeholders(keys: tuple[str, ...], lang: str, noted: bool = False) -> list[Static]:
+    """Cards without values, holding the grid's place until the figures arrive or while the database is away;
+    `noted`: with an empty line where the figures' cards will have a note (the district view's ranks), so the grid
+    does not grow when they come."""
+    return [frozen([kpi_card(kpi, lang, None, "\u00a0" if noted else None) for kpi in empty_kpis(keys)])]
