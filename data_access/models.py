@@ -407,6 +407,8 @@ class EbikeRegistration(Base):
     local_day: Mapped[dt.date] = mapped_column(Date)
     count: Mapped[int] = mapped_column(Integer)
 
+    __table_args__ = (Index("ix_ebike_registration_city_day", "city_adcode", "local_day"),)
+
 
 class FraudLead(Base):
     """An anti-fraud lead from trajectory analysis; `suspected` ones became suspected-fraud cases."""
