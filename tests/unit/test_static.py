@@ -1,0 +1,50 @@
+"""components.static: dash.html markup frozen into one Static component keeps every element, class, title and
+aria/data attribute, and refuses what Static cannot draw faithfully (ids, event props, other components)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from dash import dcc, html
+
+from components.kpi import kpi_card, kpi_placeholders
+from components.static import Static, frozen
+from data_access.registry import Kpi
+
+
+def test_frozen_markup_keeps_elements_classes_and_attributes():
+    tree = frozen([html.Section([html.H2("快处率", className="kpi-name"),
+                                 html.Button("i", type="button", className="kpi-info", **{"aria-label": "口径"}),
+                                 html.Span(None), 12, None],
+                                className="kpi-card", title="上期 3", **{"data-kpi": "quick_rate"})]).tree
+    assert tree == [{"t": "section", "p": {"className": "kpi-card", "title": "上期 3", "data-kpi": "quick_rate"},
+                     "c": [{"t": "h2", "p": {"className": "kpi-name"}, "c": "快处率"},
+                           {"t": "button", "p": {"className": "kpi-info", "type": "button", "aria-label": "口径"},
+                            "c": "i"},
+                           {"t": "span"}, "12"]}]
+
+
+@pytest.mark.parametrize("element, problem", [
+    (html.Div("x", id="kpis"), "has an id"),
+    (html.Div("x", n_clicks=0), "attributes Static does not draw"),
+    (html.Div("x", style={"color": "red"}), "attributes Static does not draw"),
+    (html.Img(src="a.png"), "cannot be frozen"),
+])
+def test_what_static_cannot_draw_is_refused(element, problem):
+    with pytest.raises(ValueError, match=problem):
+        frozen([element])
+    with pytest.raises(TypeError):
+        frozen([dcc.Graph()])
+
+
+def test_kpi_cards_are_one_component_and_a_card_keeps_its_figures():
+    placeholders = kpi_placeholders(("alerts", "quick_rate"), "en", noted=True)
+    assert len(placeholders) == 1 and isinstance(placeholders[0], Static)
+    cards = placeholders[0].tree
+    assert [c["p"]["data-kpi"] for c in cards] == ["alerts", "quick_rate"]
+    assert all(any(child.get("p", {}).get("className") == "kpi-note" for child in c["c"]) for c in cards)
+    card = kpi_card(Kpi("alerts", 3532, 3400, "count", 0.039, False), "zh", "yoy")
+    assert frozen([card]).tree == [json.loads(json.dumps(frozen(card).tree))]
+    number = frozen([card]).tree[0]["c"][1]["c"][0]
+    assert number == {"t": "span", "p": {"className": "kpi-number"}, "c": "3,532"}
