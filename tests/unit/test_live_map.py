@@ -157,7 +157,7 @@ def test_live007_a_click_on_a_district_focuses_it_keeping_the_other_filters(db):
                   if f["properties"]["adcode"] == "500103")
 
     def click(lat, lon, search):
-        body = {"output": key, "outputs": {"id": "app-url", "property": "search"},
+        body = {"output": key, "outputs": {"id": "map-url", "property": "search"},
                 "changedPropIds": ["map-layer-districts.clickData"],
                 "inputs": [{"id": "map-layer-districts", "property": "clickData",
                             "value": {"latlng": {"lat": lat, "lng": lon}}}],
@@ -165,7 +165,7 @@ def test_live007_a_click_on_a_district_focuses_it_keeping_the_other_filters(db):
         return client.post("/_dash-update-component", json=body)
 
     response = click(centre["center_lat"], centre["center_lon"], "?city=500000&range=7d&lang=en")
-    search = response.get_json()["response"]["app-url"]["search"]
+    search = response.get_json()["response"]["map-url"]["search"]      # the page's own address
     assert "districts=500103" in search and "range=7d" in search and "lang=en" in search and "city=500000" in search
     outside = click(10.0, 10.0, "?city=500000")                  # far away from every district: nothing changes
     assert outside.status_code in (200, 204) and not (outside.get_json() or {}).get("response")
