@@ -55,14 +55,109 @@
         queued.delete(held.gd);
       }
       var drawn;
+      var abandoned = new Promise(function (resolve) { held.abandon = resolve; });
       drawing += 1;
+      cutting = held;
+      cutFrom = performance.now();
       try {
         drawn = Promise.resolve(held.draw.apply(held.self, held.args));
       } catch (error) {
         drawn = Promise.reject(error);
       }
       held.settles.forEach(function (settle) { drawn.then(settle[0], settle[1]); });
-      return drawn.then(function () { drawing -= 1; }, function () { drawing -= 1; });
+      held.done = Promise.race([drawn.then(null, function () {}), abandoned]).then(function () {
+        drawing -= 1;
+        if (cutting === held) {
+          cutting = null;
+        }
+      });
+      return held.done;
+    };
+  }
+
+  // ---- one drawing cut into tasks
+  // plotly.js draws a chart as a sequence of steps (Lib.syncOrAsync: defaults, margins, axes, data, auto-margins
+  // ...) and runs them in one go unless a step returns a promise. A page's first chart runs plotly's code for the
+  // first time (V8's interpreter, every label measured): 100-260 ms in one task. While a queued drawing runs, a
+  // step that would start more than SLICE ms into the task waits for a task of its own instead, so the page answers
+  // input between two steps. Only the chart's own top-level sequence is cut (a nested one may be a fire-and-forget
+  // call, whose caller goes on as if it had run), and the redraw plotly starts when axis labels need more room
+  // (Plots.doAutoMargin returns it to the sequence) counts as top level. A chart removed while it waits (its page
+  // left) is not drawn further: plotly.purge has cleared it. dcc.Graph's resize waits for the drawing to end.
+  // Printing (`everything`) draws in one go, as a beforeprint handler must. The bundle exposes the two modules as
+  // Plotly._jingbao (README, "Charts load ...").
+  var SLICE = 20;
+  var slice = SLICE;
+  var cuts = 0;                 // times a drawing waited for a task of its own
+  var cutting = null;           // the queued drawing running, whose steps are cut
+  var cutFrom = 0;              // when its current task started
+  var depth = 0;                // sequences running inside a step of another
+
+  function nextTask() {
+    return new Promise(function (resolve) {
+      setTimeout(function () { cutFrom = performance.now(); resolve(); }, 0);
+    });
+  }
+
+  function stepByStep(held, steps, gd, last) {
+    while (steps.length) {
+      if (!gd._fullLayout) {               // purged while it waited: nothing left to draw
+        held.abandon();
+        return new Promise(function () {});
+      }
+      if (performance.now() - cutFrom > slice && !everything) {
+        cuts += 1;
+        return nextTask().then(function () { return stepByStep(held, steps, gd, last); });
+      }
+      var out;
+      depth += 1;
+      try {
+        out = steps.shift()(gd);
+      } finally {
+        depth -= 1;
+      }
+      if (out && out.then) {
+        return out.then(function () { return stepByStep(held, steps, gd, last); });
+      }
+    }
+    return last && last(gd);
+  }
+
+  function cutDrawings(plotly) {
+    var inner = plotly._jingbao;
+    if (!inner) {
+      return;
+    }
+    var whole = inner.Lib.syncOrAsync;
+    inner.Lib.syncOrAsync = function (steps, gd, last) {
+      if (depth > 0 || everything || !cutting || gd !== cutting.gd || !Array.isArray(steps)) {
+        depth += 1;
+        try {
+          return whole.call(this, steps, gd, last);
+        } finally {
+          depth -= 1;
+        }
+      }
+      return stepByStep(cutting, steps, gd, last);
+    };
+    var autoMargin = inner.Plots.doAutoMargin;
+    inner.Plots.doAutoMargin = function () {
+      var outer = depth;
+      depth = 0;
+      try {
+        return autoMargin.apply(this, arguments);
+      } finally {
+        depth = outer;
+      }
+    };
+    var resize = plotly.Plots.resize;
+    plotly.Plots.resize = function (gd) {
+      var self = this;
+      var args = arguments;
+      if (cutting && cutting.gd === gd && cutting.done) {
+        return cutting.done.then(function () { return resize.apply(self, args); });
+      }
+      return resize.apply(self, args);
     };
   }
 
@@ -170,6 +265,8 @@
   window.jingbaoChartsWaiting = function () {   // the ids of the charts waiting to come near, for tests and checks
     return Array.from(waiting.keys()).map(function (gd) { return (gd.closest(".dash-graph") || gd).id; });
   };
+  window.jingbaoDrawingCuts = function () { return cuts; };     // for tests and checks
+  window.jingbaoCutAfter = function (ms) { slice = ms === null ? SLICE : ms; };
   window.addEventListener("beforeprint", drawAllNow);
   window.addEventListener("afterprint", function () { everything = false; });
 
@@ -177,6 +274,7 @@
     if (plotly && !plotly.jingbaoQueued) {
       plotly.react = inQueue(plotly.react);
       plotly.newPlot = inQueue(plotly.newPlot);
+      cutDrawings(plotly);
       plotly.jingbaoQueued = true;
     }
     return plotly;

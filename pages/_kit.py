@@ -222,7 +222,7 @@ def chart_panel(page: AnalyticsPage, chart: Chart, lang: str) -> html.Section:
     if chart.is_table:
         body = [
             html.Div([html.H2(t(chart.title_key, lang), id=page.id(f"{chart.key}-title"), className="table-title"),
-                      html.P(id=page.id(f"{chart.key}-window"), className="figure-hint", style={"margin": 0})],
+                      html.P(id=page.id(f"{chart.key}-window"), className="figure-hint table-window")],
                      style={"padding": "4px 8px 8px"}),
             dag.AgGrid(id=page.id(chart.key), columnDefs=chart.columns(lang), rowData=[],
                        defaultColDef={"sortable": True, "resizable": True, "flex": 1, "minWidth": 100},
@@ -235,8 +235,7 @@ def chart_panel(page: AnalyticsPage, chart: Chart, lang: str) -> html.Section:
         body = [dcc.Graph(id=page.id(chart.key), config=GRAPH_CONFIG, className="chart", responsive=True,
                           style={"height": f"{chart.height}px"})]
     return html.Section(
-        [*body, html.Div([hint, info, download_button(page, chart, lang)],
-                         style={"display": "flex", "alignItems": "center"})],
+        [*body, html.Div([hint, info, download_button(page, chart, lang)], className="panel-foot")],
         className="panel" + (" panel-wide" if chart.wide else "") + (" panel-table" if chart.is_table else ""),
         # the panel keeps its height before its chart or grid draws: the page does not jump (assets/style.css)
         style=None if chart.is_table else {"--chart-height": f"{chart.height}px"},

@@ -263,3 +263,53 @@ def test_charts_out_of_sight_are_drawn_when_they_come_near_and_before_printing(d
             drawn = driver.execute_script(GRAPHS_STATE)
             assert all(g["drawn"] for g in drawn), drawn
     assert console_errors(dash_duo) == []
+
+
+CHART_STATE = """
+const gd = document.querySelector('#teams-patrols .js-plotly-plot');
+if (!gd || !gd._fullLayout) { return null; }
+return {traces: gd.querySelectorAll('.cartesianlayer .trace').length, bars: gd.querySelectorAll('.bars .point').length,
+        data: gd.data.filter(t => t.type === 'bar').reduce((n, t) => n + (t.x ? t.x.length : 0), 0),
+        ticks: gd.querySelectorAll('.xtick text').length, title: !!gd.querySelector('.gtitle'),
+        margin: gd._fullLayout._size.b};
+"""
+
+# A drawing cut into one task per step: a chart started, then purged and removed while its steps wait, as dcc.Graph
+# does when a person leaves the page mid-drawing; the queue goes on to the next chart.
+CUT_AND_LEAVE = """
+const done = arguments[arguments.length - 1];
+const make = () => { const d = document.createElement('div'); d.style.width = '400px'; d.style.height = '300px';
+                     document.body.prepend(d); return d; };
+const figure = {data: [{type: 'bar', x: ['a', 'b', 'c'], y: [1, 2, 3]}], layout: {title: {text: 'cut'}}};
+window.jingbaoCutAfter(0);
+const left = make(), next = make();
+const before = window.jingbaoDrawingCuts();
+let settled = false;
+window.Plotly.newPlot(left, figure).then(() => { settled = true; });
+(function leave() {                     // once the drawing has started and waits for its next task
+  if (window.jingbaoDrawingCuts() === before) { setTimeout(leave, 0); return; }
+  window.Plotly.purge(left); left.remove();
+  window.Plotly.newPlot(next, figure).then(() => {
+    window.jingbaoCutAfter(null);
+    done({cuts: window.jingbaoDrawingCuts() - before, leftSettled: settled,
+          nextBars: next.querySelectorAll('.bars .point').length});
+  });
+})();
+"""
+
+
+def test_a_chart_is_drawn_in_several_tasks_whole_and_a_chart_left_mid_drawing_stops(dash_duo, dashboard_app):
+    """plot_queue.js cuts a queued drawing into tasks between plotly's steps: the page's charts still come whole
+    (every bar, tick label and title; the auto-margin redraw done), and a chart purged while its steps wait is
+    dropped without an error while the next chart draws."""
+    dash_duo.start_server(dashboard_app)
+    driver = dash_duo.driver
+    driver.get(dash_duo.server_url + "/teams")
+    state = wait_for_value(dash_duo, lambda: driver.execute_script(CHART_STATE),
+                           lambda s: bool(s) and s["bars"] > 0 and s["bars"] == s["data"] and s["ticks"] > 0,
+                           "/teams: the patrol chart drawn with all its bars")
+    assert state["title"] and state["traces"] >= 2, state
+    assert driver.execute_script("return window.jingbaoDrawingCuts()") > 0      # drawn in more than one task
+    result = driver.execute_async_script(CUT_AND_LEAVE)
+    assert result["cuts"] > 0 and not result["leftSettled"] and result["nextBars"] == 3, result
+    assert console_errors(dash_duo) == []
