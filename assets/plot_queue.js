@@ -5,10 +5,11 @@
  * (Lighthouse's "total blocking time"). Here every Plotly.react / Plotly.newPlot call waits in a queue and runs in a
  * task of its own, in the order the calls were made, so the browser can answer input and paint between two charts.
  *
- * A chart more than AHEAD pixels below (or above) the window is not drawn yet: its call waits until the chart comes
- * within AHEAD pixels of the window (an IntersectionObserver), so the first view draws only what it shows and a
- * chart is ready a scroll before it is seen. Before printing every waiting chart is drawn (`beforeprint`, and
- * `window.jingbaoDrawAll()` for a print button).
+ * A chart out of sight is not drawn yet: its call waits (an IntersectionObserver) until the chart comes within
+ * AHEAD pixels above the window, or FOOT of the window's height into it from below, so the first view draws only
+ * what it shows (a chart whose top just peeks in at the foot of the window waits for the scroll that brings it in)
+ * and one above is ready a scroll before it is seen. Before printing every waiting chart is drawn (`beforeprint`,
+ * and `window.jingbaoDrawAll()` for a print button).
  *
  * A newer call for a chart whose drawing has not started (waiting, or in the queue) replaces the older one, which
  * is never drawn (both calls' promises settle with the newer drawing): each drawing costs 30-120 ms. dcc.Graph
@@ -21,6 +22,7 @@
 (function () {
   "use strict";
   var AHEAD = 80;
+  var FOOT = 15;                // percent of the window's height
   var queue = [];
   var running = false;
   var waiting = new Map();      // graph div -> {gd, draw, self, args, settles: [[resolve, reject], ...]}
@@ -28,7 +30,7 @@
   var everything = false;       // printing: no chart waits
   var drawing = 0;              // drawings started and not settled
   var sight = "IntersectionObserver" in window
-    ? new IntersectionObserver(onSight, {rootMargin: AHEAD + "px 0px"})
+    ? new IntersectionObserver(onSight, {rootMargin: AHEAD + "px 0px -" + FOOT + "% 0px"})
     : null;
 
   function next() {
@@ -83,15 +85,18 @@
   // input between two steps. Only the chart's own top-level sequence is cut (a nested one may be a fire-and-forget
   // call, whose caller goes on as if it had run), and the redraw plotly starts when axis labels need more room
   // (Plots.doAutoMargin returns it to the sequence) counts as top level. A chart removed while it waits (its page
-  // left) is not drawn further: plotly.purge has cleared it. dcc.Graph's resize waits for the drawing to end.
-  // Printing (`everything`) draws in one go, as a beforeprint handler must. The bundle exposes the two modules as
-  // Plotly._jingbao (README, "Charts load ...").
+  // left) is not drawn further: plotly.purge has cleared it. dcc.Graph's resize waits for the drawing to end. The
+  // axes are drawn one per step too (Axes.draw returns its sequence to the chart's): the first chart's axes, their
+  // ticks and labels measured for the first time, were 85-95 ms in one step.
+  // Printing (`everything`) draws in one go, as a beforeprint handler must. The bundle exposes the three modules
+  // as Plotly._jingbao (README, "Charts load ...").
   var SLICE = 20;
   var slice = SLICE;
   var cuts = 0;                 // times a drawing waited for a task of its own
   var cutting = null;           // the queued drawing running, whose steps are cut
   var cutFrom = 0;              // when its current task started
   var depth = 0;                // sequences running inside a step of another
+  var axes = false;             // inside Axes.draw of the chart being cut
 
   function nextTask() {
     return new Promise(function (resolve) {
@@ -99,28 +104,43 @@
     });
   }
 
-  function stepByStep(held, steps, gd, last) {
+  function stepByStep(held, steps, arg, last) {
     while (steps.length) {
-      if (!gd._fullLayout) {               // purged while it waited: nothing left to draw
+      if (!held.gd._fullLayout) {          // purged while it waited: nothing left to draw
         held.abandon();
         return new Promise(function () {});
       }
       if (performance.now() - cutFrom > slice && !everything) {
         cuts += 1;
-        return nextTask().then(function () { return stepByStep(held, steps, gd, last); });
+        return nextTask().then(function () { return stepByStep(held, steps, arg, last); });
       }
       var out;
       depth += 1;
       try {
-        out = steps.shift()(gd);
+        out = steps.shift()(arg);
       } finally {
         depth -= 1;
       }
       if (out && out.then) {
-        return out.then(function () { return stepByStep(held, steps, gd, last); });
+        return out.then(function () { return stepByStep(held, steps, arg, last); });
       }
     }
-    return last && last(gd);
+    return last && last(arg);
+  }
+
+  // Runs `run` as if at the top level: the sequence it returns (the chart's redraw for auto-margins, its axes one
+  // by one) is cut as the chart's own is. `loose` lets the one sequence Axes.draw makes, given no graph, be cut.
+  function returned(run, self, args, loose) {
+    var outer = depth;
+    var outerAxes = axes;
+    depth = 0;
+    axes = loose;
+    try {
+      return run.apply(self, args);
+    } finally {
+      depth = outer;
+      axes = outerAxes;
+    }
   }
 
   function cutDrawings(plotly) {
@@ -130,7 +150,7 @@
     }
     var whole = inner.Lib.syncOrAsync;
     inner.Lib.syncOrAsync = function (steps, gd, last) {
-      if (depth > 0 || everything || !cutting || gd !== cutting.gd || !Array.isArray(steps)) {
+      if (depth > 0 || everything || !cutting || !Array.isArray(steps) || !(gd === cutting.gd || (axes && !gd))) {
         depth += 1;
         try {
           return whole.call(this, steps, gd, last);
@@ -141,14 +161,10 @@
       return stepByStep(cutting, steps, gd, last);
     };
     var autoMargin = inner.Plots.doAutoMargin;
-    inner.Plots.doAutoMargin = function () {
-      var outer = depth;
-      depth = 0;
-      try {
-        return autoMargin.apply(this, arguments);
-      } finally {
-        depth = outer;
-      }
+    inner.Plots.doAutoMargin = function () { return returned(autoMargin, this, arguments, false); };
+    var drawAxes = inner.Axes.draw;
+    inner.Axes.draw = function (gd) {
+      return cutting && cutting.gd === gd ? returned(drawAxes, this, arguments, true) : drawAxes.apply(this, arguments);
     };
     var resize = plotly.Plots.resize;
     plotly.Plots.resize = function (gd) {

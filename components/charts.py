@@ -22,6 +22,8 @@ PARTIAL_OPACITY = 0.6            # bars of a period the window cuts
 WINDOW_FILL = "rgba(31, 95, 168, 0.06)"
 WEEK_ZERO = "2000-01-03"         # a Monday: weeks run from Monday
 DUTY_LABELS_PER_AXIS = 8         # duty names at least 1/8 of the axis apart
+NOTES_BOTTOM = 40                # px under the plot for level tick labels, above the notes
+NOTE_LINE = 16                   # px a line of notes takes
 DUTY_LABEL_MAX_DAYS = 400        # beyond this the names would pile up: the shading stays, a note names the kinds
 
 
@@ -125,6 +127,11 @@ def add_notes(figure: go.Figure, notes: Sequence[str]) -> None:
     axis = figure.layout.xaxis
     text = " · ".join(notes) if not (axis.title and axis.title.text) else f"{axis.title.text}<br>{' · '.join(notes)}"
     figure.update_xaxes(title=dict(text=text, font=dict(size=11, color=theme.MUTED), standoff=8), automargin=True)
+    # the room the lines take under level tick labels, kept from the start: plotly.js would otherwise draw the chart,
+    # find its bottom margin short and draw it all again (40-60 ms in the browser); turned labels still grow it
+    lines = text.count("<br>") + 1
+    bottom = figure.layout.margin.b or 0
+    figure.update_layout(margin=dict(b=max(bottom, NOTES_BOTTOM + NOTE_LINE * lines)))
 
 
 def mark_window(figure: go.Figure, window: tuple, lang: str) -> None:

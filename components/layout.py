@@ -10,6 +10,7 @@ from dash import dcc, html
 
 from base.i18n import LANGUAGES, t
 from components import ids
+from components.static import frozen
 from components.theme import BRAND
 from data_access.filters import COMPARISONS, RANGES, Catalogue
 
@@ -34,15 +35,18 @@ def nav_pages(registry: Mapping[str, Mapping]) -> tuple[NavPage, ...]:
 
 
 def nav_links(pages: Iterable[NavPage], lang: str, pathname: str | None, search: str) -> list:
-    """Links to every page, carrying the current query string so the filters travel along."""
+    """Links to every page, carrying the current query string so the filters travel along: one Static component
+    (links that move within the app as dcc.Link's do), not a Dash component per link, as the shell callback
+    answers every change of address with them."""
     links = []
     for page in pages:
         if (pathname or "/") == page.path:
             links.append(html.Span(t(page.title_key, lang), className="app-nav-link active",
                                    **{"aria-current": "page"}))
         else:
-            links.append(dcc.Link(t(page.title_key, lang), href=page.path + search, className="app-nav-link"))
-    return links
+            links.append(html.A(t(page.title_key, lang), href=page.path + search, className="app-nav-link",
+                                **{"data-app-link": "1"}))
+    return [frozen(links)]
 
 
 def city_options(catalogue: Catalogue | None, lang: str) -> list[dict]:

@@ -5,7 +5,8 @@ change, and a page load makes some 300 of those changes: a grid of nine KPI card
 and the 98 a callback answer mounted cost a state change each. `frozen(...)` turns a tree of `dash.html` components
 without ids into the plain description that `Static` (assets/static.js) draws with React alone: the same elements,
 classes, titles and aria/data attributes, and no Dash wrapper inside. Text stays text (React escapes it); only the
-tags and attributes listed here pass, in Python and again in the browser.
+tags and attributes listed here pass, in Python and again in the browser. A link (`<a href="/path">`, a path of
+this app only) moves within the app as dcc.Link does, without loading the page again (assets/static.js).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from dash.development.base_component import Component
 
 TAGS = frozenset({"section", "div", "p", "span", "h2", "h3", "h4", "button", "strong", "em", "small", "ul", "ol",
-                  "li", "b", "i", "abbr", "br"})
+                  "li", "b", "i", "abbr", "br", "a"})
 ATTRIBUTES = frozenset({"className", "title", "role"})
 WILDCARDS = ("aria-", "data-")
 
@@ -38,6 +39,11 @@ class Static(Component):
                          **kwargs)
 
 
+def in_app(href: str) -> bool:
+    """A link Static draws: a path of this app (/teams?city=...), never another host or a script."""
+    return href.startswith("/") and not href.startswith("//") and "\\" not in href
+
+
 def _node(element) -> object:
     if element is None or element is False:
         return None
@@ -53,7 +59,8 @@ def _node(element) -> object:
         raise ValueError(f"<{tag}> cannot be frozen" + (" (it has an id)" if "id" in props else ""))
     attributes = {name: str(value) for name, value in props.items()
                   if value is not None and name != "children"
-                  and (name in ATTRIBUTES or name.startswith(WILDCARDS) or (name == "type" and tag == "button"))}
+                  and (name in ATTRIBUTES or name.startswith(WILDCARDS) or (name == "type" and tag == "button")
+                       or (name == "href" and tag == "a" and in_app(str(value))))}
     unknown = set(props) - set(attributes) - {"children"} - {name for name, value in props.items() if value is None}
     if unknown:
         raise ValueError(f"<{tag}> has attributes Static does not draw: {sorted(unknown)}")

@@ -30,6 +30,10 @@ def test_frozen_markup_keeps_elements_classes_and_attributes():
     (html.Div("x", n_clicks=0), "attributes Static does not draw"),
     (html.Div("x", style={"color": "red"}), "attributes Static does not draw"),
     (html.Img(src="a.png"), "cannot be frozen"),
+    (html.A("x", href="https://elsewhere.example/"), "attributes Static does not draw"),
+    (html.A("x", href="//elsewhere.example/teams"), "attributes Static does not draw"),
+    (html.A("x", href="javascript:alert(1)"), "attributes Static does not draw"),
+    (html.A("x", href="/\\elsewhere.example"), "attributes Static does not draw"),
 ])
 def test_what_static_cannot_draw_is_refused(element, problem):
     with pytest.raises(ValueError, match=problem):
@@ -48,3 +52,16 @@ def test_kpi_cards_are_one_component_and_a_card_keeps_its_figures():
     assert frozen([card]).tree == [json.loads(json.dumps(frozen(card).tree))]
     number = frozen([card]).tree[0]["c"][1]["c"][0]
     assert number == {"t": "span", "p": {"className": "kpi-number"}, "c": "3,532"}
+
+
+def test_the_navigation_is_one_component_of_links_within_the_app():
+    from components.layout import NavPage, nav_links
+
+    pages = (NavPage("/", "nav.overview", 0), NavPage("/teams", "nav.teams", 1), NavPage("/fraud", "nav.fraud", 2))
+    nav = nav_links(pages, "zh", "/teams", "?city=350600&range=30d")
+    assert len(nav) == 1 and isinstance(nav[0], Static)
+    links = nav[0].tree
+    assert [link["t"] for link in links] == ["a", "span", "a"]
+    assert links[0]["p"] == {"className": "app-nav-link", "href": "/?city=350600&range=30d", "data-app-link": "1"}
+    assert links[1]["p"] == {"className": "app-nav-link active", "aria-current": "page"}
+    assert links[2]["p"]["href"] == "/fraud?city=350600&range=30d"
