@@ -35,7 +35,8 @@ PAINT_WATCH = """
   const DRAWN = ".js-plotly-plot .main-svg .trace, #map-map .leaflet-marker-pane > *, "
               + "#map-map .leaflet-overlay-pane path, .ag-center-cols-container .ag-row";
   const filled = el => /\\d/.test(el.textContent);
-  const inSight = el => el.getBoundingClientRect().top < window.innerHeight * 0.85;   // in the window, FOOT (plot_queue.js) included
+  // in the window: a chart whose top is in its foot (FOOT of its height, plot_queue.js) waits for a scroll
+  const inSight = el => el.getBoundingClientRect().top < window.innerHeight * 0.85;
   function hasData() {
     return [...document.querySelectorAll(NUMBERS)].some(filled) || !!document.querySelector(DRAWN);
   }
@@ -73,7 +74,8 @@ return {response: nav ? Math.round(nav.responseEnd) : null, dom: nav ? Math.roun
         data: marks.data == null ? null : Math.round(marks.data),
         complete: marks.complete == null ? null : Math.round(marks.complete),
         undrawn: [...document.querySelectorAll(".dash-graph")]
-                 .filter(g => g.getBoundingClientRect().top < window.innerHeight * 0.85 && !g.querySelector(".main-svg"))
+                 .filter(g => g.getBoundingClientRect().top < window.innerHeight * 0.85)
+                 .filter(g => !g.querySelector(".main-svg"))
                  .map(g => g.id),
         loading: [...document.querySelectorAll('[data-dash-is-loading="true"]')].map(el => el.id || el.className)};
 """
