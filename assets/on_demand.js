@@ -3,8 +3,8 @@
  * drawn fetches the library's bundle and then draws the real component in its place; every later one draws it at
  * once. The stand-ins stay the library's components afterwards (the real ones are drawn inside them), so React never
  * sees the type change and remounts a grid; the library's other exports (getApi ...) are copied beside them.
- * A stand-in out of sight fetches nothing until it comes within AHEAD pixels above the window or FOOT of the
- * window's height into it from below, as the charts wait (plot_queue.js): a table at the foot of a page costs its
+ * A stand-in out of sight fetches nothing until it comes within AHEAD pixels above the window or FOOT pixels
+ * into it from below, as the charts wait (plot_queue.js): a table at the foot of a page costs its
  * first view nothing, nor one whose top just peeks in at the foot of the window.
  * A page that draws a library's components at once names it in <body data-libraries> (dashboard/app.py): its
  * bundle is fetched now, while the page's layout is on its way, as it was when every page loaded it. */
@@ -16,7 +16,7 @@
   }
   var React = window.React;
   var AHEAD = 80;
-  var FOOT = 15;                // percent of the window's height
+  var FOOT = 120;               // px
 
   // Calls `then` once the element is near the window, from the observer's first word on it (the next frame; a
   // measure taken at once forced a layout of the page in the middle of React's commit); returns a cancel.
@@ -30,7 +30,7 @@
         sight.disconnect();
         then();
       }
-    }, {rootMargin: AHEAD + "px 0px -" + FOOT + "% 0px"});
+    }, {rootMargin: AHEAD + "px 0px -" + FOOT + "px 0px"});
     sight.observe(element);
     return function () { sight.disconnect(); };
   }

@@ -6,7 +6,7 @@
  * task of its own, in the order the calls were made, so the browser can answer input and paint between two charts.
  *
  * A chart out of sight is not drawn yet: its call waits (an IntersectionObserver) until the chart comes within
- * AHEAD pixels above the window, or FOOT of the window's height into it from below, so the first view draws only
+ * AHEAD pixels above the window, or FOOT pixels into it from below, so the first view draws only
  * what it shows (a chart whose top just peeks in at the foot of the window waits for the scroll that brings it in)
  * and one above is ready a scroll before it is seen. Before printing every waiting chart is drawn (`beforeprint`,
  * and `window.jingbaoDrawAll()` for a print button).
@@ -22,7 +22,7 @@
 (function () {
   "use strict";
   var AHEAD = 80;
-  var FOOT = 15;                // percent of the window's height
+  var FOOT = 120;               // px
   var queue = [];
   var running = false;
   var waiting = new Map();      // graph div -> {gd, draw, self, args, settles: [[resolve, reject], ...]}
@@ -30,7 +30,7 @@
   var everything = false;       // printing: no chart waits
   var drawing = 0;              // drawings started and not settled
   var sight = "IntersectionObserver" in window
-    ? new IntersectionObserver(onSight, {rootMargin: AHEAD + "px 0px -" + FOOT + "% 0px"})
+    ? new IntersectionObserver(onSight, {rootMargin: AHEAD + "px 0px -" + FOOT + "px 0px"})
     : null;
 
   function next() {
@@ -59,7 +59,7 @@
       var drawn;
       var abandoned = new Promise(function (resolve) { held.abandon = resolve; });
       drawing += 1;
-      cutting = held;
+      cutting = held.blank ? null : held;   // an empty first figure is drawn whole: dcc.Graph waits for it
       cutFrom = performance.now();
       try {
         drawn = Promise.resolve(held.draw.apply(held.self, held.args));
@@ -232,7 +232,8 @@
       var self = this;
       var args = Array.prototype.slice.call(arguments);
       var gd = args[0];
-      if (isBlank(gd, args[1])) {
+      var blank = isBlank(gd, args[1]);
+      if (blank) {
         args[1] = withoutAxes(args[1]);
       }
       return new Promise(function (resolve, reject) {
@@ -241,10 +242,11 @@
           held.draw = draw;
           held.self = self;
           held.args = args;
+          held.blank = blank;
           held.settles.push([resolve, reject]);
           return;
         }
-        place({gd: gd, draw: draw, self: self, args: args, settles: [[resolve, reject]]});
+        place({gd: gd, draw: draw, self: self, args: args, blank: blank, settles: [[resolve, reject]]});
       });
     };
   }

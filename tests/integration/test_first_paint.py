@@ -35,8 +35,8 @@ PAINT_WATCH = """
   const DRAWN = ".js-plotly-plot .main-svg .trace, #map-map .leaflet-marker-pane > *, "
               + "#map-map .leaflet-overlay-pane path, .ag-center-cols-container .ag-row";
   const filled = el => /\\d/.test(el.textContent);
-  // in the window: a chart whose top is in its foot (FOOT of its height, plot_queue.js) waits for a scroll
-  const inSight = el => el.getBoundingClientRect().top < window.innerHeight * 0.85;
+  // in the window: a chart whose top is in its last 120 px (FOOT, plot_queue.js) waits for a scroll
+  const inSight = el => el.getBoundingClientRect().top < window.innerHeight - 120;
   function hasData() {
     return [...document.querySelectorAll(NUMBERS)].some(filled) || !!document.querySelector(DRAWN);
   }
@@ -74,7 +74,7 @@ return {response: nav ? Math.round(nav.responseEnd) : null, dom: nav ? Math.roun
         data: marks.data == null ? null : Math.round(marks.data),
         complete: marks.complete == null ? null : Math.round(marks.complete),
         undrawn: [...document.querySelectorAll(".dash-graph")]
-                 .filter(g => g.getBoundingClientRect().top < window.innerHeight * 0.85)
+                 .filter(g => g.getBoundingClientRect().top < window.innerHeight - 120)
                  .filter(g => !g.querySelector(".main-svg"))
                  .map(g => g.id),
         loading: [...document.querySelectorAll('[data-dash-is-loading="true"]')].map(el => el.id || el.className)};
@@ -249,7 +249,7 @@ def test_charts_out_of_sight_are_drawn_when_they_come_near_and_before_printing(d
     for path, far in (("/throughput", "throughput-districts"), ("/briefing", None)):
         driver.get(dash_duo.server_url + path)
         state = wait_for_value(dash_duo, lambda: driver.execute_script(GRAPHS_STATE),
-                               lambda graphs: graphs and all(g["drawn"] for g in graphs if g["top"] < height * 0.85),
+                               lambda graphs: graphs and all(g["drawn"] for g in graphs if g["top"] < height - 120),
                                f"{path}: the charts in the window drawn")
         waiting = [g["id"] for g in state if g["top"] > height + 400]
         assert waiting and not [g for g in state if g["id"] in waiting and g["drawn"]], (path, state)
