@@ -102,8 +102,10 @@ def fire_click(dash_duo, element) -> None:
 
 
 def clock_of(value) -> str:
-    """The local clock time of a UTC moment as the map's status line gives it for today."""
-    return (value + LOCAL_OFFSET).strftime("%H:%M:%S")
+    """The local clock time of a UTC moment as the map's status line gives it: the time alone for today, with its
+    month and day before it for an earlier day (after local midnight the busy moment is yesterday's 20:55)."""
+    moment = value + LOCAL_OFFSET
+    return moment.strftime("%H:%M:%S" if moment.date() == local_today() else "%m-%d %H:%M:%S")
 
 
 def local(value) -> str:
