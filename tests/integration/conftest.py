@@ -198,9 +198,21 @@ const done = arguments[arguments.length - 1];
 const frames = () => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
 (async () => {
     const step = Math.max(200, window.innerHeight - 120);
+    // a chart in the window (its top above the window's last 120 px) no longer waits to be drawn, or 2 s passed:
+    // a person looks at what is in the window; a chart's real figure comes after its empty one is drawn
+    const seen = () => {
+        const waiting = new Set(window.jingbaoChartsWaiting ? window.jingbaoChartsWaiting() : []);
+        return [...document.querySelectorAll('.dash-graph')].every(g => {
+            const r = g.getBoundingClientRect();
+            return !(r.top < window.innerHeight - 120 && r.bottom > 0) || !waiting.has(g.id);
+        });
+    };
     for (let y = 0; y < document.documentElement.scrollHeight; y += step) {
         window.scrollTo({top: y, behavior: "instant"});         // not Bootstrap's smooth scrolling
         await frames();
+        for (let i = 0; i < 40 && !seen(); i++) {
+            await new Promise(resolve => setTimeout(resolve, 50));
+        }
     }
     window.scrollTo({top: 0, behavior: "instant"});
     await frames();
