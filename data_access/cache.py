@@ -244,6 +244,18 @@ def key_text(value: object) -> str:
     return repr(value)
 
 
+_remembered_key_text = functools.lru_cache(maxsize=4096)(key_text)
+
+
+def _args_text(args: tuple) -> str:
+    """`key_text` of a call's arguments, remembered for hashable ones: a cold page asks dozens of cached queries
+    about the same `Filters`, and writing one out field by field cost more than some of the queries."""
+    try:
+        return _remembered_key_text(args)
+    except TypeError:                      # an unhashable argument (a list, a data frame): written out each time
+        return key_text(args)
+
+
 # The computations under way in this process, by cache key: a second thread asking for the same value waits for the
 # first instead of computing it again (fifty wall screens whose per-minute figures all expire at once compute them
 # once per process, not fifty times).
@@ -270,7 +282,7 @@ def cached_query(func: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(func)
     def wrapper(db: Versioned, *args, **kwargs) -> T:
         version = db.data_version()
-        raw = f"{db.identity}|{name}|{version}|{key_text(args)}|{key_text(sorted(kwargs.items()))}"
+        raw = f"{db.identity}|{name}|{version}|{_args_text(args)}|{key_text(sorted(kwargs.items()))}"
         key = "q:" + hashlib.sha1(raw.encode("utf-8")).hexdigest()
         hit = db.cache.get(key)
         if hit is not None:

@@ -520,9 +520,9 @@ def parse_scenario(query: Mapping[str, str]) -> tuple[Scenario, list[str]]:
 @cached_query
 def district_areas(db: Database, city: str) -> pd.DataFrame:
     """Districts of the city with their rural flag (rural districts use the rural speeds)."""
-    with db.session() as session:
-        rows = session.execute(select(District.adcode, District.name_zh, District.name_en, District.rural)
-                               .where(District.city_adcode == city).order_by(District.adcode)).all()
+    with db.reading() as connection:
+        rows = connection.execute(select(District.adcode, District.name_zh, District.name_en, District.rural)
+                                  .where(District.city_adcode == city).order_by(District.adcode)).all()
     frame = rows_frame(rows, ["district_adcode", "name_zh", "name_en", "rural"])
     frame["rural"] = frame["rural"].astype(bool)
     return frame
@@ -531,8 +531,8 @@ def district_areas(db: Database, city: str) -> pd.DataFrame:
 @cached_query
 def city_centre(db: Database, city: str) -> tuple[float, float]:
     """(lon, lat) the local plane is centred on: the city's stored centre."""
-    with db.session() as session:
-        row = session.execute(select(City.center_lon, City.center_lat).where(City.adcode == city)).one()
+    with db.reading() as connection:
+        row = connection.execute(select(City.center_lon, City.center_lat).where(City.adcode == city)).one()
     return float(row[0]), float(row[1])
 
 
@@ -544,8 +544,8 @@ def city_stations(db: Database, city: str, day: dt.date | None = None) -> pd.Dat
     conditions = [s.c.city_adcode == city, s.c.kind.in_(KINDS)]
     if day is not None:
         conditions.append(open_on(s, day))
-    with db.session() as session:
-        rows = session.execute(select(s.c.id, s.c.kind, s.c.code, s.c.name_zh, s.c.name_en, s.c.district_adcode,
+    with db.reading() as connection:
+        rows = connection.execute(select(s.c.id, s.c.kind, s.c.code, s.c.name_zh, s.c.name_en, s.c.district_adcode,
                                       s.c.lon, s.c.lat).where(*conditions).order_by(s.c.id)).all()
     frame = rows_frame(rows, ["id", "kind", "code", "name_zh", "name_en", "district_adcode", "lon", "lat"])
     frame["kind"] = frame["kind"].map(lambda k: str(getattr(k, "value", k)))
@@ -559,20 +559,20 @@ def located_demand(db: Database, filters: Filters) -> DemandArrays:
     months at its edges from the raw cases (data_access.demand_rollup)."""
     span, edges = metrics.months_and_edges(db, filters)
     parts: list[tuple[dt.date, DemandArrays]] = []
-    with db.session() as session:
+    with db.reading() as connection:
         for lo, hi in edges:
-            parts.append((lo, demand_rollup.raw_demand(session, filters.city, lo, hi)))
+            parts.append((lo, demand_rollup.raw_demand(connection, filters.city, lo, hi)))
         if span is not None:
-            parts.append((span[0], demand_rollup.stored_demand(session, filters.city, *span)))
+            parts.append((span[0], demand_rollup.stored_demand(connection, filters.city, *span)))
     return DemandArrays.joined([part for _, part in sorted(parts, key=lambda item: item[0])])
 
 
 def located_count(db: Database, filters: Filters) -> int:
     """How many accidents `located_demand` reads for the window, counted without reading them."""
     span, edges = metrics.months_and_edges(db, filters)
-    with db.session() as session:
-        count = sum(demand_rollup.raw_count(session, filters.city, lo, hi) for lo, hi in edges)
-        return count + (demand_rollup.stored_count(session, filters.city, *span) if span is not None else 0)
+    with db.reading() as connection:
+        count = sum(demand_rollup.raw_count(connection, filters.city, lo, hi) for lo, hi in edges)
+        return count + (demand_rollup.stored_count(connection, filters.city, *span) if span is not None else 0)
 
 
 def demand_of(points: DemandArrays, areas: pd.DataFrame, plane: Plane, weighting: str) -> Demand:

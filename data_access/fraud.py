@@ -42,15 +42,15 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
 @cached_query
 def fraud_totals(db: Database, filters: Filters) -> dict[str, float]:
     """Leads opened in the window, those suspected, and the amount involved in the suspected ones."""
-    with db.session() as session:
-        leads, suspected, amount = session.execute(select(*_sums()).where(*_where(filters))).one()
+    with db.reading() as connection:
+        leads, suspected, amount = connection.execute(select(*_sums()).where(*_where(filters))).one()
     return {"leads": int(leads), "suspected": int(suspected), "amount_yuan": round(float(amount), 2)}
 
 
 @cached_query
 def fraud_by_month(db: Database, filters: Filters) -> pd.DataFrame:
-    with db.session() as session:
-        rows = session.execute(select(F.local_day, *_sums()).where(*_where(filters)).group_by(F.local_day)).all()
+    with db.reading() as connection:
+        rows = connection.execute(select(F.local_day, *_sums()).where(*_where(filters)).group_by(F.local_day)).all()
     return _finish(metrics.per_month(rows_frame(rows, ["day", *COLUMNS]), filters, COLUMNS))
 
 
@@ -60,10 +60,10 @@ def fraud_by_insurer(db: Database, filters: Filters) -> pd.DataFrame:
     other insurers as anonymous quartiles (`peers.in_view`)."""
     if not filters.scope.every_insurer:
         return peers.in_view(fraud_by_insurer(db, filters.unscoped()), filters, [*COLUMNS, "suspected_share"])
-    with db.session() as session:
-        rows = session.execute(select(F.insurer_id, *_sums()).where(*_where(filters)).group_by(F.insurer_id)).all()
-        insurers = session.execute(select(Insurer.id, Insurer.name_zh, Insurer.name_en)
-                                   .where(Insurer.city_adcode == filters.city)).all()
+    with db.reading() as connection:
+        rows = connection.execute(select(F.insurer_id, *_sums()).where(*_where(filters)).group_by(F.insurer_id)).all()
+        insurers = connection.execute(select(Insurer.id, Insurer.name_zh, Insurer.name_en)
+                                      .where(Insurer.city_adcode == filters.city)).all()
     frame = rows_frame(insurers, ["insurer_id", "name_zh", "name_en"]).merge(
         rows_frame(rows, ["insurer_id", *COLUMNS]), on="insurer_id", how="left")
     return _finish(frame).sort_values(["suspected", "leads", "insurer_id"], ascending=[False, False, True],
@@ -73,9 +73,9 @@ def fraud_by_insurer(db: Database, filters: Filters) -> pd.DataFrame:
 @cached_query
 def fraud_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     """Per district of the whole city, so that districts can be compared (and clicked)."""
-    with db.session() as session:
-        rows = session.execute(select(F.district_adcode, *_sums()).where(*_where(filters, whole_city=True))
-                               .group_by(F.district_adcode)).all()
+    with db.reading() as connection:
+        rows = connection.execute(select(F.district_adcode, *_sums()).where(*_where(filters, whole_city=True))
+                                  .group_by(F.district_adcode)).all()
     frame = metrics.districts_in_view(db, filters)[["district_adcode", "name_zh", "name_en"]].merge(
         rows_frame(rows, ["district_adcode", *COLUMNS]), on="district_adcode", how="left")
     return _finish(frame)

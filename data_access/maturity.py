@@ -71,9 +71,9 @@ def _counts(db: Database, filters: Filters, stage: str) -> tuple[int, int]:
         return int(totals["cases"]), int(totals["paid"])
     later, earlier, _ = LATENCIES[stage]
     timed = case((and_(later.is_not(None), earlier.is_not(None)), 1), else_=0)     # as the stage's sketch counts
-    with db.session() as session:
-        cases, reached = session.execute(select(func.count(), func.coalesce(func.sum(timed), 0))
-                                         .select_from(later.table).where(case_where(filters))).one()
+    with db.reading() as connection:
+        cases, reached = connection.execute(select(func.count(), func.coalesce(func.sum(timed), 0))
+                                            .select_from(later.table).where(case_where(filters))).one()
     return int(cases), int(reached or 0)
 
 

@@ -30,14 +30,14 @@ def backlog(db: Database, filters: Filters) -> pd.DataFrame:
     """Per day of the window: cases opened, cases closed, and the backlog still open at the end of the day
     (opened on or before it and not closed by then, whenever they were opened)."""
     place = metrics.mediations_where(filters)
-    with db.session() as session:
-        carried = session.execute(select(func.count()).where(
+    with db.reading() as connection:
+        carried = connection.execute(select(func.count()).where(
             *place, M.opened_day < filters.start,
             or_(M.closed_day.is_(None), M.closed_day >= filters.start))).scalar() or 0
-        opened = session.execute(
+        opened = connection.execute(
             select(M.opened_day, func.count()).where(*place, M.opened_day >= filters.start,
                                                       M.opened_day <= filters.end).group_by(M.opened_day)).all()
-        closed = session.execute(
+        closed = connection.execute(
             select(M.closed_day, func.count()).where(*place, M.closed_day >= filters.start,
                                                       M.closed_day <= filters.end).group_by(M.closed_day)).all()
     days = pd.date_range(filters.start, filters.end, freq="D")
@@ -75,8 +75,8 @@ def outcomes_by_month(db: Database, filters: Filters) -> pd.DataFrame:
 @cached_query
 def outcome_counts(db: Database, filters: Filters) -> pd.DataFrame:
     """Closed cases of the window by outcome, with their share of all closed and the amount agreed."""
-    with db.session() as session:
-        rows = session.execute(
+    with db.reading() as connection:
+        rows = connection.execute(
             select(M.outcome, func.count(), func.coalesce(func.sum(M.amount_yuan), 0))
             .where(*metrics.mediations_closed_where(filters)).group_by(M.outcome)).all()
     found = {str(getattr(outcome, "value", outcome)): (int(n), float(amount)) for outcome, n, amount in rows}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, and_, case, func, select
+from sqlalchemy import Select, Table, and_, case, func, select
 
 from data_access import sketch
 from data_access.cache import cached_query
@@ -66,8 +66,8 @@ def catalogue(db: Database) -> Catalogue:
 
 @cached_query
 def district_names(db: Database, city: str) -> pd.DataFrame:
-    with db.session() as session:
-        rows = session.execute(
+    with db.reading() as connection:
+        rows = connection.execute(
             select(District.adcode, District.name_zh, District.name_en, District.main_urban)
             .where(District.city_adcode == city).order_by(District.adcode)
         ).all()
@@ -105,14 +105,14 @@ def data_as_of(db: Database, city: str) -> dt.datetime | None:
     """The newest stored report of the city (naive UTC) that is not later than now: a row dated in the future (ingest
     refuses them, older data may hold one) never makes the data look fresh, so the age is never negative."""
     now = utcnow()
-    with db.session() as session:
-        day = session.execute(
+    with db.reading() as connection:
+        day = connection.execute(
             select(func.max(AccidentCase.local_day))
             .where(AccidentCase.city_adcode == city, AccidentCase.local_day <= local_day(now))
         ).scalar()
         if day is None:
             return None
-        return session.execute(
+        return connection.execute(
             select(func.max(AccidentCase.reported_at))
             .where(AccidentCase.city_adcode == city, AccidentCase.local_day >= day - dt.timedelta(days=1),
                    AccidentCase.reported_at <= now)
@@ -121,8 +121,8 @@ def data_as_of(db: Database, city: str) -> dt.datetime | None:
 
 @cached_query
 def duty_periods(db: Database, filters: Filters) -> pd.DataFrame:
-    with db.session() as session:
-        rows = session.execute(
+    with db.reading() as connection:
+        rows = connection.execute(
             select(DutyPeriod.kind, DutyPeriod.name_zh, DutyPeriod.name_en, DutyPeriod.start_day, DutyPeriod.end_day)
             .where(DutyPeriod.city_adcode == filters.city, DutyPeriod.end_day >= filters.start,
                    DutyPeriod.start_day <= filters.end)
@@ -205,6 +205,52 @@ def stat_parts(db: Database, filters: Filters) -> list[tuple[Table, object]]:
     return parts
 
 
+def signed_stat_parts(db: Database, filters: Filters) -> list[tuple[Table, Filters, int]]:
+    """The parts of a window that sums of the whole window (not per day) read: (rollup, the part's window, sign). Its
+    whole months come from the month rollup (the part's start and end are month starts), its cut months' days from
+    the day rollup; a cut month whose days outside the window are the fewer is read as its month row minus those days
+    (sign -1), as the latency sketches are: a window starting on the 3rd reads two days, not the month's other 29."""
+    days = stat_table(filters)
+    span, edges = months_and_edges(db, filters)
+    whole = [span] if span is not None else []
+    day_parts: list[tuple[dt.date, dt.date, int]] = []
+    for lo, hi in edges:
+        outside = _days_outside(db, filters.city, lo, hi)
+        if outside is None:
+            day_parts.append((lo, hi, 1))
+        else:
+            whole.append((lo.replace(day=1), lo.replace(day=1)))
+            day_parts += [(a, b, -1) for a, b in outside]
+    parts = []
+    if whole:          # the span and the cut months read whole lie next to each other: one range of months
+        first, last = min(a for a, _ in whole), max(b for _, b in whole)
+        parts.append((MONTH_ROLLUPS[days], _part(filters, first, last), 1))
+    return parts + [(days, _part(filters, lo, hi), sign) for lo, hi, sign in day_parts]
+
+
+def _part(filters: Filters, start: dt.date, end: dt.date) -> Filters:
+    """The window's place, insurer and scope over start..end: what one part's statement depends on (the comparison
+    and the range's name do not), so that equal parts of different windows share one built statement."""
+    return replace(filters, start=start, end=end, comparison="none", range_key="custom")
+
+
+@functools.lru_cache(maxsize=4096)
+def _summed_select(table: Table, part: Filters, by_district: bool) -> Select:
+    """The SELECT of every daily_stat field summed over one part of a window (`signed_stat_parts`), per district
+    with `by_district`. Built once per part and kept: building a statement and its cache key cost more than running
+    it on a year of month rows, and a cold view asks for the same parts many times."""
+    if "month" in table.c:
+        conditions = place_and_days(table, part, "month")
+        if part.insurer is not None:
+            conditions.append(table.c.insurer_id == part.insurer)
+        where = and_(*conditions)
+    else:
+        where = stat_where(part, table)
+    if by_district:
+        return select(table.c.district_adcode, *_summed(table)).where(where).group_by(table.c.district_adcode)
+    return select(*_summed(table)).where(where)
+
+
 @functools.cache
 def _summed(table: Table) -> tuple:
     """The SUM of every daily_stat field of a rollup, built once (building the expressions cost more than running
@@ -216,11 +262,11 @@ def _summed(table: Table) -> tuple:
 def case_totals(db: Database, filters: Filters) -> dict[str, float]:
     """Sums of every daily_stat field over the window: the shared input of the count and share metrics."""
     totals = no_case_totals()
-    with db.session() as session:
-        for table, where in stat_parts(db, filters):
-            row = session.execute(select(*_summed(table)).where(where)).one()
+    with db.reading() as connection:
+        for table, part, sign in signed_stat_parts(db, filters):
+            row = connection.execute(_summed_select(table, part, False)).one()
             for name, value in zip(STAT_FIELDS, row, strict=True):
-                totals[name] += float(value or 0)
+                totals[name] += sign * float(value or 0)
     return totals
 
 
@@ -229,15 +275,15 @@ def case_totals_by_district(db: Database, filters: Filters) -> dict[str, dict[st
     """`case_totals` of every district of the window at once, by adcode, from one grouped pass per part: each equals
     `case_totals` of the window naming that district alone (a district without a row is left out: all zeros)."""
     out: dict[str, dict[str, float]] = {}
-    with db.session() as session:
-        for table, where in stat_parts(db, filters):
-            rows = session.execute(select(table.c.district_adcode, *_summed(table)).where(where)
-                                   .group_by(table.c.district_adcode)).all()
+    with db.reading() as connection:
+        for table, part, sign in signed_stat_parts(db, filters):
+            rows = connection.execute(_summed_select(table, part, True)).all()
             for code, *values in rows:
                 totals = out.setdefault(str(code), no_case_totals())
                 for name, value in zip(STAT_FIELDS, values, strict=True):
-                    totals[name] += float(value or 0)
-    return out
+                    totals[name] += sign * float(value or 0)
+    # a district whose cases of a cut month all lie outside the window has none in it: left out, as before
+    return {code: totals for code, totals in out.items() if any(totals.values())}
 
 
 def no_case_totals() -> dict[str, float]:
@@ -268,8 +314,8 @@ def data_days(db: Database, city: str) -> tuple[dt.date, dt.date] | None:
     # min and max each in a scalar subquery: alone, each is one step down the (city, day) index; together in one
     # SELECT the database scans every row of the city
     days = DailyStat.local_day
-    with db.session() as session:
-        first, last = session.execute(select(
+    with db.reading() as connection:
+        first, last = connection.execute(select(
             select(func.min(days)).where(DailyStat.city_adcode == city).scalar_subquery(),
             select(func.max(days)).where(DailyStat.city_adcode == city).scalar_subquery())).one()
     return None if first is None else (first, last)
@@ -333,25 +379,32 @@ def _stored_histograms(db: Database, filters: Filters, metric: str, first_month:
                        by: str | None) -> tuple[Histograms, bool]:
     """The sketches of one latency over the months first_month..last_month summed per key of `by` (under None
     without), with their fastest values; and whether every sketch read is of the current format."""
-    table, conditions = sketch_where(filters, metric, first_month, last_month, per_insurer=by == "insurer_id",
-                                     per_district=by == "district_adcode")
-    keys = [table.c[by]] if by else []
+    statement = _sketches_select(_part(filters, first_month, last_month), metric, by)
     stored: dict[int | str | None, list[tuple[bytes, float]]] = {}
-    with db.session() as session:
-        for blob, low, *key in session.execute(select(table.c.bins, table.c.min_seconds, *keys)
-                                               .where(*conditions)).all():
+    with db.reading() as connection:
+        for blob, low, *key in connection.execute(statement).all():
             stored.setdefault(key[0] if key else None, []).append((blob, low))
     current = all(sketch.is_current(blob) for parts in stored.values() for blob, _ in parts)
     return {key: (sketch.decode_many([blob for blob, _ in parts]), min(low for _, low in parts))
             for key, parts in stored.items()}, current
 
 
+@functools.lru_cache(maxsize=4096)
+def _sketches_select(months: Filters, metric: str, by: str | None) -> Select:
+    """The SELECT of one latency's sketches (bins, fastest value and the key of `by`) over the months of `months`
+    (its start and end are month starts), built once and kept as `_summed_select` is."""
+    table, conditions = sketch_where(months, metric, months.start, months.end, per_insurer=by == "insurer_id",
+                                     per_district=by == "district_adcode")
+    keys = [table.c[by]] if by else []
+    return select(table.c.bins, table.c.min_seconds, *keys).where(*conditions)
+
+
 def _raw_histograms(db: Database, filters: Filters, metric: str, by: str | None, lo: dt.date,
                     hi: dt.date) -> Histograms:
     """One latency's histogram and fastest value per key of `by` over the raw cases of the days lo..hi, taken from
-    `edge_latencies` (every latency of those days, read once) with the window's insurer filtered out here."""
-    cut = edge_latencies(db, filters.city, filters.districts, lo, hi)
-    values = cut.seconds[metric]
+    `edge_latency` (the latency of those days, read once) with the window's insurer filtered out here."""
+    cut = edge_latency(db, filters.city, filters.districts, lo, hi, metric)
+    values = cut.seconds
     known = ~np.isnan(values)
     if filters.insurer is not None:
         known &= cut.insurer_id == filters.insurer
@@ -432,43 +485,49 @@ def _raw_fastest(db: Database, filters: Filters, metric: str, by: str | None, lo
     if by:
         keys = [AccidentCase.__table__.c[by]]
         conditions.append(keys[0].in_(keys_wanted))
-    with db.session() as session:
-        rows = session.execute(select(*keys, func.min(seconds_between(later, earlier)))
-                               .where(*conditions).group_by(*keys)).all()
+    with db.reading() as connection:
+        rows = connection.execute(select(*keys, func.min(seconds_between(later, earlier)))
+                                  .where(*conditions).group_by(*keys)).all()
     return {(row[0] if by else None): float(row[-1]) for row in rows if row[-1] is not None}
 
 
 @dataclass(frozen=True)
-class EdgeLatencies:
-    """Every latency (seconds, NaN where unknown) of the cases of some days, with each case's district and insurer
-    (NaN where it names none), as arrays of one row per case."""
+class EdgeLatency:
+    """One latency (seconds) of each case of some days that has it, with the case's district and insurer (NaN where
+    it names none), as arrays of one row per case."""
 
     district_adcode: np.ndarray
     insurer_id: np.ndarray
-    seconds: dict[str, np.ndarray]
+    seconds: np.ndarray
 
 
 @cached_query
-def edge_latencies(db: Database, city: str, districts: tuple[str, ...], start: dt.date,
-                   end: dt.date) -> EdgeLatencies:
-    """The raw latencies of the cases of the days start..end (a month cut by a window's edge) in the city and
-    districts, every latency of `rollups.LATENCIES` from one read: each latency, insurer and breakdown of the same
-    edge days takes its values from here (the insurer is filtered, or grouped by, afterwards). Each value is the
-    expression the sketches and `rollups.latency_values` read, so a histogram of these equals theirs."""
-    columns = []
-    for name, (later, earlier, extra) in LATENCIES.items():
-        value = seconds_between(later, earlier)
-        columns.append((value if extra is None else case((extra, value), else_=None)).label(name))
+def edge_latency(db: Database, city: str, districts: tuple[str, ...], start: dt.date, end: dt.date,
+                 metric: str) -> EdgeLatency:
+    """The raw values of one latency of `rollups.LATENCIES` over the cases of the days start..end (a month cut by a
+    window's edge) in the city and districts: every insurer and breakdown of the same latency and edge days takes
+    its values from here (the insurer is filtered, or grouped by, afterwards). One latency a read: a case's row is
+    found once per latency, but each further column read costs more than finding it again (two days of Chongqing:
+    1.3 ms for one latency, 6 ms for all six). Each value is the expression the sketches and
+    `rollups.latency_values` read, so a histogram of these equals theirs."""
+    with db.reading() as connection:
+        rows = connection.execute(_edge_select(city, districts, start, end, metric)).cursor.fetchall()
+    districts_of, insurers, seconds = list(zip(*rows, strict=True)) if rows else ((), (), ())
+    return EdgeLatency(np.array(districts_of, dtype=object), np.array(insurers, dtype=float),
+                       np.array(seconds, dtype=float))
+
+
+@functools.lru_cache(maxsize=1024)
+def _edge_select(city: str, districts: tuple[str, ...], start: dt.date, end: dt.date, metric: str) -> Select:
+    later, earlier, extra = LATENCIES[metric]
     c = AccidentCase.__table__.c
-    where = [c.city_adcode == city, c.local_day >= start, c.local_day <= end]
+    where = [c.city_adcode == city, c.local_day >= start, c.local_day <= end, later.is_not(None),
+             earlier.is_not(None)]
+    if extra is not None:
+        where.append(extra)
     if districts:
         where.append(c.district_adcode.in_(districts))
-    with db.session() as session:
-        rows = session.execute(select(c.district_adcode, c.insurer_id, *columns).where(*where)).cursor.fetchall()
-    values = list(zip(*rows, strict=True)) if rows else [()] * (2 + len(LATENCIES))
-    return EdgeLatencies(np.array(values[0], dtype=object), np.array(values[1], dtype=float),
-                         {name: np.array(column, dtype=float) for name, column in zip(LATENCIES, values[2:],
-                                                                                      strict=True)})
+    return select(c.district_adcode, c.insurer_id, seconds_between(later, earlier)).where(*where)
 
 
 @cached_query
@@ -512,8 +571,8 @@ def monthly_latency_histograms(db: Database, filters: Filters, metric: str) -> l
     stored: dict[dt.date, np.ndarray] = {}
     if whole:
         table, conditions = sketch_where(filters, metric, whole[0], whole[-1])
-        with db.session() as session:
-            rows = session.execute(select(table.c.month, table.c.bins).where(*conditions)).all()
+        with db.reading() as connection:
+            rows = connection.execute(select(table.c.month, table.c.bins).where(*conditions)).all()
         blobs: dict[dt.date, list[bytes]] = {}
         for month, blob in rows:
             blobs.setdefault(month if isinstance(month, dt.date) else dt.date.fromisoformat(str(month)[:10]),
@@ -704,12 +763,12 @@ def _mediation_outcomes(db: Database, filters: Filters, by: str | None) -> dict[
     else:
         opened_keys = closed_keys = [m.district_adcode] if by == "district" else []
     is_settled = m.outcome == MediationOutcome.SETTLED.value
-    with db.session() as session:
-        opened = session.execute(
+    with db.reading() as connection:
+        opened = connection.execute(
             select(*opened_keys, func.count()).where(*mediations_where(filters), m.opened_day >= filters.start,
                                                      m.opened_day <= filters.end).group_by(*opened_keys)
         ).all()
-        closed = session.execute(
+        closed = connection.execute(
             select(*closed_keys, func.count(), func.coalesce(func.sum(case((is_settled, 1), else_=0)), 0),
                    func.coalesce(func.sum(case((and_(is_settled, m.pre_litigation), 1), else_=0)), 0),
                    func.coalesce(func.sum(case((is_settled, m.amount_yuan), else_=0)), 0))
@@ -760,9 +819,9 @@ def mediation_duration_seconds(db: Database, filters: Filters) -> np.ndarray:
     """closed − opened in seconds of every mediation case closed in the window: the sample behind
     `mediation_duration_days` and the mediation page's duration bands, read once for both."""
     m = MediationCase.__table__.c
-    with db.session() as session:
-        rows = session.execute(select(seconds_between(m.closed_at, m.opened_at))
-                               .where(*mediations_closed_where(filters))).cursor.fetchall()
+    with db.reading() as connection:
+        rows = connection.execute(select(seconds_between(m.closed_at, m.opened_at))
+                                  .where(*mediations_closed_where(filters))).cursor.fetchall()
     return np.array([row[0] for row in rows], dtype=float)
 
 
@@ -808,9 +867,9 @@ def _rescue_summaries(db: Database, filters: Filters, by_district: bool) -> dict
     conditions = [r.city_adcode == filters.city, r.local_day >= filters.start, r.local_day <= filters.end]
     if filters.districts:
         conditions.append(r.district_adcode.in_(filters.districts))
-    with db.session() as session:
-        rows = session.execute(select(r.district_adcode, r.outcome, r.requested_at, r.hospital_at)
-                               .where(*conditions)).all()
+    with db.reading() as connection:
+        rows = connection.execute(select(r.district_adcode, r.outcome, r.requested_at, r.hospital_at)
+                                  .where(*conditions)).all()
     frame = rows_frame(rows, ["district_adcode", "outcome", "requested_at", "hospital_at"])
     took = (pd.to_datetime(frame["hospital_at"]) - pd.to_datetime(frame["requested_at"])).dt.total_seconds()
     frame = frame.assign(within=took <= RESCUE_GOLDEN_HOUR_S, survived=frame["outcome"] == RescueOutcome.SURVIVED.value)
@@ -826,8 +885,8 @@ def _rescue_summaries(db: Database, filters: Filters, by_district: bool) -> dict
 @cached_query
 def daily_trend(db: Database, filters: Filters) -> pd.DataFrame:
     table = stat_table(filters)
-    with db.session() as session:
-        rows = session.execute(
+    with db.reading() as connection:
+        rows = connection.execute(
             select(table.c.local_day, func.sum(table.c.alerts), func.sum(table.c.quick), func.sum(table.c.cases))
             .where(stat_where(filters, table)).group_by(table.c.local_day)
         ).all()
@@ -848,8 +907,8 @@ def district_summary(db: Database, filters: Filters) -> pd.DataFrame:
     table = stat_table(filters)
     whole_city = filters.whole_city()
     counts_of = ("alerts", "alerts_by_patrol", "quick", "cases")
-    with db.session() as session:
-        rows = session.execute(
+    with db.reading() as connection:
+        rows = connection.execute(
             select(table.c.district_adcode, *[func.sum(table.c[name]) for name in counts_of])
             .where(stat_where(whole_city, table)).group_by(table.c.district_adcode)
         ).all()

@@ -64,8 +64,8 @@ def paid_within_15_minutes(db: Database, filters: Filters) -> float | None:
 @cached_query
 def insurers_on_platform(db: Database, filters: Filters) -> int:
     """Active insurers of the city connected to the 12123 quick-handling platform now."""
-    with db.session() as session:
-        return int(session.execute(
+    with db.reading() as connection:
+        return int(connection.execute(
             select(func.count()).where(Insurer.city_adcode == filters.city, Insurer.on_platform, Insurer.active)
         ).scalar() or 0)
 
@@ -87,12 +87,12 @@ def insurer_payouts(db: Database, filters: Filters) -> pd.DataFrame:
             ["p90", "code"], na_position="last", kind="stable").reset_index(drop=True)
     everyone = replace(filters, insurer=None)
     table = InsurerDailyStat.__table__
-    with db.session() as session:
-        rows = session.execute(
+    with db.reading() as connection:
+        rows = connection.execute(
             select(Insurer.id, Insurer.code, Insurer.name_zh, Insurer.name_en)
             .where(Insurer.city_adcode == filters.city).order_by(Insurer.code, Insurer.id)
         ).all()
-        sums = session.execute(
+        sums = connection.execute(
             select(table.c.insurer_id, *[func.sum(table.c[name]) for name in
                                          ("paid", "paid_amount_yuan", "remote_liability", "remote_liability_in_sla")])
             .where(metrics.stat_where(everyone, table)).group_by(table.c.insurer_id)
@@ -128,8 +128,8 @@ def payouts_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     `metrics.latency_histograms_by_district` — so each row equals the metric functions for that district alone."""
     whole_city = filters.whole_city()
     table = metrics.stat_table(whole_city)
-    with db.session() as session:
-        sums = session.execute(
+    with db.reading() as connection:
+        sums = connection.execute(
             select(table.c.district_adcode, func.sum(table.c.paid), func.sum(table.c.paid_amount_yuan))
             .where(metrics.stat_where(whole_city, table)).group_by(table.c.district_adcode)
         ).all()

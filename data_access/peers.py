@@ -45,8 +45,8 @@ def in_view(frame: pd.DataFrame, filters: Filters, figures: list[str]) -> pd.Dat
 @cached_query
 def insurer_names(db: Database, city: str) -> dict[int, tuple[str, str]]:
     """The insurers registered in `city`: id -> (Chinese name, English name)."""
-    with db.session() as session:
-        rows = session.execute(select(Insurer.id, Insurer.name_zh, Insurer.name_en)
-                               .where(Insurer.city_adcode == city)).all()
+    with db.reading() as connection:
+        rows = connection.execute(select(Insurer.id, Insurer.name_zh, Insurer.name_en)
+                                  .where(Insurer.city_adcode == city)).all()
     frame = rows_frame(rows, ["insurer_id", "name_zh", "name_en"])
     return {int(i): (zh, en) for i, zh, en in frame.itertuples(index=False)}

@@ -26,9 +26,9 @@ def missions(db: Database, filters: Filters) -> pd.DataFrame:
     conditions = [R.city_adcode == filters.city, R.local_day >= filters.start, R.local_day <= filters.end]
     if filters.districts:
         conditions.append(R.district_adcode.in_(filters.districts))
-    with db.session() as session:
-        rows = session.execute(select(R.id, R.district_adcode, *[R[s] for s in STAGES], R.outcome, R.route_geojson)
-                               .where(*conditions).order_by(R.requested_at.desc(), R.id.desc())).all()
+    with db.reading() as connection:
+        rows = connection.execute(select(R.id, R.district_adcode, *[R[s] for s in STAGES], R.outcome, R.route_geojson)
+                                  .where(*conditions).order_by(R.requested_at.desc(), R.id.desc())).all()
     frame = rows_frame(rows, ["mission_id", "district_adcode", *STAGES, "outcome", "route_geojson"])
     names = metrics.districts_in_view(db, filters)[["district_adcode", "name_zh", "name_en"]]
     frame = frame.merge(names, on="district_adcode", how="left")
@@ -71,9 +71,9 @@ def last_mission_before(db: Database, filters: Filters) -> dict | None:
     conditions = [R.city_adcode == filters.city, R.local_day <= filters.end]
     if filters.districts:
         conditions.append(R.district_adcode.in_(filters.districts))
-    with db.session() as session:
-        row = session.execute(select(R.id, R.requested_at, R.local_day, R.district_adcode).where(*conditions)
-                              .order_by(R.requested_at.desc(), R.id.desc()).limit(1)).first()
+    with db.reading() as connection:
+        row = connection.execute(select(R.id, R.requested_at, R.local_day, R.district_adcode).where(*conditions)
+                                 .order_by(R.requested_at.desc(), R.id.desc()).limit(1)).first()
     if row is None:
         return None
     return {"mission_id": int(row[0]), "requested_at": pd.Timestamp(row[1]) + LOCAL_OFFSET,

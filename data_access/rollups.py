@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import pandas as pd
 from sqlalchemy import Table, and_, case, delete, func, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from data_access import sketch
@@ -240,7 +241,7 @@ def _sketch_rows(frame: pd.DataFrame, keys: list[str], whole_city: bool) -> Iter
             bins=[sketch.encode_sparse(pair_bin[lo:hi], counts[lo:hi]) for lo, hi in zip(starts, ends, strict=True)])
 
 
-def hour_week_counts(session: Session, condition) -> pd.DataFrame:
+def hour_week_counts(session: Session | Connection, condition) -> pd.DataFrame:
     """Accident alerts of the cases matching `condition` per city, district, local day and hour, with the day's
     weekday (0 = Monday) and month (its first day): what the hour-of-week rollup sums, and the heat map reads for
     the cut months at a window's edges."""

@@ -34,8 +34,8 @@ def open_on(stations: Table, day: dt.date) -> ColumnElement[bool]:
 def closed_stations(db: Database, city: str, day: dt.date) -> frozenset[int]:
     """Ids of the city's stations closed on or before `day` (what a map of that day leaves out)."""
     s = Station.__table__
-    with db.session() as session:
-        return frozenset(session.execute(select(s.c.id).where(s.c.city_adcode == city, s.c.closed_on <= day))
+    with db.reading() as connection:
+        return frozenset(connection.execute(select(s.c.id).where(s.c.city_adcode == city, s.c.closed_on <= day))
                          .scalars())
 
 
@@ -43,8 +43,8 @@ def closed_stations(db: Database, city: str, day: dt.date) -> frozenset[int]:
 def open_station_kinds(db: Database, city: str, day: dt.date) -> frozenset[str]:
     """The kinds of station the city has open on `day` (a chart of a kind it has none of says so instead)."""
     s = Station.__table__
-    with db.session() as session:
-        return frozenset(_value(kind) for kind in session.execute(
+    with db.reading() as connection:
+        return frozenset(_value(kind) for kind in connection.execute(
             select(s.c.kind).where(s.c.city_adcode == city, open_on(s, day)).distinct()).scalars())
 
 
@@ -55,12 +55,12 @@ def persuasion_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     window; and the district's vehicle-administration stations open at the window's end."""
     whole_city = filters.whole_city()
     s = Station.__table__
-    with db.session() as session:
-        stations = session.execute(
+    with db.reading() as connection:
+        stations = connection.execute(
             select(s.c.district_adcode, func.count(), func.coalesce(func.sum(s.c.staff), 0))
             .where(s.c.city_adcode == filters.city, s.c.kind == StationKind.PERSUASION.value, open_on(s, filters.end))
             .group_by(s.c.district_adcode)).all()
-        vehicle_admin = session.execute(
+        vehicle_admin = connection.execute(
             select(s.c.district_adcode, func.count())
             .where(s.c.city_adcode == filters.city, s.c.kind == StationKind.VEHICLE_ADMIN.value,
                    open_on(s, filters.end))
@@ -89,20 +89,20 @@ def station_sums(db: Database, filters: Filters, activity: str, by: tuple[str, .
     days, months = ACTIVITIES[activity], StationMonth.__table__
     span, edges = metrics.months_and_edges(db, filters, widen=False)
     rows = []
-    with db.session() as session:
+    with db.reading() as connection:
         if span is not None:
             keys = [months.c["month" if key == "day" else key] for key in by]
             whole = replace(filters, start=span[0], end=span[1])
-            rows += session.execute(select(*keys, func.sum(months.c["count"]))
-                                    .where(*metrics.place_and_days(months, whole, "month"),
+            rows += connection.execute(select(*keys, func.sum(months.c["count"]))
+                                       .where(*metrics.place_and_days(months, whole, "month"),
                                            months.c.activity == activity)
-                                    .group_by(*keys)).all()
+                                       .group_by(*keys)).all()
         for start, end in edges:
             keys = [kind_column(days) if key == "kind" else days.c["local_day" if key == "day" else key]
                     for key in by]
-            rows += session.execute(select(*keys, func.sum(days.c["count"]))
-                                    .where(*metrics.place_and_days(days, replace(filters, start=start, end=end)))
-                                    .group_by(*keys)).all()
+            rows += connection.execute(select(*keys, func.sum(days.c["count"]))
+                                       .where(*metrics.place_and_days(days, replace(filters, start=start, end=end)))
+                                       .group_by(*keys)).all()
     frame = rows_frame(rows, [*by, "count"])
     if "kind" in by:
         frame["kind"] = frame["kind"].map(_value)
@@ -177,8 +177,8 @@ def vehicle_admin_stations(db: Database, filters: Filters) -> int:
 def claim_points(db: Database, filters: Filters) -> int:
     """Quick-payout claim points of the city (and districts) open at the window's end."""
     s = Station.__table__
-    with db.session() as session:
-        return int(session.execute(select(func.count()).where(
+    with db.reading() as connection:
+        return int(connection.execute(select(func.count()).where(
             *metrics.place_and_days(s, filters, day_column=None), s.c.kind == StationKind.CLAIM_POINT.value,
             open_on(s, filters.end))
         ).scalar() or 0)

@@ -29,13 +29,13 @@ class TeamStrength:
 @cached_query
 def rider_team_strength(db: Database, filters: Filters) -> TeamStrength:
     """The city's rider teams now: teams, front-line members, vehicles (motorcycles and survey cars), patrol grids."""
-    with db.session() as session:
-        teams, members = session.execute(
+    with db.reading() as connection:
+        teams, members = connection.execute(
             select(func.count(), func.coalesce(func.sum(RiderTeam.members), 0))
             .where(RiderTeam.city_adcode == filters.city)
         ).one()
-        vehicles = session.execute(select(func.count()).where(RiderUnit.city_adcode == filters.city)).scalar()
-        grids = session.execute(select(func.count()).where(PatrolGrid.city_adcode == filters.city)).scalar()
+        vehicles = connection.execute(select(func.count()).where(RiderUnit.city_adcode == filters.city)).scalar()
+        grids = connection.execute(select(func.count()).where(PatrolGrid.city_adcode == filters.city)).scalar()
     return TeamStrength(int(teams), int(members), int(vehicles or 0), int(grids or 0))
 
 
@@ -51,8 +51,8 @@ class PatrolTotals:
 def patrol_totals(db: Database, filters: Filters) -> PatrolTotals:
     """Patrol person-times and km, safety-persuasion person-times and good deeds of the rider teams in the window."""
     table = PatrolShift.__table__
-    with db.session() as session:
-        row = session.execute(
+    with db.reading() as connection:
+        row = connection.execute(
             select(*[func.coalesce(func.sum(table.c[name]), 0) for name in PATROL_FIGURES])
             .where(*metrics.place_and_days(table, filters))
         ).one()
@@ -64,8 +64,8 @@ def patrols_by_month(db: Database, filters: Filters) -> pd.DataFrame:
     """Per month of the window (a month cut by the window counts only its days): patrol person-times, km, safety
     persuasion and good deeds; each month sums to `patrol_totals` of that part of the window."""
     table = PatrolShift.__table__
-    with db.session() as session:
-        rows = session.execute(
+    with db.reading() as connection:
+        rows = connection.execute(
             select(table.c.local_day, *[func.sum(table.c[name]) for name in PATROL_FIGURES])
             .where(*metrics.place_and_days(table, filters)).group_by(table.c.local_day)
         ).all()
@@ -79,8 +79,8 @@ def patrols_by_district(db: Database, filters: Filters) -> pd.DataFrame:
     patrol person-times, km, safety persuasion and good deeds in the window."""
     table = PatrolShift.__table__
     whole_city = filters.whole_city()
-    with db.session() as session:
-        rows = session.execute(
+    with db.reading() as connection:
+        rows = connection.execute(
             select(table.c.district_adcode, *[func.sum(table.c[name]) for name in PATROL_FIGURES])
             .where(*metrics.place_and_days(table, whole_city)).group_by(table.c.district_adcode)
         ).all()
@@ -93,8 +93,8 @@ def patrols_by_district(db: Database, filters: Filters) -> pd.DataFrame:
 def rider_share_by_month(db: Database, filters: Filters) -> pd.DataFrame:
     """Per month of the window: quick-handled cases, those the rider teams settled, and the teams' share of them."""
     table = metrics.stat_table(filters)      # an insurer's window reads the per-insurer rollup
-    with db.session() as session:
-        rows = session.execute(
+    with db.reading() as connection:
+        rows = connection.execute(
             select(table.c.local_day, func.sum(table.c.quick), func.sum(table.c.quick_rider))
             .where(metrics.stat_where(filters, table)).group_by(table.c.local_day)
         ).all()

@@ -45,10 +45,10 @@ def counts_over_time(db: Database, filters: Filters, grain: str = "auto") -> pd.
     parts = (metrics.stat_parts(db, filters) if grain == "month"
              else [(metrics.stat_table(filters), metrics.stat_where(filters, metrics.stat_table(filters)))])
     rows = []
-    with db.session() as session:
+    with db.reading() as connection:
         for table, where in parts:
             day = table.c["local_day" if "local_day" in table.c else "month"]
-            rows += session.execute(select(day, func.sum(table.c.alerts), func.sum(table.c.alerts_by_patrol),
+            rows += connection.execute(select(day, func.sum(table.c.alerts), func.sum(table.c.alerts_by_patrol),
                                            func.sum(table.c.quick)).where(where).group_by(day)).all()
     daily = rows_frame(rows, ["day", "alerts", "alerts_by_patrol", "quick"])
     # a month read whole when the window reaches past the city's first case starts before the window: same month
@@ -110,21 +110,21 @@ def hour_weekday(db: Database, filters: Filters) -> pd.DataFrame:
     at its edges from the raw cases."""
     span, edges = metrics.months_and_edges(db, filters)
     parts = []
-    with db.session() as session:
+    with db.reading() as connection:
         if span is not None:
             h = HourWeekStat.__table__.c
             conditions = [h.city_adcode == filters.city, h.month >= span[0], h.month <= span[1],
                           h.district_adcode.in_(filters.districts) if filters.districts
                           else h.district_adcode == rollups.WHOLE_CITY]
-            rows = session.execute(select(h.weekday, h.local_hour, func.sum(h.alerts)).where(*conditions)
-                                   .group_by(h.weekday, h.local_hour)).all()
+            rows = connection.execute(select(h.weekday, h.local_hour, func.sum(h.alerts)).where(*conditions)
+                                      .group_by(h.weekday, h.local_hour)).all()
             parts.append(rows_frame(rows, ["weekday", "local_hour", "alerts"]))
         for lo, hi in edges:
             c = AccidentCase.__table__.c
             conditions = [c.city_adcode == filters.city, c.local_day >= lo, c.local_day <= hi]
             if filters.districts:
                 conditions.append(c.district_adcode.in_(filters.districts))
-            parts.append(rollups.hour_week_counts(session, and_(*conditions))[["weekday", "local_hour", "alerts"]])
+            parts.append(rollups.hour_week_counts(connection, and_(*conditions))[["weekday", "local_hour", "alerts"]])
     # weekday as pandas' day_of_week gives it (int32), the type the grid's weekday column has always had
     counts = pd.concat(parts, ignore_index=True).astype({"weekday": "int32", "local_hour": int, "alerts": int})
     grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])

@@ -135,16 +135,18 @@ def test_speed003_latencies_by_insurer_and_by_district_grouped_from_the_shared_e
     assert len(metrics.latency_histograms_by_insurer.uncached(db, filters, "payout")) > (0 if name == "one day" else 1)
 
 
-def test_speed004_the_edges_of_a_window_hold_each_case_of_their_days_once(db):
+def test_speed004_the_edges_of_a_window_hold_each_case_with_the_latency_once(db):
     start, end = dt.date(2026, 1, 15), dt.date(2026, 1, 31)
-    cut = metrics.edge_latencies.uncached(db, ZZ, (), start, end)
-    with db.session() as session:
-        cases = session.execute(select(AccidentCase.id).where(
-            AccidentCase.city_adcode == ZZ, AccidentCase.local_day >= start, AccidentCase.local_day <= end)).all()
-    assert len(cut.district_adcode) == len(cases) > 0
-    assert all(len(values) == len(cases) for values in cut.seconds.values())
-    empty = metrics.edge_latencies.uncached(db, ZZ, (), dt.date(2030, 1, 1), dt.date(2030, 1, 31))
-    assert len(empty.district_adcode) == 0 and set(empty.seconds) == set(LATENCIES)
+    for metric, (later, earlier, extra) in LATENCIES.items():
+        cut = metrics.edge_latency.uncached(db, ZZ, (), start, end, metric)
+        conditions = [AccidentCase.city_adcode == ZZ, AccidentCase.local_day >= start, AccidentCase.local_day <= end,
+                      later.is_not(None), earlier.is_not(None)] + ([] if extra is None else [extra])
+        with db.session() as session:
+            cases = session.execute(select(AccidentCase.id).where(*conditions)).all()
+        assert len(cut.district_adcode) == len(cut.insurer_id) == len(cut.seconds) == len(cases) > 0, metric
+        assert not np.isnan(cut.seconds).any(), metric
+    empty = metrics.edge_latency.uncached(db, ZZ, (), dt.date(2030, 1, 1), dt.date(2030, 1, 31), "payout")
+    assert len(empty.district_adcode) == len(empty.seconds) == 0
 
 
 @pytest.mark.parametrize("name", list(WINDOWS))
