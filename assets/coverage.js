@@ -14,6 +14,21 @@ window.jingbaoCoverage = {
             bubblingMouseEvents: p.role === "recommended"
         });
     },
+    ring: function (feature, latlng) {
+        // a catchment: a dashed circle of `radius` metres, drawn on the map's canvas for rings (not one SVG path each)
+        var p = feature.properties;
+        return L.circle(latlng, {radius: Number(p.radius) || 0, color: p.colour, weight: 1, fill: false,
+                                 opacity: 0.55, dashArray: "4 3", interactive: false,
+                                 renderer: window.jingbaoCoverage.canvas()});
+    },
+    canvas: function () {
+        // one canvas renderer while its map is on the page; a new one for the map of a later visit
+        var r = window.jingbaoCoverage._canvas;
+        if (!r || (r._map && !document.body.contains(r._map.getContainer()))) {
+            r = window.jingbaoCoverage._canvas = L.canvas({padding: 0.5});
+        }
+        return r;
+    },
     style: function (feature) {
         var p = feature.properties;
         if (p.style) { return p.style; }

@@ -9,8 +9,10 @@
   }
   var TAGS = {};
   ["section", "div", "p", "span", "h2", "h3", "h4", "button", "strong", "em", "small", "ul", "ol", "li", "b", "i",
-    "abbr", "br", "a"].forEach(function (tag) { TAGS[tag] = true; });
-  var ATTRIBUTE = /^(className|title|role|(aria|data)-[a-z][a-z0-9-]*)$/;
+    "abbr", "br", "a", "table", "caption", "thead", "tbody", "tr", "th", "td"].forEach(function (tag) {
+    TAGS[tag] = true;
+  });
+  var ATTRIBUTE = /^(className|title|role|scope|(aria|data)-[a-z][a-z0-9-]*)$/;
 
   function inApp(href) {        // a path of this app, never another host or a script (components/static.py)
     return href.charAt(0) === "/" && href.charAt(1) !== "/" && href.indexOf("\\") < 0;

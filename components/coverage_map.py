@@ -30,6 +30,7 @@ RING = BRAND
 MAP_HEIGHT = 620
 POINT = {"variable": "jingbaoCoverage.point"}
 STYLE = {"variable": "jingbaoCoverage.style"}
+RING_LAYER = {"variable": "jingbaoCoverage.ring"}
 
 
 def _feature(geometry: dict, **properties) -> dict:
@@ -129,15 +130,17 @@ def site_layer(sites: pd.DataFrame, role: str, lang: str, boundaries: dict | Non
     return _collection(features)
 
 
-def rings(stations: pd.DataFrame, added: pd.DataFrame) -> list[dl.Circle]:
-    """Each working station's and each added site's catchment: the straight-line reach within the threshold."""
-    circles = []
+def rings(stations: pd.DataFrame, added: pd.DataFrame) -> dict:
+    """Each working station's and each added site's catchment (the straight-line reach within the threshold) as one
+    GeoJSON layer of points: assets/coverage.js draws each as a dashed circle of `radius` metres on a canvas. A city's
+    1,300 rings are one component and one canvas, not 1,300 components and SVG paths."""
+    features = []
     working = stations[stations["on"]] if len(stations) else stations
     for frame, colour in ((working, RING), (added, ADDED)):
         for lon, lat, radius in zip(frame["lon"], frame["lat"], frame["radius_km"], strict=True):
-            circles.append(dl.Circle(center=[lat, lon], radius=float(radius) * 1000, color=colour, weight=1,
-                                     fill=False, opacity=0.55, interactive=False, dashArray="4 3"))
-    return circles
+            features.append(_feature({"type": "Point", "coordinates": [float(lon), float(lat)]}, role="ring",
+                                     radius=float(radius) * 1000, colour=colour))
+    return _collection(features)
 
 
 def legend(lang: str, minutes: float) -> list:
@@ -165,7 +168,7 @@ def coverage_map(ids: dict[str, str], boundaries: dict, lang: str, view: dict | 
         [
             dl.GeoJSON(data=boundary_layer(boundaries, lang), style=STYLE, id=ids["map"] + "-base"),
             dl.GeoJSON(data=_collection([]), style=STYLE, id=ids["hexes"]),
-            dl.LayerGroup(id=ids["rings"]),
+            dl.GeoJSON(data=_collection([]), pointToLayer=RING_LAYER, id=ids["rings"], interactive=False),
             dl.GeoJSON(data=_collection([]), pointToLayer=POINT, id=ids["stations"], bubblingMouseEvents=False),
             dl.GeoJSON(data=_collection([]), pointToLayer=POINT, id=ids["added"], bubblingMouseEvents=False),
             dl.GeoJSON(data=_collection([]), pointToLayer=POINT, id=ids["recommended"]),

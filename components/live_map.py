@@ -84,13 +84,13 @@ def legend(lang: str) -> html.Div:
         return html.Li([html.Span(className=f"lm-swatch {swatch_class}", style=style), html.Span(text)])
 
     return html.Div([
-        html.H3(t("live_map.legend.units", lang)),
+        html.H2(t("live_map.legend.units", lang)),
         html.Ul([item("lm-tri", c, t(f"live_map.status.{s}", lang)) for s, c in STATUS_COLOURS.items()]
                 + [item("lm-shape-motorcycle", None, t("live_map.vehicle.motorcycle", lang)),
                    item("lm-shape-car", None, t("live_map.vehicle.car", lang))]),
-        html.H3(t("live_map.legend.incidents", lang)),
+        html.H2(t("live_map.legend.incidents", lang)),
         html.Ul([item("lm-ring", c, t(f"live_map.stage.{s}", lang)) for s, c in STAGE_COLOURS.items()]),
-        html.H3(t("live_map.legend.stations", lang)),
+        html.H2(t("live_map.legend.stations", lang)),
         html.Ul([item("lm-square", c, t(f"live_map.kind.{k}", lang)) for k, c in STATION_COLOURS.items()
                  if k != "rider_base"]),
     ], className="lm-legend", **{"aria-label": t("live_map.legend", lang)})

@@ -21,6 +21,7 @@ from components import coverage_map as cmap
 from components import ids
 from components.empty_state import no_station_text
 from components.messages import database_unavailable_message
+from components.static import Static, frozen
 from components.urlstate import page_address, parse_search, with_params
 from data_access import coverage as cv
 from data_access import metrics, offload
@@ -117,7 +118,9 @@ def district_rows(plan: cv.Plan) -> pd.DataFrame:
     return frame
 
 
-def district_table(plan: cv.Plan, lang: str) -> html.Table:
+def district_table(plan: cv.Plan, lang: str) -> Static:
+    """The before/after table of the districts, as one Static component (Chongqing's 38 rows were 280 Dash
+    components, each re-reading the store on every state change of the page)."""
     name = "name_zh" if lang == "zh" else "name_en"
     columns = ["district", "demand", "before", "after", "change", "uncovered"]
     head = html.Thead(html.Tr([html.Th(t(f"coverage.col.{c}", lang), scope="col") for c in columns]))
@@ -135,8 +138,8 @@ def district_table(plan: cv.Plan, lang: str) -> html.Table:
                 adcode=r["district_adcode"]) for _, r in frame.iterrows()]
     body.append(row(t("coverage.city_row", lang), plan.after.weight, plan.before.share, plan.after.share,
                     plan.after.weight - plan.after.covered_weight, "coverage-city-row", "city"))
-    return html.Table([head, html.Tbody(body)], className="table table-sm coverage-table",
-                      **{"aria-label": t("coverage.table", lang)})
+    return frozen(html.Table([head, html.Tbody(body)], className="table table-sm coverage-table",
+                             **{"aria-label": t("coverage.table", lang)}))
 
 
 def gaps_text(plan: cv.Plan, lang: str) -> str:
@@ -166,7 +169,8 @@ def recommended_block(plan: cv.Plan, shown: bool, lang: str, boundaries: dict | 
                                 html.Td(f"{r.lon:.5f}, {r.lat:.5f}", className="coverage-site-coords"),
                                 html.Td(cmap.number_text(r.gain)), html.Td(cmap.share_text(r.share))])
                        for r, label in zip(frame.itertuples(index=False), labels, strict=True)])
-    return [source, html.Table([head, body], className="table table-sm coverage-table coverage-recommended-table"),
+    table = frozen(html.Table([head, body], className="table table-sm coverage-table coverage-recommended-table"))
+    return [source, table,
             html.Button(t("coverage.adopt", lang), id=ADOPT, n_clicks=0, className="btn btn-sm btn-outline-primary")]
 
 
@@ -318,7 +322,7 @@ def layout(**query) -> html.Div:
 HEAVY_OUTPUTS = (f"{PROBLEMS}.children",)      # the plan's callback: limited per account (dashboard/signin.py)
 OUTPUTS = [Output(PROBLEMS, "children"), Output(HEADING, "children"), Output(WINDOW, "children"),
            Output(KPIS, "children"), Output(ROUTING, "children"), Output(MAP_IDS["hexes"], "data"),
-           Output(MAP_IDS["rings"], "children"), Output(MAP_IDS["stations"], "data"),
+           Output(MAP_IDS["rings"], "data"), Output(MAP_IDS["stations"], "data"),
            Output(MAP_IDS["added"], "data"), Output(MAP_IDS["recommended"], "data"), Output(MAP_NOTE, "children"),
            Output(GAPS, "children"), Output(TABLE, "children"), Output(RECOMMENDED, "children")]
 
@@ -352,7 +356,7 @@ def show_coverage(search, _tick):
                                      "page-message coverage-no-station", role="status"))
     if plan is None:
         return ([m for m in messages if m is not None], t("nav.coverage", lang), "", kpis(None, lang), routing,
-                empty, [], empty, empty, empty, "", "", None, None)
+                empty, empty, empty, empty, empty, "", "", None, None)
     shown = parse_search(search).get("rec") == "1"
     try:
         boundaries = metrics.district_geojson(view.db, view.filters.city)

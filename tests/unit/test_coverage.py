@@ -254,8 +254,9 @@ def test_cov012_map_layers_say_what_is_covered_and_what_is_switched_off():
                                                                                        (8, cmap.OFF)]
     assert features[1]["properties"]["tooltip"] == "Claim point · Claim points · within 3.8 km (switched off)"
     added = pd.DataFrame({"lon": [117.65], "lat": [24.55], "radius_km": [5.0]})
-    circles = cmap.rings(stations, added)                        # the switched-off station has no ring
-    assert [(c.center, c.radius) for c in circles] == [([24.5, 117.6], 3200.0), ([24.55, 117.65], 5000.0)]
+    circles = cmap.rings(stations, added)["features"]            # the switched-off station has no ring
+    assert [(c["geometry"]["coordinates"], c["properties"]["radius"], c["properties"]["colour"]) for c in circles] == \
+        [([117.6, 24.5], 3200.0, cmap.RING), ([117.65, 24.55], 5000.0, cmap.ADDED)]
     assert cmap.bounds_of({"features": [{"geometry": {"type": "Point", "coordinates": [117.6, 24.5]}},
                                         {"geometry": {"type": "Point", "coordinates": [117.8, 24.9]}}]}) == \
         [[24.5, 117.6], [24.9, 117.8]]

@@ -25,6 +25,23 @@ def test_frozen_markup_keeps_elements_classes_and_attributes():
                            {"t": "span"}, "12"]}]
 
 
+def test_a_table_is_frozen_with_its_header_scopes_and_row_data():
+    table = html.Table([html.Thead(html.Tr([html.Th("区县", scope="col"), html.Th("覆盖率", scope="col")])),
+                        html.Tbody([html.Tr([html.Th("芗城区", scope="row"), html.Td("81.5%", className="coverage-up")],
+                                            **{"data-district": "350602"})])],
+                       className="table coverage-table", **{"aria-label": "各区县覆盖"})
+    tree = frozen(table).tree
+    assert tree["t"] == "table" and tree["p"] == {"className": "table coverage-table", "aria-label": "各区县覆盖"}
+    head, body = tree["c"]
+    assert head["c"]["c"] == [{"t": "th", "p": {"scope": "col"}, "c": "区县"}, {"t": "th", "p": {"scope": "col"},
+                                                                              "c": "覆盖率"}]
+    assert body["c"] == [{"t": "tr", "p": {"data-district": "350602"},
+                          "c": [{"t": "th", "p": {"scope": "row"}, "c": "芗城区"},
+                                {"t": "td", "p": {"className": "coverage-up"}, "c": "81.5%"}]}]
+    with pytest.raises(ValueError, match="attributes Static does not draw"):
+        frozen(html.Td("x", colSpan=2))
+
+
 @pytest.mark.parametrize("element, problem", [
     (html.Div("x", id="kpis"), "has an id"),
     (html.Div("x", n_clicks=0), "attributes Static does not draw"),
