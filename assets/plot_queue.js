@@ -251,12 +251,15 @@
     };
   }
 
-  function settled() {          // the queue empty, nothing waiting, for a few looks in a row (or 10 s)
+  // The queue empty, nothing waiting and no answer awaited (a chart whose figure is still on its way draws when it
+  // comes), for a few looks in a row (or 10 s).
+  function settled() {
     return new Promise(function (resolve) {
       var quiet = 0;
       var looks = 0;
       (function look() {
-        quiet = !running && !drawing && !queue.length && !waiting.size ? quiet + 1 : 0;
+        var awaited = document.querySelector('[data-dash-is-loading="true"]');
+        quiet = !running && !drawing && !queue.length && !waiting.size && !awaited ? quiet + 1 : 0;
         looks += 1;
         if (quiet >= 3 || looks >= 200) {
           resolve();
