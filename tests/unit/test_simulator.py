@@ -242,7 +242,7 @@ def test_sim011_the_simulator_never_writes_a_time_after_the_clock(tmp_path):
     db = Database(fresh_database_url(tmp_path, "clock.db"), QueryCache.from_url("null"))
     start = utcnow().replace(microsecond=0) - dt.timedelta(seconds=40)
     build_demo(db, scale=0.01, start=local_today() - dt.timedelta(days=1), end=start, cities=(ZHANGZHOU,))
-    sim = Simulator(db, ZHANGZHOU, seed=9, start=start, rate_scale=200)
+    sim = Simulator(db, ZHANGZHOU, seed=9, start=start, rate_scale=3000)    # incidents open even at 04:00 local
     sim.step(300)                                       # five minutes asked, forty seconds possible
     sim.step(300)
     ended = utcnow()
