@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, select
 
 from data_access.cache import cached_query
 from data_access.db import Database
 from data_access.filters import Filters
-from data_access.metrics import case_totals, case_where, latency_histogram, percentile_minutes
+from data_access.metrics import case_totals, case_where, latency_histogram, part_window, percentile_minutes
 from data_access.rollups import LATENCIES
 from data_access.timeutil import local_today
 
@@ -50,10 +50,6 @@ class Maturity:
         return self.share is None or self.share >= MATURE_SHARE
 
 
-def _window(filters: Filters, start: dt.date, end: dt.date) -> Filters:
-    return replace(filters, start=start, end=end, comparison="none", range_key="custom")
-
-
 def reference_window(filters: Filters, today: dt.date) -> Filters:
     """The REFERENCE_MONTHS whole months ending SETTLED_AFTER_DAYS or more before `today`, of the window's place."""
     settled = today - dt.timedelta(days=SETTLED_AFTER_DAYS)
@@ -61,7 +57,7 @@ def reference_window(filters: Filters, today: dt.date) -> Filters:
     first = last.replace(day=1)
     for _ in range(REFERENCE_MONTHS - 1):
         first = (first - dt.timedelta(days=1)).replace(day=1)
-    return _window(filters, first, last)
+    return part_window(filters, first, last)
 
 
 def _counts(db: Database, filters: Filters, stage: str) -> tuple[int, int]:
@@ -108,8 +104,8 @@ def _stage_maturity(db: Database, filters: Filters, stage: str, today: dt.date) 
     if not reference_cases:                               # no settled history to expect anything from
         return Maturity(stage, 0, 0.0)
     rate = _reached(db, reference, stage) / reference_cases
-    recent_cases, recent_reached = _counts(db, _window(filters, max(filters.start, settled + dt.timedelta(days=1)),
-                                                       filters.end), stage)
+    recent = part_window(filters, max(filters.start, settled + dt.timedelta(days=1)), filters.end)
+    recent_cases, recent_reached = _counts(db, recent, stage)
     settled_reached = _reached(db, filters, stage) - recent_reached if filters.start <= settled else 0
     expected = settled_reached + max(float(recent_reached), recent_cases * rate)
     return Maturity(stage, settled_reached + recent_reached, expected)

@@ -197,12 +197,18 @@ def stat_parts(db: Database, filters: Filters) -> list[tuple[Table, object]]:
     span, edges = months_and_edges(db, filters)
     parts = []
     if span is not None:
-        conditions = place_and_days(months, replace(filters, start=span[0], end=span[1]), "month")
-        if filters.insurer is not None:
-            conditions.append(months.c.insurer_id == filters.insurer)
-        parts.append((months, and_(*conditions)))
+        parts.append((months, month_where(months, replace(filters, start=span[0], end=span[1]))))
     parts += [(days, stat_where(replace(filters, start=start, end=end), days)) for start, end in edges]
     return parts
+
+
+def month_where(table: Table, months: Filters):
+    """The rows of a month rollup (`MONTH_ROLLUPS`) of the window's months (its start and end are month starts), in
+    its city and districts, and of its insurer when it names one."""
+    conditions = place_and_days(table, months, "month")
+    if months.insurer is not None:
+        conditions.append(table.c.insurer_id == months.insurer)
+    return and_(*conditions)
 
 
 def signed_stat_parts(db: Database, filters: Filters) -> list[tuple[Table, Filters, int]]:
@@ -224,13 +230,13 @@ def signed_stat_parts(db: Database, filters: Filters) -> list[tuple[Table, Filte
     parts = []
     if whole:          # the span and the cut months read whole lie next to each other: one range of months
         first, last = min(a for a, _ in whole), max(b for _, b in whole)
-        parts.append((MONTH_ROLLUPS[days], _part(filters, first, last), 1))
-    return parts + [(days, _part(filters, lo, hi), sign) for lo, hi, sign in day_parts]
+        parts.append((MONTH_ROLLUPS[days], part_window(filters, first, last), 1))
+    return parts + [(days, part_window(filters, lo, hi), sign) for lo, hi, sign in day_parts]
 
 
-def _part(filters: Filters, start: dt.date, end: dt.date) -> Filters:
-    """The window's place, insurer and scope over start..end: what one part's statement depends on (the comparison
-    and the range's name do not), so that equal parts of different windows share one built statement."""
+def part_window(filters: Filters, start: dt.date, end: dt.date) -> Filters:
+    """The window's place, insurer and scope over start..end, without a comparison: one part of a window, read on
+    its own (equal parts of different windows are equal, so they share one built statement)."""
     return replace(filters, start=start, end=end, comparison="none", range_key="custom")
 
 
@@ -239,13 +245,7 @@ def _summed_select(table: Table, part: Filters, by_district: bool) -> Select:
     """The SELECT of every daily_stat field summed over one part of a window (`signed_stat_parts`), per district
     with `by_district`. Built once per part and kept: building a statement and its cache key cost more than running
     it on a year of month rows, and a cold view asks for the same parts many times."""
-    if "month" in table.c:
-        conditions = place_and_days(table, part, "month")
-        if part.insurer is not None:
-            conditions.append(table.c.insurer_id == part.insurer)
-        where = and_(*conditions)
-    else:
-        where = stat_where(part, table)
+    where = month_where(table, part) if "month" in table.c else stat_where(part, table)
     if by_district:
         return select(table.c.district_adcode, *_summed(table)).where(where).group_by(table.c.district_adcode)
     return select(*_summed(table)).where(where)
@@ -379,7 +379,7 @@ def _stored_histograms(db: Database, filters: Filters, metric: str, first_month:
                        by: str | None) -> tuple[Histograms, bool]:
     """The sketches of one latency over the months first_month..last_month summed per key of `by` (under None
     without), with their fastest values; and whether every sketch read is of the current format."""
-    statement = _sketches_select(_part(filters, first_month, last_month), metric, by)
+    statement = _sketches_select(part_window(filters, first_month, last_month), metric, by)
     stored: dict[int | str | None, list[tuple[bytes, float]]] = {}
     with db.reading() as connection:
         for blob, low, *key in connection.execute(statement).all():
@@ -405,7 +405,7 @@ def _raw_histograms(db: Database, filters: Filters, metric: str, by: str | None,
     `edge_latency` (the latency of those days, read once) with the window's insurer filtered out here."""
     cut = edge_latency(db, filters.city, filters.districts, lo, hi, metric)
     values = cut.seconds
-    known = ~np.isnan(values)
+    known = np.ones(len(values), dtype=bool)          # the read holds only cases with the latency
     if filters.insurer is not None:
         known &= cut.insurer_id == filters.insurer
     if by is None:
@@ -519,6 +519,7 @@ def edge_latency(db: Database, city: str, districts: tuple[str, ...], start: dt.
 
 @functools.lru_cache(maxsize=1024)
 def _edge_select(city: str, districts: tuple[str, ...], start: dt.date, end: dt.date, metric: str) -> Select:
+    """The SELECT of `edge_latency`, built once and kept as `_summed_select` is."""
     later, earlier, extra = LATENCIES[metric]
     c = AccidentCase.__table__.c
     where = [c.city_adcode == city, c.local_day >= start, c.local_day <= end, later.is_not(None),
