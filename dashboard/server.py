@@ -20,6 +20,7 @@ from gunicorn.app.base import BaseApplication
 from werkzeug.serving import WSGIRequestHandler
 
 from base.settings import PROJECT_ROOT, Settings
+from data_access import offload
 from data_access.db import Database
 
 MAX_WORKERS = 4               # each worker holds the app and its caches: a few hundred MB
@@ -103,6 +104,7 @@ class DashboardServer(BaseApplication):
                 self.cfg.set(key, value)
         self.cfg.set("when_ready", self._when_ready)
         self.cfg.set("post_fork", self._post_fork)
+        self.cfg.set("post_worker_init", self._post_worker_init)
         self.cfg.set("child_exit", _child_exit)
         parser = self.cfg.parser()                  # GUNICORN_CMD_ARGS, as gunicorn's own command reads it
         for key, value in vars(parser.parse_args(self.cfg.get_cmd_args_from_env())).items():
@@ -127,6 +129,11 @@ class DashboardServer(BaseApplication):
         # are the master's (its feeds use them); the worker's app opens its own.
         if self.inherited is not None:
             self.inherited.engine.dispose(close=False)
+
+
+    def _post_worker_init(self, worker) -> None:
+        # The worker's process for heavy queries starts now rather than under its first viewer's coverage plan.
+        offload.prestart(self.settings.database_url)
 
 
 def _child_exit(arbiter, worker) -> None:

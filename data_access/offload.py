@@ -2,8 +2,9 @@
 
 A coverage plan over a city's million accidents takes seconds of CPU. Run on a request thread it holds the worker's
 GIL for all of them, and every cheap request of that worker (a wall's poll above all) waits its turn. `run` sends such
-a query to a child process instead: one per server process, started on first use through multiprocessing's
-forkserver (never a fork of a threaded server), with a memory ceiling; the request thread
+a query to a child process instead: one per server process, started through multiprocessing's forkserver (never a
+fork of a threaded server) when a server worker boots (`prestart`) or else on first use, with a memory ceiling; the
+request thread
 only waits, without the GIL. A query that takes longer than its timeout is stopped with its process (the next one
 starts afresh) and the request is told so; so is one that runs out of memory.
 
@@ -69,6 +70,22 @@ def _call(url: str, func: Callable, args: tuple):
     return func(db, *args)
 
 
+def _ready(db: Database) -> int:
+    """The child's first job: open its connection, so that a viewer's first heavy query finds the process running."""
+    with db.reading() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    return os.getpid()
+
+
+def prestart(url: str) -> cf.Future | None:
+    """Start this process's child now and have it connect to `url`, without waiting: a new server worker calls it,
+    so that its first heavy query does not also wait for a forkserver, a process and a connection (about 2 s of a
+    cold coverage plan). The future answers the child's pid; None for a database only this process can open."""
+    if _in_place(url):
+        return None
+    return _executor().submit(_call, url, _ready, ())
+
+
 def _executor() -> cf.ProcessPoolExecutor:
     global _pool, _owner
     with _lock:
@@ -103,7 +120,10 @@ def _discard(pool: cf.ProcessPoolExecutor) -> None:
 def inline(db: Database) -> bool:
     """Whether a query for `db` runs in the calling process: inside the child itself, or for an in-memory SQLite
     database that no other process can open."""
-    url = db.url
+    return _in_place(db.url)
+
+
+def _in_place(url: str) -> bool:
     return _in_child or url in ("sqlite://", "sqlite:///:memory:") or ":memory:" in url
 
 

@@ -69,3 +69,13 @@ def test_off004_a_query_wanting_more_memory_than_allowed_is_refused(db):
 def test_off005_an_in_memory_database_is_queried_in_place():
     memory = Database("sqlite://")
     assert offload.run(memory, where, 0.0)[0] == os.getpid()
+
+
+def test_off006_a_prestarted_child_is_the_one_that_answers_the_first_query(db):
+    if offload._pool is not None:
+        offload._discard(offload._pool)                          # a child that earlier tests started
+    started = offload.prestart(db.url)
+    child = started.result(timeout=60)
+    assert child != os.getpid()
+    assert offload.run(db, where, 0.0)[0] == child               # no second process for the first real query
+    assert offload.prestart("sqlite://") is None                 # nothing to start for a database only we can open

@@ -313,9 +313,18 @@ def test_serve_with_two_workers_answers_from_two_gunicorn_workers(demo_url, tmp_
         workers = worker_pids(server.process.pid)
         assert len(workers) == 2, server.output()
         assert answered == workers, server.output()
+        # and each worker started its process for heavy queries (forkserver, then the pool's child) unasked
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not all(grandchildren(worker) for worker in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert all(grandchildren(worker) for worker in workers), server.output()
     finally:
         server.stop()
     assert server.process.returncode == 0, server.output()
+
+
+def grandchildren(pid: str) -> set[str]:
+    return {grandchild for child in worker_pids(int(pid)) for grandchild in worker_pids(int(child))}
 
 
 HEALTHZ_COUNT = re.compile(r'_count\{method="GET",route="/healthz",status="200"\} ([\d.]+)')
