@@ -395,11 +395,12 @@ def jingbao_command() -> list[str]:
 class Server:
     """`jingbao serve` started in its own process group, logging to a file; stopped (bounded) by `stop`."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, environment: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = folder / "serve.log"
-        environment = {**os.environ, "JINGBAO_DEMO": "0", "JINGBAO_HOST": "127.0.0.1", "JINGBAO_PORT": str(self.port)}
+        environment = {**os.environ, **(environment or {}), "JINGBAO_DEMO": "0", "JINGBAO_HOST": "127.0.0.1",
+                       "JINGBAO_PORT": str(self.port)}
         with self.log.open("wb") as log:
             self.process = subprocess.Popen([*jingbao_command(), "serve"], stdout=log, stderr=subprocess.STDOUT,
                                             env=environment, start_new_session=True)
@@ -416,6 +417,14 @@ class Server:
                 pass
             time.sleep(0.5)
         raise RuntimeError(f"`jingbao serve` did not answer /readyz within {START_TIMEOUT_S:.0f} s: {self.tail()}")
+
+    def wait_for_log(self, pattern: str, timeout_s: float = START_TIMEOUT_S) -> None:
+        """Until the server's log has a line matching `pattern` (the warm-up's first pass, say), bounded."""
+        deadline = time.monotonic() + timeout_s
+        while not re.search(pattern, self.log.read_text(errors="replace")):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"`jingbao serve` never logged {pattern!r}: {self.tail()}")
+            time.sleep(0.5)
 
     def cpu_seconds(self) -> float | None:
         """CPU time of the server's processes (master and workers) so far, from /proc."""
