@@ -42,8 +42,11 @@ def counts_over_time(db: Database, filters: Filters, grain: str = "auto") -> pd.
     grain = resolved_grain(filters, grain)
     # an insurer's window reads the per-insurer rollups; by month, the window's whole months are read from the month
     # rollup (each month's sums on its first day) and only its cut months' days from the day rollup
-    parts = (metrics.stat_parts(db, filters) if grain == "month"
-             else [(metrics.stat_table(filters), metrics.stat_where(filters, metrics.stat_table(filters)))])
+    if grain == "month":
+        parts = metrics.stat_parts(db, filters)
+    else:
+        table = metrics.stat_table(filters)
+        parts = [(table, metrics.stat_where(filters, table))]
     rows = []
     with db.reading() as connection:
         for table, where in parts:
