@@ -13,6 +13,7 @@ about 400 × 400 km), so that they need no database and always measure the same 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import numpy as np
 
@@ -191,8 +192,6 @@ def _settle(browser, window_before: str) -> None:
 
 def _pick(browser, range_key: str) -> float:
     """Milliseconds from choosing `range_key` in the range control to the settled screen of its window."""
-    import time
-
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 

@@ -130,7 +130,6 @@ class DashboardServer(BaseApplication):
         if self.inherited is not None:
             self.inherited.engine.dispose(close=False)
 
-
     def _post_worker_init(self, worker) -> None:
         # The worker's process for heavy queries starts now rather than under its first viewer's coverage plan.
         offload.prestart(self.settings.database_url)

@@ -4,9 +4,8 @@ A coverage plan over a city's million accidents takes seconds of CPU. Run on a r
 GIL for all of them, and every cheap request of that worker (a wall's poll above all) waits its turn. `run` sends such
 a query to a child process instead: one per server process, started through multiprocessing's forkserver (never a
 fork of a threaded server) when a server worker boots (`prestart`) or else on first use, with a memory ceiling; the
-request thread
-only waits, without the GIL. A query that takes longer than its timeout is stopped with its process (the next one
-starts afresh) and the request is told so; so is one that runs out of memory.
+request thread only waits, without the GIL. A query that takes longer than its timeout is stopped with its process
+(the next one starts afresh) and the request is told so; so is one that runs out of memory.
 
 Functions given to `run` are module-level functions of data_access taking the database first; in the child they get a
 database of the same URL (its own connections, no cache: the caller caches the result).
