@@ -133,7 +133,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None, *, 
     _reject_malformed_callback_requests(app)
     _answer_unknown_paths_with_404(app, known_paths(dash.page_registry.values()))
     register_api(app.server)
+    _set_up_before_serving(app)
     return app
+
+
+def _set_up_before_serving(app: Dash) -> None:
+    """Dash's first-request set-up, done now in the one thread that builds the app. Dash runs it in before_request
+    hooks behind a flag without a lock (`Dash._setup_server`, then the pages router, which registers its callback):
+    on a threaded server a fresh worker's first requests run them at once, and one fails with "dictionary changed
+    size during iteration" (plotly/dash#2925), a 500 for whatever it asked. Afterwards both hooks return at once.
+    Last in `create_app`: the set-up takes in the callbacks registered with `dash.callback` up to this point."""
+    with app.server.test_request_context("/"):
+        for hook in app.server.before_request_funcs.get(None, []):
+            if hook.__module__ == Dash.__module__:
+                hook()
 
 
 SERVER_PREFIXES = ("/_dash", "/assets/", "/_favicon", "/_reload", "/api/", "/login", "/logout")

@@ -244,7 +244,7 @@ def rank_notes(dash_duo) -> dict[str, str]:
 
 def post(app, body: dict):
     client = signed_in_client(app)
-    assert client.get("/throughput").status_code == 200          # the first request registers the callbacks
+    assert client.get("/throughput").status_code == 200          # the page answers, as a browser asks first
     return client.post("/_dash-update-component", json=body)
 
 
@@ -295,7 +295,7 @@ def test_each_csv_holds_exactly_the_rows_behind_its_chart(dashboard_app, dashboa
 
 
 def test_a_bad_grain_is_named_on_the_page_and_the_default_is_used(dashboard_app):
-    signed_in_client(dashboard_app).get("/throughput")          # registers the callbacks
+    signed_in_client(dashboard_app).get("/throughput")          # the page answers first, as a browser asks
     key = next(k for k in dashboard_app.callback_map if "throughput-problems.children" in k)
     outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in key[2:-2].split("...")]
     response = post(dashboard_app, {

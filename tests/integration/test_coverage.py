@@ -209,7 +209,7 @@ def test_cov_page_in_english_with_a_malformed_link(dash_duo, dashboard_app, dash
 
 def callback(app, output: str, inputs: list[dict], state: list[dict]) -> dict:
     client = signed_in_client(app)
-    assert client.get("/coverage").status_code == 200              # the first request registers the callbacks
+    assert client.get("/coverage").status_code == 200              # the page answers, as a browser asks first
     target, prop = output.rsplit(".", 1)
     body = {"output": output, "outputs": {"id": target, "property": prop}, "inputs": inputs, "state": state,
             "changedPropIds": [f"{inputs[0]['id']}.{inputs[0]['property']}"]}

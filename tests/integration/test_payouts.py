@@ -126,7 +126,7 @@ def download(app, chart: str, search: str) -> tuple[str, list[dict]]:
     """Press the download button of `chart` through the Flask test client: the file name and the CSV's rows."""
     page = page_module()
     client = signed_in_client(app)
-    assert client.get("/payouts").status_code == 200              # the first request registers the callbacks
+    assert client.get("/payouts").status_code == 200              # the page answers, as a browser asks first
     target, button = page.PAGE.id(f"download-{chart}"), page.PAGE.id(f"download-{chart}-button")
     body = {
         "output": f"{target}.data",

@@ -49,7 +49,7 @@ def app(tmp_path):
 @pytest.fixture
 def client(app):
     client = signed_in_client(app)
-    assert client.get("/").status_code == 200        # the first request registers the page callbacks
+    assert client.get("/").status_code == 200        # the page answers (create_app has set up its callbacks)
     return client
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -18,7 +20,7 @@ def client(tmp_path):
     app = create_app(load_settings({}, database_url=db.url, demo=False), db)
     client = signed_in_client(app)
     client.app = app
-    assert client.get("/").status_code == 200      # first request registers the page callbacks
+    assert client.get("/").status_code == 200      # the page answers (create_app has set up its callbacks)
     return client
 
 
@@ -91,3 +93,22 @@ def test_pattern_matching_callback_ids_are_not_refused():
     body = {"output": f"{pattern}.data", "outputs": {"id": {"index": 2, "type": "download"}, "property": "data"},
             "inputs": [{"id": {"index": 2, "type": "download"}, "property": "n_clicks", "value": 1}]}
     assert callback_request_problem(body, callback_map) is None
+
+
+def test_a_new_app_is_set_up_before_its_first_request_and_answers_many_at_once(tmp_path):
+    # Dash sets itself up in its first request's hooks, without a lock: two first requests at once on a threaded
+    # worker made one of them a 500 (plotly/dash#2925). create_app does that set-up itself.
+    db = handmade.empty_city(tmp_path)
+    app = create_app(load_settings({}, database_url=db.url, demo=False), db)
+    assert any("coverage-problems.children" in key for key in app.callback_map)     # the pages' callbacks
+    assert any("_pages_content.children" in key for key in app.callback_map)        # the pages router's
+    paths = ["/assets/briefing.css", "/assets/style.css", "/login", "/healthz"] * 4
+    start = threading.Barrier(len(paths))
+
+    def first_request(path: str) -> int:
+        client = app.server.test_client()
+        start.wait(timeout=30)
+        return client.get(path).status_code
+
+    with ThreadPoolExecutor(len(paths)) as pool:
+        assert set(pool.map(first_request, paths)) == {200}

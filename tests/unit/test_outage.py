@@ -129,7 +129,7 @@ class Dashboard:
         self.db = Database(url, QueryCache.from_url("simple"), busy_timeout_s=busy_timeout_s)
         self.app = create_app(load_settings({}, database_url=url, demo=False), self.db)
         self.client = signed_in_client(self.app)
-        assert self.client.get("/").status_code == 200      # registers the page callbacks
+        assert self.client.get("/").status_code == 200      # the page answers (create_app has set up its callbacks)
 
         cookie = self.app.server.config.get("SESSION_COOKIE_NAME", "session")
         self.walls = [self.app.server.test_client() for _ in range(CLIENTS)]     # the same signed-in session
